@@ -1,0 +1,217 @@
+//! The syntax tree. Every node carries the byte span of the text it came from, so that every later layer
+//! (checker, codegen, runtime) can point at the source when it has something to say.
+
+use std::fmt;
+
+/// Byte offsets `[start, end)` into the script text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// A name with the span it was written at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Script {
+    pub probes: Vec<Probe>,
+}
+
+/// `spec, spec /pred/ { body }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Probe {
+    pub specs: Vec<ProbeSpec>,
+    pub predicate: Option<Expr>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// One attach point as written: `tracepoint:sched:sched_switch` has provider `tracepoint` and parts
+/// `["sched", "sched_switch"]`; `BEGIN` has provider `BEGIN` and no parts; `interval:s:1` has parts
+/// `["s", "1"]`. Parts may hold `*` wildcards. What the parts mean is the provider's business.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeSpec {
+    pub provider: Ident,
+    pub parts: Vec<Ident>,
+    pub span: Span,
+}
+
+impl ProbeSpec {
+    /// The spec as the user would write it, e.g. `tracepoint:sched:sched_switch`.
+    pub fn text(&self) -> String {
+        let mut s = self.provider.name.clone();
+        for p in &self.parts {
+            s.push(':');
+            s.push_str(&p.name);
+        }
+        s
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    /// An expression evaluated for its effect, e.g. `exit()` or `printf(...)`.
+    Expr(Expr),
+    /// `@m[k] = e` (e may be an aggregation call such as `count()`).
+    MapAssign { map: MapRef, value: Expr },
+    /// `@m[k] op= e` for `+= -= *= /= %= &= |= ^= <<= >>=`.
+    MapCompound { map: MapRef, op: BinOp, value: Expr },
+    /// `@m[k]++` / `@m[k]--` / `++@m[k]` / `--@m[k]` as a statement (`delta` is +1 or -1).
+    MapIncr { map: MapRef, delta: i64 },
+    /// `$v = e`
+    VarAssign { var: Ident, value: Expr },
+    /// `$v op= e`
+    VarCompound { var: Ident, op: BinOp, value: Expr },
+    /// `$v++` / `$v--`
+    VarIncr { var: Ident, delta: i64 },
+    /// `if (c) { .. } else if (c) { .. } else { .. }`: `otherwise` holds a single nested `If` for `else if`.
+    If { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
+    /// `unroll(N) { .. }`
+    Unroll { count: Expr, body: Vec<Stmt> },
+    /// `for ($i : lo..hi) { .. }`
+    For { var: Ident, lo: Expr, hi: Expr, body: Vec<Stmt> },
+    /// `delete(@m[k])` or `delete(@m, k)`.
+    Delete { map: MapRef },
+    /// `return;`
+    Return,
+}
+
+/// `@name` or `@name[k1, k2]`. The anonymous map `@` has an empty name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapRef {
+    pub name: Ident,
+    pub keys: Vec<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// Decimal, hex (`0x1f`), octal (`017`) or character literal; always non-negative as written.
+    Int(u64),
+    /// A string literal with escapes already decoded.
+    Str(String),
+    /// `pid`, `tid`, `nsecs`, `cpu`, `comm`, `args`, `probe`, ... (any bare identifier).
+    Builtin(String),
+    /// `$1`, `$2`, ... positional parameter (`$#` is `Builtin("$#")`).
+    Positional(u32),
+    /// `$name`
+    Var(String),
+    /// `@name[keys]` read as a value.
+    Map(MapRef),
+    /// `base.field` or `base->field` (`args.f`, `args->f`, `$t->f`).
+    Field { base: Box<Expr>, field: Ident, arrow: bool },
+    /// `base[index]` on something that is not a map (e.g. an array field).
+    Index { base: Box<Expr>, index: Box<Expr> },
+    /// `f(a, b)`: builtin functions and aggregations (`count()`, `hist(x)`, `str(p)`, `printf(..)`).
+    Call { func: Ident, args: Vec<Expr> },
+    Unary { op: UnOp, expr: Box<Expr> },
+    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    /// `c ? a : b`
+    Ternary { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    /// `(type) e`, e.g. `(uint8) x`.
+    Cast { ty: Ident, expr: Box<Expr> },
+    /// `(a, b, c)`
+    Tuple(Vec<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+    BitNot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        use BinOp::*;
+        match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            Mod => "%",
+            BitAnd => "&",
+            BitOr => "|",
+            BitXor => "^",
+            Shl => "<<",
+            Shr => ">>",
+            Eq => "==",
+            Ne => "!=",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            And => "&&",
+            Or => "||",
+        }
+    }
+    pub fn is_comparison(self) -> bool {
+        use BinOp::*;
+        matches!(self, Eq | Ne | Lt | Le | Gt | Ge)
+    }
+}
+
+impl UnOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            UnOp::Neg => "-",
+            UnOp::Not => "!",
+            UnOp::BitNot => "~",
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The vt language: grammar, syntax tree with spans, parser and checker. Knows nothing of BPF.
+
+pub mod ast;
+pub mod diag;
