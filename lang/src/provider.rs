@@ -1,0 +1,319 @@
+//! Providers: the one place that knows each probe kind — its spec syntax, how its wildcards expand and what
+//! `args` means. Adding a probe kind means adding one entry to `PROVIDERS`.
+
+use crate::ast::{Ident, ProbeSpec};
+use crate::diag::Diagnostic;
+use crate::typed::Attach;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// A provider entry: the names a spec may start with and the function that resolves such a spec.
+pub struct Provider {
+    pub names: &'static [&'static str],
+    /// Turns a spec into attach points (several where it has wildcards).
+    pub resolve: fn(&ProbeSpec, &mut Tracefs) -> Result<Vec<Attach>, Diagnostic>,
+}
+
+pub const PROVIDERS: &[Provider] = &[
+    Provider { names: &["BEGIN"], resolve: |s, _| special(s, Attach::Begin) },
+    Provider { names: &["END"], resolve: |s, _| special(s, Attach::End) },
+    Provider { names: &["tracepoint", "t"], resolve: resolve_tracepoint },
+];
+
+pub fn find(name: &str) -> Option<&'static Provider> {
+    PROVIDERS.iter().find(|p| p.names.contains(&name))
+}
+
+fn special(spec: &ProbeSpec, attach: Attach) -> Result<Vec<Attach>, Diagnostic> {
+    match spec.parts.first() {
+        None => Ok(vec![attach]),
+        Some(p) => Err(Diagnostic::new(
+            p.span.to(spec.parts.last().unwrap().span),
+            format!("{} takes no arguments", spec.provider.name),
+            "unexpected",
+        )),
+    }
+}
+
+/// One field of a tracepoint record, as its `format` file describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub name: String,
+    /// The C declaration's type, e.g. `unsigned int`, `const char *`, `char[16]`, `__data_loc char[]`.
+    pub c_type: String,
+    pub offset: u32,
+    pub size: u32,
+    pub signed: bool,
+    pub kind: FieldKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// An integer or a pointer (read as an unsigned 64-bit integer).
+    Int,
+    /// A fixed-size array `T name[N]` (`char[N]` is a string).
+    Array,
+    /// `__data_loc T[] name`: a 32-bit `offset | len << 16` relative to the record.
+    DataLoc,
+}
+
+/// A tracepoint's record layout, without the `common_` fields (which `args` does not show).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Format {
+    pub fields: Vec<Field>,
+}
+
+impl Format {
+    /// Parses the text of `events/CAT/NAME/format`.
+    pub fn parse(text: &str) -> Result<Format, String> {
+        let mut fields = Vec::new();
+        for line in text.lines() {
+            let Some(rest) = line.trim().strip_prefix("field:") else { continue };
+            let mut decl = None;
+            let (mut offset, mut size, mut signed) = (None, None, false);
+            for part in rest.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                if let Some(v) = part.strip_prefix("offset:") {
+                    offset = v.parse().ok();
+                } else if let Some(v) = part.strip_prefix("size:") {
+                    size = v.parse().ok();
+                } else if let Some(v) = part.strip_prefix("signed:") {
+                    signed = v == "1";
+                } else if decl.is_none() {
+                    decl = Some(part);
+                }
+            }
+            let (Some(decl), Some(offset), Some(size)) = (decl, offset, size) else {
+                return Err(format!("malformed field line: {}", line.trim()));
+            };
+            let field = parse_decl(decl, offset, size, signed)?;
+            if !field.name.starts_with("common_") {
+                fields.push(field);
+            }
+        }
+        Ok(Format { fields })
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// `unsigned int len`, `char comm[16]`, `__data_loc char[] name`, `const char * filename`.
+fn parse_decl(decl: &str, offset: u32, size: u32, signed: bool) -> Result<Field, String> {
+    let (head, array) = match decl.find('[') {
+        Some(i) if !decl.starts_with("__data_loc") => (&decl[..i], Some(&decl[i..])),
+        _ => (decl, None),
+    };
+    let head = head.trim_end();
+    let split = head.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    let (ty, name) = (head[..split].trim(), &head[split..]);
+    if name.is_empty() || ty.is_empty() {
+        return Err(format!("malformed field declaration: {decl}"));
+    }
+    let (kind, c_type) = if ty.starts_with("__data_loc") {
+        (FieldKind::DataLoc, ty.to_string())
+    } else if let Some(dims) = array {
+        (FieldKind::Array, format!("{ty}{dims}"))
+    } else {
+        (FieldKind::Int, ty.to_string())
+    };
+    Ok(Field { name: name.to_string(), c_type, offset, size, signed, kind })
+}
+
+/// Where tracepoint formats come from: a tracefs mount, or a directory laid out like one
+/// (`ROOT/events/CAT/NAME/format`), so that tests and `vt check` work without the tracepoint.
+/// Formats are read lazily and only for the tracepoints a script uses.
+pub struct Tracefs {
+    root: PathBuf,
+    formats: HashMap<(String, String), Rc<Format>>,
+}
+
+impl Tracefs {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Tracefs { root: root.into(), formats: HashMap::new() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn events(&self) -> PathBuf {
+        self.root.join("events")
+    }
+
+    /// Directory names under `dir`, sorted.
+    fn list(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn categories(&self) -> Vec<String> {
+        Self::list(&self.events())
+    }
+
+    pub fn events_of(&self, category: &str) -> Vec<String> {
+        Self::list(&self.events().join(category))
+    }
+
+    pub fn format(&mut self, category: &str, name: &str) -> std::io::Result<Rc<Format>> {
+        let key = (category.to_string(), name.to_string());
+        if let Some(f) = self.formats.get(&key) {
+            return Ok(f.clone());
+        }
+        let path = self.events().join(category).join(name).join("format");
+        let text = std::fs::read_to_string(&path)?;
+        let format = Format::parse(&text)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
+        let format = Rc::new(format);
+        self.formats.insert(key, format.clone());
+        Ok(format)
+    }
+}
+
+/// Shell-style matching with `*` and `?`.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?'])
+}
+
+/// The candidates closest to `name` (edit distance), best first, for "did you mean" hints.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 2).max(2))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+pub fn did_you_mean(names: &[&str]) -> Option<String> {
+    match names {
+        [] => None,
+        [one] => Some(format!("did you mean `{one}`?")),
+        many => Some(format!(
+            "did you mean one of {}?",
+            many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+fn resolve_tracepoint(spec: &ProbeSpec, tracefs: &mut Tracefs) -> Result<Vec<Attach>, Diagnostic> {
+    let [cat, name] = spec.parts.as_slice() else {
+        return Err(Diagnostic::new(spec.span, "a tracepoint is written `tracepoint:CATEGORY:NAME`", "malformed probe")
+            .with_help("e.g. `tracepoint:syscalls:sys_enter_openat`; `vt -l 'tracepoint:*'` lists them"));
+    };
+    if !tracefs.events().is_dir() {
+        return Err(Diagnostic::new(
+            spec.span,
+            format!("no tracepoints: {} does not exist", tracefs.events().display()),
+            "cannot resolve this probe",
+        )
+        .with_help("mount tracefs: `mount -t tracefs nodev /sys/kernel/tracing` (vt does it itself when run as root)"));
+    }
+    let categories: Vec<String> =
+        tracefs.categories().into_iter().filter(|c| glob_match(&cat.name, c)).collect();
+    let mut found = Vec::new();
+    for category in &categories {
+        for event in tracefs.events_of(category) {
+            if glob_match(&name.name, &event) {
+                found.push((category.clone(), event));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(unknown_tracepoint(spec, cat, name, &categories, tracefs));
+    }
+    let mut attaches = Vec::new();
+    for (category, event) in found {
+        match tracefs.format(&category, &event) {
+            Ok(format) => attaches.push(Attach::Tracepoint { category, name: event, format }),
+            // A wildcard may match events whose format is unreadable; skip those, bpftrace does too.
+            Err(_) if has_wildcard(&cat.name) || has_wildcard(&name.name) => {}
+            Err(e) => {
+                return Err(Diagnostic::new(
+                    spec.span,
+                    format!("cannot read the format of tracepoint {category}:{event}: {e}"),
+                    "here",
+                ))
+            }
+        }
+    }
+    Ok(attaches)
+}
+
+fn unknown_tracepoint(spec: &ProbeSpec, cat: &Ident, name: &Ident, matched: &[String], tracefs: &Tracefs) -> Diagnostic {
+    if matched.is_empty() {
+        let all = tracefs.categories();
+        let hint = did_you_mean(&closest(&cat.name, all.iter().map(String::as_str)))
+            .unwrap_or_else(|| "`vt -l 'tracepoint:*'` lists the tracepoints of this kernel".into());
+        return Diagnostic::new(cat.span, format!("unknown tracepoint category `{}`", cat.name), "no such category")
+            .with_help(hint);
+    }
+    let events: Vec<String> = matched.iter().flat_map(|c| tracefs.events_of(c)).collect();
+    let hint = did_you_mean(&closest(&name.name, events.iter().map(String::as_str)))
+        .unwrap_or_else(|| format!("`vt -l 'tracepoint:{}:*'` lists that category", cat.name));
+    Diagnostic::new(name.span, format!("unknown tracepoint `{}`", spec.text()), "no such tracepoint").with_help(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GETPPID: &str = "name: sys_enter_getppid\nID: 1\nformat:\n\
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n\
+\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+\tfield:char comm[16];\toffset:12;\tsize:16;\tsigned:0;\n\
+\tfield:__data_loc char[] name;\toffset:28;\tsize:4;\tsigned:0;\n\
+\tfield:const char * filename;\toffset:32;\tsize:8;\tsigned:0;\n\nprint fmt: \"\"\n";
+
+    #[test]
+    fn parses_format_files() {
+        let f = Format::parse(GETPPID).unwrap();
+        let got: Vec<_> = f.fields.iter().map(|f| (f.name.as_str(), f.c_type.as_str(), f.offset, f.size, f.signed, f.kind)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("__syscall_nr", "int", 8, 4, true, FieldKind::Int),
+                ("comm", "char[16]", 12, 16, false, FieldKind::Array),
+                ("name", "__data_loc char[]", 28, 4, false, FieldKind::DataLoc),
+                ("filename", "const char *", 32, 8, false, FieldKind::Int),
+            ]
+        );
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("sys_enter_*", "sys_enter_read"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("sched_?witch", "sched_switch"));
+        assert!(!glob_match("sys_enter_*", "sys_exit_read"));
+    }
+
+    #[test]
+    fn closest_names() {
+        assert_eq!(closest("recv_pkt", ["recv_pkts", "total_len"]), vec!["recv_pkts"]);
+        assert!(closest("zzzzzz", ["recv_pkts"]).is_empty());
+    }
+}
