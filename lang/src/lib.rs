@@ -3,5 +3,10 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod parse;
+pub mod print;
 pub mod provider;
 pub mod typed;
+
+pub use diag::{line_col, render, Diagnostic};
+pub use parse::parse;

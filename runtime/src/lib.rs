@@ -1,1 +1,8 @@
-//! runtime
+//! The runtime: loads compiled programs with aya, attaches them, reads their events and maps, and prints
+//! them. The `vt` binary (`main.rs`) is a front end over `session::Session`.
+
+pub mod format;
+pub mod session;
+pub mod signals;
+mod sys;
+pub mod tracefs;

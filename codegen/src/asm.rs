@@ -1,0 +1,282 @@
+//! An assembler over bpf-ins: instructions, labels with forward (and backward) jumps, and map references
+//! that become `R_BPF_64_64` relocations in the ELF.
+
+use bpf_ins::{ArithmeticOperation as Alu, Instruction, JumpOperation as Jmp, MemoryOpLoadType, MemoryOpSize, Register};
+use std::fmt::Write as _;
+
+pub use bpf_ins::Register as Reg;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label(usize);
+
+/// The right-hand operand of an ALU or jump instruction.
+#[derive(Clone, Copy, Debug)]
+pub enum Src {
+    Reg(Reg),
+    Imm(i32),
+}
+
+#[derive(Clone, Debug)]
+enum Item {
+    Insn(Instruction),
+    /// A conditional (or, with `Jmp::Absolute`, unconditional) jump to a label, patched at the end.
+    Jump { op: Jmp, dst: Reg, src: Src, to: Label },
+    /// `ld_imm64 dst, map` with a relocation against map number `map`.
+    LoadMap { dst: Reg, map: usize },
+}
+
+#[derive(Default)]
+pub struct Asm {
+    items: Vec<Item>,
+    /// Item index each label is bound to.
+    labels: Vec<Option<usize>>,
+}
+
+/// A relocation: instruction slot `insn` (in 8-byte units) loads the address of map number `map`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapReloc {
+    pub insn: usize,
+    pub map: usize,
+}
+
+/// Finished code: raw instruction words and the map relocations within them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Code {
+    pub words: Vec<u64>,
+    pub relocs: Vec<MapReloc>,
+}
+
+/// Helpers called by generated code (numbers from `enum bpf_func_id`).
+pub mod helper {
+    pub const MAP_LOOKUP_ELEM: u32 = 1;
+    pub const KTIME_GET_NS: u32 = 5;
+    pub const GET_SMP_PROCESSOR_ID: u32 = 8;
+    pub const GET_CURRENT_PID_TGID: u32 = 14;
+    pub const RINGBUF_OUTPUT: u32 = 130;
+}
+
+impl Asm {
+    pub fn insn(&mut self, i: Instruction) {
+        self.items.push(Item::Insn(i));
+    }
+
+    pub fn label(&mut self) -> Label {
+        self.labels.push(None);
+        Label(self.labels.len() - 1)
+    }
+
+    pub fn bind(&mut self, l: Label) {
+        debug_assert!(self.labels[l.0].is_none(), "label bound twice");
+        self.labels[l.0] = Some(self.items.len());
+    }
+
+    pub fn jump(&mut self, to: Label) {
+        self.items.push(Item::Jump { op: Jmp::Absolute, dst: Reg::R0, src: Src::Imm(0), to });
+    }
+
+    /// `if dst OP src goto to`
+    pub fn jump_if(&mut self, op: Jmp, dst: Reg, src: Src, to: Label) {
+        self.items.push(Item::Jump { op, dst, src, to });
+    }
+
+    pub fn load_map(&mut self, dst: Reg, map: usize) {
+        self.items.push(Item::LoadMap { dst, map });
+    }
+
+    pub fn mov(&mut self, dst: Reg, src: Src) {
+        self.alu(Alu::Mov, dst, src);
+    }
+
+    pub fn alu(&mut self, op: Alu, dst: Reg, src: Src) {
+        self.insn(match src {
+            Src::Reg(s) => Instruction::alux64(dst, s, op),
+            Src::Imm(i) => Instruction::alu64(dst, i, op),
+        });
+    }
+
+    /// `dst = imm` for any 64-bit constant (one instruction where it fits in 32 bits).
+    pub fn mov_const(&mut self, dst: Reg, v: u64) {
+        match i32::try_from(v as i64) {
+            Ok(i) => self.mov(dst, Src::Imm(i)),
+            Err(_) => self.insn(Instruction::load(dst, v as i64, MemoryOpSize::DoubleWord)),
+        }
+    }
+
+    pub fn call(&mut self, helper: u32) {
+        self.insn(Instruction::call(helper));
+    }
+
+    pub fn exit(&mut self) {
+        self.insn(Instruction::exit());
+    }
+
+    /// Resolves labels and returns the encoded program.
+    pub fn finish(self) -> Code {
+        // Slot (8-byte unit) at which each item starts; ld_imm64 takes two slots.
+        let mut slot = Vec::with_capacity(self.items.len() + 1);
+        let mut n = 0;
+        for item in &self.items {
+            slot.push(n);
+            n += match item {
+                Item::LoadMap { .. } => 2,
+                Item::Insn(i) if i.is_wide() => 2,
+                _ => 1,
+            };
+        }
+        slot.push(n);
+        let mut words = Vec::with_capacity(n);
+        let mut relocs = Vec::new();
+        for (idx, item) in self.items.iter().enumerate() {
+            let ins = match item {
+                Item::Insn(i) => *i,
+                Item::Jump { op, dst, src, to } => {
+                    let target = slot[self.labels[to.0].expect("jump to an unbound label")];
+                    let off = target as i64 - slot[idx + 1] as i64;
+                    let off = i16::try_from(off).expect("jump out of range");
+                    match (op, src) {
+                        (Jmp::Absolute, _) => Instruction::jmp_abs(off),
+                        (_, Src::Reg(s)) => Instruction::jmp_ifx(*dst, *op, *s, off),
+                        (_, Src::Imm(i)) => Instruction::jmp_if(*dst, *op, *i as i64, off),
+                    }
+                }
+                Item::LoadMap { dst, map } => {
+                    relocs.push(MapReloc { insn: slot[idx], map: *map });
+                    Instruction::loadtype(*dst, 0, MemoryOpLoadType::Map)
+                }
+            };
+            let (lo, hi) = ins.encode();
+            words.push(lo);
+            words.extend(hi);
+        }
+        Code { words, relocs }
+    }
+}
+
+/// A bpftool-like listing of encoded instructions, one per line: `  3: r1 = *(u32 *)(r6 + 8)`.
+/// Map loads are shown with the map's name.
+pub fn listing(code: &Code, map_name: impl Fn(usize) -> String) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < code.words.len() {
+        let ins = Instruction::decode(&code.words[i..]).expect("we only list what we encoded");
+        let text = match code.relocs.iter().find(|r| r.insn == i) {
+            Some(r) => format!("{} = map[{}] ll", reg(ins.get_dst_reg()), map_name(r.map)),
+            None => describe(&ins),
+        };
+        let _ = writeln!(out, "{i:4}: {text}");
+        i += if ins.is_wide() { 2 } else { 1 };
+    }
+    out
+}
+
+fn reg(r: Register) -> String {
+    format!("r{}", r.as_num())
+}
+
+/// One instruction in the notation of the kernel verifier and bpftool.
+fn describe(ins: &Instruction) -> String {
+    use bpf_ins::{Opcode, OpcodeClass, SourceOperand};
+    // bpf-ins decodes a 32-bit immediate zero-extended; the kernel sign-extends it.
+    let imm = if ins.is_wide() { ins.get_imm() } else { ins.get_imm() as i32 as i64 };
+    let (d, s, off) = (reg(ins.get_dst_reg()), reg(ins.get_src_reg()), ins.get_offset());
+    match ins.get_opcode() {
+        Opcode::Arithmetic(a) => {
+            let w = if matches!(a.get_class(), OpcodeClass::Arithmetic) { "w" } else { "r" };
+            let d = format!("{w}{}", ins.get_dst_reg().as_num());
+            let src = match a.get_source() {
+                SourceOperand::Register => format!("{w}{}", ins.get_src_reg().as_num()),
+                _ => imm.to_string(),
+            };
+            let op = match a.get_operation() {
+                Alu::Mov => return format!("{d} = {src}"),
+                Alu::Neg => return format!("{d} = -{d}"),
+                Alu::Add => "+=",
+                Alu::Sub => "-=",
+                Alu::Mul => "*=",
+                Alu::Div => "/=",
+                Alu::Mod => "%=",
+                Alu::Or => "|=",
+                Alu::And => "&=",
+                Alu::Xor => "^=",
+                Alu::Lhs => "<<=",
+                Alu::Rhs => ">>=",
+                Alu::Ash => "s>>=",
+                Alu::End => return format!("{d} = bswap({d})"),
+            };
+            format!("{d} {op} {src}")
+        }
+        Opcode::Jump(j) => {
+            let src = match j.get_source() {
+                SourceOperand::Register => s,
+                _ => imm.to_string(),
+            };
+            let op = match j.get_operation() {
+                Jmp::Absolute => return format!("goto {off:+}"),
+                Jmp::Call => return format!("call {}", helper_name(imm as u32)),
+                Jmp::Exit => return "exit".into(),
+                Jmp::IfEqual => "==",
+                Jmp::IfNotEqual => "!=",
+                Jmp::IfGreater => ">",
+                Jmp::IfGreaterOrEqual => ">=",
+                Jmp::IfLessThan => "<",
+                Jmp::IfLessThanOrEqual => "<=",
+                Jmp::IfSignedGreater => "s>",
+                Jmp::IfSignedGreaterOrEqual => "s>=",
+                Jmp::IfSignedLessThan => "s<",
+                Jmp::IfSignedLessThanOrEqual => "s<=",
+                Jmp::IfAnd => "&",
+            };
+            format!("if {d} {op} {src} goto {off:+}")
+        }
+        Opcode::Memory(m) => {
+            let size = match m.get_size() {
+                MemoryOpSize::Byte => "u8",
+                MemoryOpSize::HalfWord => "u16",
+                MemoryOpSize::Word => "u32",
+                MemoryOpSize::DoubleWord => "u64",
+            };
+            match m.get_class() {
+                OpcodeClass::Load => format!("{d} = {imm:#x} ll"),
+                OpcodeClass::LoadReg => format!("{d} = *({size} *)({s} {off:+})"),
+                OpcodeClass::Store => format!("*({size} *)({d} {off:+}) = {imm}"),
+                _ => format!("*({size} *)({d} {off:+}) = {s}"),
+            }
+        }
+    }
+}
+
+fn helper_name(id: u32) -> String {
+    match id {
+        helper::MAP_LOOKUP_ELEM => "bpf_map_lookup_elem".into(),
+        helper::KTIME_GET_NS => "bpf_ktime_get_ns".into(),
+        helper::GET_SMP_PROCESSOR_ID => "bpf_get_smp_processor_id".into(),
+        helper::GET_CURRENT_PID_TGID => "bpf_get_current_pid_tgid".into(),
+        helper::RINGBUF_OUTPUT => "bpf_ringbuf_output".into(),
+        n => format!("#{n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_and_backward_jumps_and_wide_loads() {
+        let mut a = Asm::default();
+        let (top, end) = (a.label(), a.label());
+        a.bind(top);
+        a.jump_if(Jmp::IfEqual, Reg::R1, Src::Imm(0), end);
+        a.mov_const(Reg::R2, 1 << 40); // two slots
+        a.load_map(Reg::R1, 3); // two slots
+        a.jump(top);
+        a.bind(end);
+        a.exit();
+        let code = a.finish();
+        assert_eq!(code.relocs, vec![MapReloc { insn: 3, map: 3 }]);
+        let text = listing(&code, |m| format!("m{m}"));
+        assert_eq!(
+            text,
+            "   0: if r1 == 0 goto +5\n   1: r2 = 0x10000000000 ll\n   3: r1 = map[m3] ll\n   5: goto -6\n   6: exit\n"
+        );
+    }
+}

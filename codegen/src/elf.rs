@@ -1,0 +1,68 @@
+//! The ELF writer: a relocatable BPF object with a `license` section, a legacy `maps` section (one
+//! `struct bpf_map_def` symbol per map), one executable section per program with its `STT_FUNC` symbol,
+//! and `R_BPF_64_64` relocations on the `ld_imm64` of each map reference.
+
+use crate::Object;
+use object::write::{Object as ElfObject, Relocation, Symbol, SymbolId, SymbolSection};
+use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+
+const R_BPF_64_64: u32 = 1;
+
+pub fn write(obj: &Object) -> Vec<u8> {
+    let mut elf = ElfObject::new(BinaryFormat::Elf, Architecture::Bpf, Endianness::Little);
+
+    let license = elf.add_section(Vec::new(), b"license".to_vec(), SectionKind::Data);
+    elf.append_section_data(license, b"GPL\0", 1);
+
+    let maps_section = elf.add_section(Vec::new(), b"maps".to_vec(), SectionKind::Data);
+    let map_symbols: Vec<SymbolId> = obj
+        .maps
+        .iter()
+        .map(|m| {
+            let mut def = Vec::with_capacity(20);
+            for field in [m.map_type, m.key_size, m.value_size, m.max_entries, 0] {
+                def.extend_from_slice(&field.to_le_bytes());
+            }
+            let offset = elf.append_section_data(maps_section, &def, 4);
+            elf.add_symbol(Symbol {
+                name: m.symbol.as_bytes().to_vec(),
+                value: offset,
+                size: def.len() as u64,
+                kind: SymbolKind::Data,
+                scope: SymbolScope::Dynamic,
+                weak: false,
+                section: SymbolSection::Section(maps_section),
+                flags: SymbolFlags::None,
+            })
+        })
+        .collect();
+
+    for p in &obj.programs {
+        let section = elf.add_section(Vec::new(), p.section.as_bytes().to_vec(), SectionKind::Text);
+        let bytes: Vec<u8> = p.code.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let offset = elf.append_section_data(section, &bytes, 8);
+        elf.add_symbol(Symbol {
+            name: p.symbol.as_bytes().to_vec(),
+            value: offset,
+            size: bytes.len() as u64,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Section(section),
+            flags: SymbolFlags::None,
+        });
+        for r in &p.code.relocs {
+            elf.add_relocation(
+                section,
+                Relocation {
+                    offset: offset + r.insn as u64 * 8,
+                    symbol: map_symbols[r.map],
+                    addend: 0,
+                    flags: RelocationFlags::Elf { r_type: R_BPF_64_64 },
+                },
+            )
+            .expect("a BPF relocation on our own section");
+        }
+    }
+    elf.write().expect("writing an in-memory ELF cannot fail")
+}
