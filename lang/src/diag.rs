@@ -23,3 +23,53 @@ impl Diagnostic {
         self
     }
 }
+
+/// 1-based line and column of a byte offset; the column counts characters, not bytes.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Render diagnostics as plain text (no colors), one after another, bpftrace-like:
+///
+/// ```text
+/// vhost.vt:2:16: error: expected `;` or `}`, found `exit`
+///     2 |   printf("hi") exit()
+///       |                ^^^^ expected `;` or `}`
+/// hint: HELP
+/// ```
+///
+/// The underline covers the span's characters on its first line (one `^` for an empty span).
+/// (miette's graphical handler was tried: it frames the snippet in boxes, adds context lines, and draws
+/// nothing for an empty span at the end of the text, so the few lines here are simpler and clearer.)
+pub fn render(diags: &[Diagnostic], file_name: &str, source: &str) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let start = d.span.start.min(source.len());
+        let (line, col) = line_col(source, start);
+        out.push_str(&format!("{file_name}:{line}:{col}: error: {}\n", d.message));
+        let line_start = source[..start].rfind('\n').map_or(0, |n| n + 1);
+        let line_end = source[start..].find('\n').map_or(source.len(), |n| start + n);
+        let text = &source[line_start..line_end];
+        let width = source[start..d.span.end.clamp(start, line_end)].chars().count().max(1);
+        // Keep tabs in the padding so the underline lines up with the text above it.
+        let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let gutter = line.to_string();
+        let blank = " ".repeat(gutter.len());
+        out.push_str(&format!("{gutter:>5} | {text}\n"));
+        let mut under = format!("{blank:>5} | {pad}{}", "^".repeat(width));
+        if !d.label.is_empty() {
+            under.push(' ');
+            under.push_str(&d.label);
+        }
+        out.push_str(under.trim_end());
+        out.push('\n');
+        if let Some(help) = &d.help {
+            out.push_str(&format!("hint: {help}\n"));
+        }
+    }
+    out
+}
