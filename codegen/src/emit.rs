@@ -81,7 +81,7 @@ impl Emitter<'_> {
         let v = value.map(|v| self.expr(v));
         match (agg, v) {
             (Agg::Hist, Some(v)) => {
-                self.log2_bucket(v);
+                self.log2_bucket(v, value.unwrap().ty.bits);
                 self.asm.insn(Instruction::storex32(Reg::R10, KEY_SLOT, v));
             }
             _ => self.asm.insn(Instruction::store32(Reg::R10, KEY_SLOT, 0)),
@@ -105,8 +105,9 @@ impl Emitter<'_> {
     }
 
     /// Replaces the signed value in `v` by its bpftrace log2 bucket: 0 for negatives, 1 for zero, and
-    /// `2 + floor(log2(v))` otherwise — a binary search over the bit width, no loop.
-    fn log2_bucket(&mut self, v: Reg) {
+    /// `2 + floor(log2(v))` otherwise — a binary search over the bit width, no loop. A value of `bits`
+    /// bits needs only the search steps below that width.
+    fn log2_bucket(&mut self, v: Reg, bits: u8) {
         let (positive, zero, done) = (self.asm.label(), self.asm.label(), self.asm.label());
         self.asm.jump_if(Jmp::IfSignedGreater, v, Src::Imm(0), positive);
         self.asm.jump_if(Jmp::IfEqual, v, Src::Imm(0), zero);
@@ -117,7 +118,7 @@ impl Emitter<'_> {
         self.asm.jump(done);
         self.asm.bind(positive);
         self.asm.mov(Reg::R1, Src::Imm(2));
-        for shift in [32, 16, 8, 4, 2, 1] {
+        for shift in [32, 16, 8, 4, 2, 1].into_iter().filter(|&s| s < bits as i32) {
             let next = self.asm.label();
             self.asm.mov(Reg::R2, Src::Reg(v));
             self.asm.alu(Alu::Rhs, Reg::R2, Src::Imm(shift));

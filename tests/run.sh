@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's test command (README "Quick start"): installs what the tests need, then runs them all.
+# As root the end-to-end tests load real BPF programs; elsewhere they skip with a loud message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v bpftrace >/dev/null || need+=(bpftrace)
+command -v bpftool >/dev/null || need+=(bpftool)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "tests/run.sh: installing ${need[*]}" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "tests/run.sh: ${need[*]} missing and not root: the tests that need them will skip" >&2
+    fi
+fi
+
+cargo build --locked -p runtime --bin vt
+cargo test --locked --workspace
