@@ -23,7 +23,7 @@ pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
     }
     pest::set_error_detail(true);
     let mut pairs = Grammar::parse(Rule::script, src).map_err(|e| vec![syntax_error(src, &lex, e)])?;
-    let mut b = Builder { errors: Vec::new() };
+    let mut b = Builder { errors: Vec::new(), trivia: lex.trivia };
     let script = b.script(pairs.next().expect("script pair"));
     if b.errors.is_empty() {
         Ok(script)
@@ -40,22 +40,37 @@ pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
 struct Lex {
     errors: Vec<Diagnostic>,
     unclosed: Vec<(char, usize)>,
+    /// For each byte: is it whitespace, comment or shebang (outside strings)?
+    trivia: Vec<bool>,
 }
 
 fn scan(src: &str) -> Lex {
     let b = src.as_bytes();
     let mut errors = Vec::new();
     let mut stack: Vec<(char, usize)> = Vec::new();
+    let mut trivia = vec![false; b.len()];
     let mut i = 0;
     if src.starts_with("#!") {
         i = src.find('\n').unwrap_or(src.len());
+        trivia[..i].fill(true);
     }
     let line_end = |from: usize| src[from..].find('\n').map_or(src.len(), |n| from + n);
     while i < b.len() {
         match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => i = line_end(i),
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                trivia[i] = true;
+                i += 1;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                let end = line_end(i);
+                trivia[i..end].fill(true);
+                i = end;
+            }
             b'/' if b.get(i + 1) == Some(&b'*') => match src[i + 2..].find("*/") {
-                Some(n) => i = i + 2 + n + 2,
+                Some(n) => {
+                    trivia[i..i + 2 + n + 2].fill(true);
+                    i = i + 2 + n + 2
+                }
                 None => {
                     errors.push(
                         Diagnostic::new(Span::new(i, i + 2), "unterminated comment", "comment starts here")
@@ -108,7 +123,7 @@ fn scan(src: &str) -> Lex {
             _ => i += 1,
         }
     }
-    Lex { errors, unclosed: stack }
+    Lex { errors, unclosed: stack, trivia }
 }
 
 // ---- syntax errors ------------------------------------------------------------------------------------
@@ -163,7 +178,7 @@ fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) -> Diagnostic
     let stmt_start = has("++", &tokens) && has("@", &tokens);
     let expr_start = has("@", &tokens) && has("\"", &tokens);
     if stmt_start || expr_start {
-        tokens.retain(|t| !STARTS.contains(&t.as_str()) && !(stmt_start && t == ";"));
+        tokens.retain(|t| !(STARTS.contains(&t.as_str()) || (stmt_start && t == ";")));
     }
     // After a probe: a predicate or a block (the angle form and more specs are not worth listing).
     let after_spec = has("{", &tokens) && has("<", &tokens);
@@ -342,8 +357,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 
 struct Builder {
     errors: Vec<Diagnostic>,
+    trivia: Vec<bool>,
 }
 
+/// The span of an atomic pair (which never holds trailing whitespace).
 fn span_of(p: &Pair<Rule>) -> Span {
     let s = p.as_span();
     Span::new(s.start(), s.end())
@@ -401,20 +418,31 @@ fn compound_op(text: &str) -> BinOp {
 }
 
 impl Builder {
+    /// The span of a pair without the whitespace and comments pest skipped after its last token
+    /// (`expr = { binary ~ ("?" ...)? }` consumes the blanks before a `?` that is not there).
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = span_of(p);
+        let mut end = s.end;
+        while end > s.start && self.trivia[end - 1] {
+            end -= 1;
+        }
+        Span::new(s.start, end)
+    }
+
     fn script(&mut self, p: Pair<Rule>) -> Script {
         let probes = p.into_inner().filter(|p| p.as_rule() == Rule::probe).map(|p| self.probe(p)).collect();
         Script { probes }
     }
 
     fn probe(&mut self, p: Pair<Rule>) -> Probe {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let mut specs = Vec::new();
         let mut predicate = None;
         let mut body = Vec::new();
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::probe_spec => {
-                    let span = span_of(&q);
+                    let span = self.span(&q);
                     let mut it = q.into_inner();
                     let provider = ident_of(&it.next().expect("provider"));
                     let parts = it.map(|p| ident_of(&p)).collect();
@@ -433,7 +461,7 @@ impl Builder {
     }
 
     fn stmt(&mut self, p: Pair<Rule>) -> Stmt {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let rule = p.as_rule();
         let mut it = p.into_inner();
         let kind = match rule {
@@ -512,7 +540,7 @@ impl Builder {
     }
 
     fn map_ref(&mut self, p: Pair<Rule>) -> MapRef {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let mut it = p.into_inner();
         let name = unsigiled(&it.next().expect("map name"));
         let keys = it.map(|k| self.expr(k)).collect();
@@ -521,7 +549,7 @@ impl Builder {
 
     fn expr(&mut self, p: Pair<Rule>) -> Expr {
         debug_assert_eq!(p.as_rule(), Rule::expr);
-        let span = span_of(&p);
+        let span = self.span(&p);
         let mut it = p.into_inner();
         let cond = self.binary(it.next().expect("binary"));
         match (it.next(), it.next()) {
@@ -545,7 +573,7 @@ impl Builder {
     }
 
     fn unary(&mut self, p: Pair<Rule>) -> Expr {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let mut it = p.into_inner();
         let first = it.next().expect("unary content");
         let kind = match first.as_rule() {
@@ -590,7 +618,7 @@ impl Builder {
     }
 
     fn primary(&mut self, p: Pair<Rule>) -> Expr {
-        let span = span_of(&p);
+        let span = self.span(&p);
         let text = p.as_str();
         let kind = match p.as_rule() {
             Rule::int => ExprKind::Int(self.int(text, span)),
