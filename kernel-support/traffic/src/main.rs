@@ -307,6 +307,12 @@ impl Driver {
         unsafe { sys::ioctl(sock, sys::SIOCGIFHWADDR, &mut ifr, "SIOCGIFHWADDR")? };
         let mut tap_mac = [0u8; 6];
         tap_mac.copy_from_slice(&ifr.data[2..8]);
+        // Up before bind: a packet socket bound to a down device gets ENETDOWN.
+        let mut ifr = sys::IfReq::new(&o.tap);
+        unsafe { sys::ioctl(sock, sys::SIOCGIFFLAGS, &mut ifr, "SIOCGIFFLAGS")? };
+        ifr.set_short(ifr.short() | libc::IFF_UP as i16);
+        unsafe { sys::ioctl(sock, sys::SIOCSIFFLAGS, &mut ifr, "SIOCSIFFLAGS")? };
+
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
         sll.sll_protocol = ETHERTYPE.to_be();
@@ -321,12 +327,6 @@ impl Driver {
                 "bind(AF_PACKET)",
             )?
         };
-        // Up.
-        let mut ifr = sys::IfReq::new(&o.tap);
-        unsafe { sys::ioctl(sock, sys::SIOCGIFFLAGS, &mut ifr, "SIOCGIFFLAGS")? };
-        ifr.set_short(ifr.short() | libc::IFF_UP as i16);
-        unsafe { sys::ioctl(sock, sys::SIOCSIFFLAGS, &mut ifr, "SIOCSIFFLAGS")? };
-
         // Backend last: from here on vhost polls the tap for both queues.
         for q in [0u32, 1] {
             let mut be = sys::VringFile { index: q, fd: tap.as_raw_fd() };
@@ -359,10 +359,13 @@ impl Driver {
         Instant::now() + Duration::from_millis(self.o.timeout_ms)
     }
 
-    /// After a round, wait until vhost's worker has left the queue (it
+    /// After a TX round, wait until vhost's worker has left the queue (it
     /// clears NO_NOTIFY in vhost_enable_notify just before it stops), plus a
-    /// little, so the next round's buffers cannot race its final re-check.
-    fn wait_idle(q: &Vring, until: Instant) {
+    /// little, so the next round's buffers cannot race its final re-check
+    /// (the kernel counts a `continue` there as one more loop iteration).
+    /// Bounded: a worker that stopped for another reason leaves the flag set.
+    fn wait_idle(q: &Vring) {
+        let until = Instant::now() + Duration::from_millis(200);
         while q.worker_busy() && Instant::now() < until {
             std::thread::sleep(Duration::from_micros(200));
         }
@@ -437,7 +440,9 @@ impl Driver {
                 }
             }
             seq += k;
-            Self::wait_idle(&self.txq, until);
+            if seq < n {
+                Self::wait_idle(&self.txq);
+            }
         }
         Ok(c)
     }
@@ -511,8 +516,10 @@ impl Driver {
                     self.rxq.wait_call(20);
                 }
             }
+            // RX never runs out of buffers within a round (we post k and
+            // send k), so the worker stops on an empty socket, not on the
+            // re-check race: nothing to wait for.
             seq += k;
-            Self::wait_idle(&self.rxq, until);
         }
         Ok(c)
     }
