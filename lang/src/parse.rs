@@ -233,18 +233,25 @@ fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) -> Diagnostic
     } else {
         token_at(src, pos)
     };
-    let found = if at_end { "end of input".to_string() } else { format!("`{}`", &src[span.start..span.end]) };
+    let found = match &src[span.start..span.end] {
+        _ if at_end => "end of input".to_string(),
+        t if t.trim().is_empty() => "whitespace".to_string(),
+        t => format!("`{t}`"),
+    };
     let mut d = Diagnostic::new(span, format!("expected {expected}, found {found}"), format!("expected {expected}"));
-    if at_end {
-        if let Some(&(c, at)) = lex.unclosed.last() {
-            let close = match c {
-                '{' => '}',
-                '(' => ')',
-                _ => ']',
-            };
-            let (l, col) = crate::diag::line_col(src, at);
-            d = d.with_help(format!("the `{c}` at {l}:{col} is never closed; add `{close}`"));
-        }
+    // A block left open: at the end of the text, or where the next probe starts.
+    let rest = &src[span.start..];
+    let word = &src[span.start..span.end];
+    let probe_next = word == "BEGIN" || word == "END" || (!word.is_empty() && rest[word.len()..].starts_with(':'));
+    let unclosed = if at_end { lex.unclosed.last().copied() } else { scan(&src[..pos]).unclosed.last().copied() };
+    if let Some((c, at)) = unclosed.filter(|_| at_end || probe_next) {
+        let close = match c {
+            '{' => '}',
+            '(' => ')',
+            _ => ']',
+        };
+        let (l, col) = crate::diag::line_col(src, at);
+        d = d.with_help(format!("the `{c}` at {l}:{col} is never closed; add `{close}`"));
     }
     d
 }

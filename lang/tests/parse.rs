@@ -299,6 +299,19 @@ hint: the `{` at 1:7 is never closed; add `}`
 }
 
 #[test]
+fn error_block_left_open_before_the_next_probe() {
+    assert_eq!(
+        errors("BEGIN { @x = 1\nEND { }"),
+        "\
+test.vt:2:1: error: expected `;` or `}`, found `END`
+    2 | END { }
+      | ^^^ expected `;` or `}`
+hint: the `{` at 1:7 is never closed; add `}`
+"
+    );
+}
+
+#[test]
 fn error_stray_token() {
     assert_eq!(
         errors("BEGIN { printf(\"hi\") exit() }"),
