@@ -282,11 +282,7 @@ pub fn lhist_bucket_label(index: usize, min: i64, max: i64, step: i64) -> String
         format!("[{}, ...)", lhist_index_label(max))
     } else {
         let i = index as i64;
-        format!(
-            "[{}, {})",
-            lhist_index_label((i - 1) * step + min),
-            lhist_index_label(i * step + min)
-        )
+        format!("[{}, {})", lhist_index_label((i - 1) * step + min), lhist_index_label(i * step + min))
     }
 }
 

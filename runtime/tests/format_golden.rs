@@ -109,7 +109,11 @@ fn keyed() {
         ),
         MapDump::new(
             "s",
-            vec![e(vec![s("bash")], Value::Sum(5)), e(vec![s("zsh")], Value::Sum(-2)), e(vec![s("a b")], Value::Sum(100))],
+            vec![
+                e(vec![s("bash")], Value::Sum(5)),
+                e(vec![s("zsh")], Value::Sum(-2)),
+                e(vec![s("a b")], Value::Sum(100)),
+            ],
         ),
         MapDump::new(
             "t",
@@ -119,7 +123,11 @@ fn keyed() {
         MapDump::new("mx", vec![e(vec![s("x")], Value::Max(30)), e(vec![s("y")], Value::Max(8))]),
         MapDump::new(
             "a",
-            vec![e(vec![s("one")], avg(&[10])), e(vec![s("two")], avg(&[3])), e(vec![s("three")], avg(&[-5]))],
+            vec![
+                e(vec![s("one")], avg(&[10])),
+                e(vec![s("two")], avg(&[3])),
+                e(vec![s("three")], avg(&[-5])),
+            ],
         ),
         MapDump::new("st", vec![e(vec![i(7)], stats(&[100, 200])), e(vec![i(8)], stats(&[1]))]),
         MapDump::new("v", vec![e(vec![s("k1")], Value::Int(10)), e(vec![s("k2")], Value::Int(-10))]),
@@ -191,6 +199,7 @@ fn lhist_golden() {
         MapDump::scalar("odd", lhist(0, 100, 30, &[7, 95, 100])),
         MapDump::scalar("mid", lhist(10, 90, 20, &[55, 57])),
         MapDump::scalar("big", lhist(100000, 200000, 5000, &[123456])),
+        MapDump::scalar("wide", lhist(1000000, 2000000, 100000, &[1250000, 1])),
     ];
     check("lhist", &exit_text(&maps));
 }
@@ -274,4 +283,21 @@ fn print_top_div() {
     .collect();
     out += &exit_text(&cleared);
     check("print_args", &out);
+}
+
+#[test]
+fn tracepoint_workload() {
+    let mut sizes = vec![1000i64; 300];
+    sizes.extend([70; 50]);
+    sizes.extend([5000; 7]);
+    let total: i64 = sizes.iter().sum();
+    let maps = vec![
+        MapDump::scalar("bytes", hist(&sizes)),
+        MapDump::scalar("lin", lhist(0, 2000, 250, &sizes)),
+        MapDump::new("calls", vec![e(vec![s("dd"), i(1)], Value::Count(357))]),
+        MapDump::new("total", vec![e(vec![s("dd")], Value::Sum(total))]),
+        MapDump::scalar("sz", stats(&sizes)),
+        MapDump::scalar("mean", avg(&sizes)),
+    ];
+    check("tracepoint", &exit_text(&maps));
 }

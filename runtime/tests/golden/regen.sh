@@ -8,6 +8,9 @@ cd "$(dirname "$0")"
 bpftrace --version | grep -q 'v0.17' || { echo "want bpftrace v0.17, got: $(bpftrace --version)" >&2; exit 1; }
 for bt in *.bt; do
   out="${bt%.bt}.out"
-  timeout 60 bpftrace "$bt" > "$out" 2> /dev/null
+  case "$bt" in
+    tracepoint.bt) timeout 60 bpftrace "$bt" -c '/bin/sh ./tracepoint_workload.sh' > "$out" 2> /dev/null ;;
+    *) timeout 60 bpftrace "$bt" > "$out" 2> /dev/null ;;
+  esac
   echo "wrote $out"
 done
