@@ -300,6 +300,21 @@ impl Driver {
                 "socket(AF_PACKET)",
             )?
         };
+        // A whole round of TX frames waits in this socket before we read it.
+        let rcvbuf: libc::c_int = 16 << 20;
+        // SAFETY: an int option.
+        unsafe {
+            sys::cvt(
+                libc::setsockopt(
+                    sock,
+                    libc::SOL_SOCKET,
+                    libc::SO_RCVBUFFORCE,
+                    &rcvbuf as *const libc::c_int as *const libc::c_void,
+                    4,
+                ),
+                "SO_RCVBUFFORCE",
+            )?
+        };
         let mut ifr = sys::IfReq::new(&o.tap);
         unsafe { sys::ioctl(sock, sys::SIOCGIFINDEX, &mut ifr, "SIOCGIFINDEX")? };
         let ifindex = ifr.int();
