@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Non-interactive check for CI: the 6.1 patch applies, and several VM runs
+# (copy and zerocopy TX, one round and many, mixed sizes, 12- and 10-byte
+# vnet headers) account exactly: driver == ftrace (== vt when vt builds).
+#
+#   kernel-support/vm/test.sh [--require-vt] [--no-vt]
+# Exits non-zero on any mismatch or failed step.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+pass=("$@")
+fails=0
+run() {
+    local name="$1"; shift
+    echo "=== test: $name ($*)"
+    local log
+    log="$(mktemp)"
+    if "$here/run.sh" -q "${pass[@]}" "$@" >"$log" 2>&1; then
+        sed -n '/^----- kernel-support summary/,$p' "$log" | grep -E '^(traffic|ftrace|timing|RESULT|vt):'
+    else
+        cat "$log"
+        echo "=== test: $name FAILED"
+        fails=$((fails + 1))
+    fi
+    rm -f "$log"
+}
+echo "=== test: check-patch"
+"$here/../check-patch.sh" || fails=$((fails + 1))
+run "one round, 256-byte frames" --tx 100 --rx 50 --size 256
+run "rounds, sizes spread 60..1514" --tx 1000 --rx 700 --size 60-1514
+run "zerocopy TX, size list" --tx 600 --rx 100 --size 64,300,1514 --zerocopy
+run "10-byte legacy vnet header" --tx 50 --rx 30 --tx-size 128 --rx-size 1000 --legacy-hdr
+if ((fails)); then echo "kernel-support tests: $fails FAILED"; exit 1; fi
+echo "kernel-support tests: all passed"
