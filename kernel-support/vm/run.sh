@@ -5,7 +5,7 @@
 #
 #   kernel-support/vm/run.sh [--tx N] [--rx N] [--size SPEC] [--tx-size SPEC] [--rx-size SPEC]
 #                            [--ring N] [--zerocopy] [--legacy-hdr] [--no-vt] [--require-vt]
-#                            [--script FILE.vt]... [--log FILE] [--quiet]
+#                            [--script FILE.vt]... [--vt-bin PATH] [--log FILE] [--quiet]
 #
 # Exit status: 0 when all checks pass, 1 on a mismatch or a failed step.
 # Installs what it needs (apt-get) and keeps downloads and builds in
@@ -14,7 +14,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 TX=100 RX=50 TX_SIZE=256 RX_SIZE=256 RING=256 ZEROCOPY=0 LEGACY_HDR=0
-USE_VT=auto QUIET=0 LOG= TIMEOUT=180
+USE_VT=auto QUIET=0 LOG= TIMEOUT=180 VT_PREBUILT=
 EXTRA_SCRIPTS=()
 while (($#)); do
     case "$1" in
@@ -29,10 +29,11 @@ while (($#)); do
         --no-vt) USE_VT=no ;;
         --require-vt) USE_VT=yes ;;
         --script) EXTRA_SCRIPTS+=("$2"); shift ;;
+        --vt-bin) VT_PREBUILT="$2"; shift ;;
         --log) LOG="$2"; shift ;;
         --timeout) TIMEOUT="$2"; shift ;;
         -q|--quiet) QUIET=1 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) ks_die "unknown argument $1 (see --help)" ;;
     esac
     shift
@@ -61,7 +62,11 @@ ks_log "building vhost-traffic (static)"
 cargo_static -p vhost-traffic >&2 || ks_die "vhost-traffic does not build"
 TRAFFIC_BIN="$CARGO_TARGET_DIR/$TRIPLE/release/vhost-traffic"
 VT_BIN=
-if [[ "$USE_VT" != no ]]; then
+if [[ -n "$VT_PREBUILT" ]]; then
+    [[ -x "$VT_PREBUILT" ]] || ks_die "--vt-bin $VT_PREBUILT: not an executable"
+    ldd "$VT_PREBUILT" >/dev/null 2>&1 && ks_die "--vt-bin $VT_PREBUILT is not statically linked"
+    VT_BIN="$VT_PREBUILT"
+elif [[ "$USE_VT" != no ]]; then
     ks_log "building vt (static)"
     if cargo_static -p runtime --bin vt >&2; then
         VT_BIN="$CARGO_TARGET_DIR/$TRIPLE/release/vt"
