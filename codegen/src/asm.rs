@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 pub use bpf_ins::Register as Reg;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Label(usize);
 
 /// The right-hand operand of an ALU or jump instruction.

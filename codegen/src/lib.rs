@@ -6,22 +6,41 @@ pub mod elf;
 mod emit;
 
 use asm::Code;
-use lang::typed::{Agg, Attach, MapDef, Program};
+use lang::diag::Diagnostic;
+use lang::typed::{Agg, Attach, MapDef, MapKind, PrintfFormat, Program};
 use std::fmt::Write as _;
 
 /// Kernel map types (`enum bpf_map_type`).
+pub const BPF_MAP_TYPE_HASH: u32 = 1;
+pub const BPF_MAP_TYPE_ARRAY: u32 = 2;
+pub const BPF_MAP_TYPE_PERCPU_HASH: u32 = 5;
 pub const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 pub const BPF_MAP_TYPE_RINGBUF: u32 = 27;
 
 /// A log2 histogram has one bucket for negative values, one for zero and one per power of two up to
 /// `[2^62, 2^63)`: the largest signed 64-bit value lands in bucket 64.
 pub const HIST_BUCKETS: u32 = 65;
-/// Size of the ring buffer that carries events (exit, printf) to the runtime.
-pub const RINGBUF_BYTES: u32 = 256 * 1024;
+/// Entries of a keyed map, as in bpftrace.
+pub const MAP_ENTRIES: u32 = 4096;
+/// Size of the ring buffer that carries events (exit, printf, print…) to the runtime.
+pub const RINGBUF_BYTES: u32 = 1 << 20;
 
-/// Event kinds: the first 8 bytes of every ring buffer record.
+/// Event kinds: the first 8 bytes of every ring buffer record; the next 8 bytes hold the kind's
+/// argument (a format or map index), then the payload.
 pub mod event {
     pub const EXIT: u64 = 1;
+    /// arg: format index; payload: the arguments, laid out by the format's types.
+    pub const PRINTF: u64 = 2;
+    /// arg: format index.
+    pub const TIME: u64 = 3;
+    /// arg: map index; payload: top (u64), div (u64).
+    pub const PRINT: u64 = 4;
+    /// arg: map index.
+    pub const CLEAR: u64 = 5;
+    /// arg: map index.
+    pub const ZERO: u64 = 6;
+    /// arg: format index (one argument: the value's type); payload: the value.
+    pub const PRINT_VALUE: u64 = 7;
 }
 
 /// One kernel map, as the `maps` section of the ELF defines it.
@@ -43,65 +62,95 @@ pub struct ProgramCode {
     pub code: Code,
 }
 
-/// Everything the runtime needs: the maps (user maps first, in `Program::maps` order, then the ring
-/// buffer if any) and the programs.
+/// The runtime's own maps, after the user maps in `Object::maps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Internal {
+    /// The event ring buffer.
+    pub events: usize,
+    /// Per-CPU count of events the ring buffer had no room for.
+    pub lost: usize,
+    /// One u64: the session's start in `bpf_ktime_get_ns` time, written by the runtime (`elapsed`).
+    pub start: usize,
+}
+
+/// Everything the runtime needs: the maps (user maps first, in `Program::maps` order, then the internal
+/// ones), the programs, and the formats events refer to.
 #[derive(Clone, Debug)]
 pub struct Object {
     pub user_maps: Vec<MapDef>,
     pub maps: Vec<MapSpec>,
+    pub internal: Internal,
     pub programs: Vec<ProgramCode>,
-    /// Index in `maps` of the event ring buffer, when some program sends events.
-    pub events: Option<usize>,
+    pub formats: Vec<PrintfFormat>,
 }
 
-/// What the emitter needs to know about the maps.
-pub(crate) struct Layout {
-    pub aggs: Vec<Agg>,
-    pub events: Option<usize>,
+/// Bytes of a map's key: the key parts, plus the bucket index for keyed histograms.
+pub fn key_size(def: &MapDef) -> u32 {
+    let parts: u32 = def.key.iter().map(|t| t.size()).sum();
+    match (&def.kind, parts) {
+        (MapKind::Agg(Agg::Hist | Agg::LHist { .. }), 0) => 4,
+        (MapKind::Agg(Agg::Hist | Agg::LHist { .. }), n) => n + 8,
+        (MapKind::Agg(_), 0) => 4,
+        (_, 0) => 8,
+        (_, n) => n,
+    }
 }
 
-pub fn compile(program: &Program) -> Object {
-    let mut maps: Vec<MapSpec> = program
-        .maps
-        .iter()
-        .enumerate()
-        .map(|(i, m)| MapSpec {
-            symbol: format!("vt_m{i}"),
-            map_type: BPF_MAP_TYPE_PERCPU_ARRAY,
-            key_size: 4,
-            value_size: 8,
-            max_entries: if m.agg == Agg::Hist { HIST_BUCKETS } else { 1 },
-        })
-        .collect();
-    let uses_events = program.probes.iter().any(|p| p.body.iter().any(|s| matches!(s, lang::typed::TStmt::Exit { .. })));
-    let events = uses_events.then(|| {
-        maps.push(MapSpec {
-            symbol: "vt_events".into(),
-            map_type: BPF_MAP_TYPE_RINGBUF,
-            key_size: 0,
-            value_size: 0,
-            max_entries: RINGBUF_BYTES,
-        });
+/// Bytes of one (per-CPU) value: 8 for count, sum and histogram buckets; `[value, seen]` for min and
+/// max; `[count, total]` for avg and stats; the value's size for plain maps.
+pub fn value_size(kind: &MapKind) -> u32 {
+    match kind {
+        MapKind::Agg(Agg::Min | Agg::Max | Agg::Avg | Agg::Stats) => 16,
+        MapKind::Agg(_) => 8,
+        MapKind::Value(t) => t.size(),
+    }
+}
+
+/// Number of buckets of a histogram aggregation.
+pub fn buckets(agg: Agg) -> Option<u32> {
+    match agg {
+        Agg::Hist => Some(HIST_BUCKETS),
+        Agg::LHist { min, max, step } => Some(((max - min) / step) as u32 + 2),
+        _ => None,
+    }
+}
+
+fn map_spec(i: usize, def: &MapDef) -> MapSpec {
+    let keyless = def.key.is_empty();
+    let (map_type, max_entries) = match &def.kind {
+        MapKind::Agg(a) if keyless => (BPF_MAP_TYPE_PERCPU_ARRAY, buckets(*a).unwrap_or(1)),
+        MapKind::Agg(_) => (BPF_MAP_TYPE_PERCPU_HASH, MAP_ENTRIES),
+        MapKind::Value(_) => (BPF_MAP_TYPE_HASH, if keyless { 1 } else { MAP_ENTRIES }),
+    };
+    MapSpec { symbol: format!("vt_m{i}"), map_type, key_size: key_size(def), value_size: value_size(&def.kind), max_entries }
+}
+
+pub fn compile(program: &Program) -> Result<Object, Diagnostic> {
+    let mut maps: Vec<MapSpec> = program.maps.iter().enumerate().map(|(i, m)| map_spec(i, m)).collect();
+    let mut internal = |symbol: &str, map_type, key_size, value_size, max_entries| {
+        maps.push(MapSpec { symbol: symbol.into(), map_type, key_size, value_size, max_entries });
         maps.len() - 1
-    });
-    let layout = Layout { aggs: program.maps.iter().map(|m| m.agg).collect(), events };
-    let programs = program
-        .probes
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let (section, tag) = match &p.attach {
-                Attach::Begin => ("raw_tp/vt_begin".to_string(), "begin".to_string()),
-                Attach::End => ("raw_tp/vt_end".to_string(), "end".to_string()),
-                Attach::Tracepoint { category, name, .. } => (format!("tracepoint/{category}/{name}"), name.clone()),
-            };
-            // Kernel program names hold at most 15 characters.
-            let mut symbol = format!("vt{i}_{tag}");
-            symbol.truncate(15);
-            ProgramCode { attach: p.attach.clone(), section, symbol, code: emit::program(p, &layout) }
-        })
-        .collect();
-    Object { user_maps: program.maps.clone(), maps, programs, events }
+    };
+    let internal = Internal {
+        events: internal("vt_events", BPF_MAP_TYPE_RINGBUF, 0, 0, RINGBUF_BYTES),
+        lost: internal("vt_lost", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1),
+        start: internal("vt_start", BPF_MAP_TYPE_ARRAY, 4, 8, 1),
+    };
+    let mut programs = Vec::with_capacity(program.probes.len());
+    for (i, p) in program.probes.iter().enumerate() {
+        let (section, tag) = match &p.attach {
+            Attach::Begin => ("raw_tp/vt_begin".to_string(), "begin".to_string()),
+            Attach::End => ("raw_tp/vt_end".to_string(), "end".to_string()),
+            Attach::Tracepoint { category, name, .. } => (format!("tracepoint/{category}/{name}"), name.clone()),
+            Attach::Interval { unit, value, .. } => ("perf_event".to_string(), format!("{unit}{value}")),
+        };
+        // Kernel program names hold at most 15 characters.
+        let mut symbol = format!("vt{i}_{tag}");
+        symbol.truncate(15);
+        let code = emit::program(p, &program.maps, &internal)?;
+        programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code });
+    }
+    Ok(Object { user_maps: program.maps.clone(), maps, internal, programs, formats: program.formats.clone() })
 }
 
 impl Object {

@@ -5,6 +5,7 @@ pub mod check;
 pub mod diag;
 pub mod parse;
 pub mod print;
+pub mod printf;
 pub mod provider;
 pub mod typed;
 

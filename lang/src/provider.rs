@@ -19,6 +19,7 @@ pub const PROVIDERS: &[Provider] = &[
     Provider { names: &["BEGIN"], resolve: |s, _| special(s, Attach::Begin) },
     Provider { names: &["END"], resolve: |s, _| special(s, Attach::End) },
     Provider { names: &["tracepoint", "t"], resolve: resolve_tracepoint },
+    Provider { names: &["interval", "i"], resolve: |s, _| resolve_interval(s) },
 ];
 
 pub fn find(name: &str) -> Option<&'static Provider> {
@@ -34,6 +35,26 @@ fn special(spec: &ProbeSpec, attach: Attach) -> Result<Vec<Attach>, Diagnostic> 
             "unexpected",
         )),
     }
+}
+
+/// `interval:UNIT:N` with unit `s`, `ms`, `us` or `hz`.
+fn resolve_interval(spec: &ProbeSpec) -> Result<Vec<Attach>, Diagnostic> {
+    let bad = |span| {
+        Diagnostic::new(span, "an interval is written `interval:UNIT:N`", "malformed interval")
+            .with_help("UNIT is s, ms, us or hz, e.g. `interval:s:1` or `interval:hz:99`")
+    };
+    let [unit, n] = spec.parts.as_slice() else { return Err(bad(spec.span)) };
+    let value: u64 = n.name.parse().ok().filter(|&v| v > 0).ok_or_else(|| bad(n.span))?;
+    let period_ns = match unit.name.as_str() {
+        "s" => value.checked_mul(1_000_000_000),
+        "ms" => value.checked_mul(1_000_000),
+        "us" => value.checked_mul(1_000),
+        "hz" => Some(1_000_000_000 / value),
+        _ => None,
+    }
+    .filter(|&p| p > 0)
+    .ok_or_else(|| bad(unit.span))?;
+    Ok(vec![Attach::Interval { unit: unit.name.clone(), value, period_ns }])
 }
 
 /// One field of a tracepoint record, as its `format` file describes it.

@@ -2,6 +2,8 @@
 //! them. The `vt` binary (`main.rs`) is a front end over `session::Session`.
 
 pub mod format;
+pub mod maps;
+pub mod printf;
 pub mod session;
 pub mod signals;
 mod sys;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use lang::provider::Tracefs;
-use runtime::session::{Event, Session};
+use runtime::session::Session;
 use runtime::signals::{self, Signals};
 use std::os::fd::AsRawFd;
 use std::process::ExitCode;
@@ -27,9 +27,13 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     tracefs: Option<std::path::PathBuf>,
 
-    /// The script file.
-    #[arg(value_name = "FILE", required_unless_present = "program")]
+    /// The script file (omit it with -e; then every positional argument is a parameter).
+    #[arg(value_name = "FILE")]
     file: Option<std::path::PathBuf>,
+
+    /// Positional parameters, `$1`, `$2`, ... in the script.
+    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    params: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -46,13 +50,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    let mut params = cli.params.clone();
     let (name, source) = match (&cli.program, &cli.file) {
-        (Some(p), _) => ("-e".to_string(), p.clone()),
+        (Some(p), file) => {
+            // With -e, what clap took for a file is the first parameter.
+            if let Some(f) = file {
+                params.insert(0, f.display().to_string());
+            }
+            ("-e".to_string(), p.clone())
+        }
         (None, Some(f)) => {
             let text = std::fs::read_to_string(f).map_err(|e| format!("vt: cannot read {}: {e}", f.display()))?;
             (f.display().to_string(), text)
         }
-        (None, None) => unreachable!("clap requires one of them"),
+        (None, None) => return Err("vt: give a script FILE or -e 'PROGRAM' (see vt --help)".into()),
     };
     let script = lang::parse::parse(&source).map_err(|d| lang::diag::render(&d, &name, &source))?;
     let root = match &cli.tracefs {
@@ -60,8 +71,9 @@ fn run(cli: Cli) -> Result<(), String> {
         None => runtime::tracefs::locate().map_err(|e| format!("vt: {e}"))?,
     };
     let mut tracefs = Tracefs::new(root);
-    let program = lang::check::check(&script, &mut tracefs).map_err(|d| lang::diag::render(&d, &name, &source))?;
-    let object = codegen::compile(&program);
+    let render = |d: Vec<lang::Diagnostic>| lang::diag::render(&d, &name, &source);
+    let program = lang::check::check(&script, &mut tracefs, &params).map_err(render)?;
+    let object = codegen::compile(&program).map_err(|d| render(vec![d]))?;
     if cli.dump || cli.emit.is_some() {
         print!("{}", object.listing());
         return Ok(());
@@ -77,20 +89,28 @@ fn trace(object: codegen::Object) -> Result<(), String> {
     let n = session.probe_count();
     eprintln!("Attaching {n} probe{}...", if n == 1 { "" } else { "s" });
     session.attach().map_err(|e| format!("vt: {e}"))?;
-    session.run_begin().map_err(|e| format!("vt: {e}"))?;
-    let mut stop = session.drain_events().contains(&Event::Exit);
-    let mut fds = vec![signals.as_raw_fd()];
-    fds.extend(session.events_fd());
-    while !stop {
+    let out = &mut std::io::stdout();
+    let fail = |e: runtime::session::Error| format!("vt: {e}");
+    session.run_begin().map_err(fail)?;
+    session.drain_events(out).map_err(fail)?;
+    let fds = [signals.as_raw_fd(), session.events_fd()];
+    while !session.exit_requested() {
         let ready = signals::wait(&fds).map_err(|e| format!("vt: {e}"))?;
-        stop = ready[0] && signals.take();
-        if ready.get(1) == Some(&true) {
-            stop |= session.drain_events().contains(&Event::Exit);
+        if ready[1] {
+            session.drain_events(out).map_err(fail)?;
+        }
+        if ready[0] && signals.take() {
+            break;
         }
     }
     session.detach();
-    session.run_end().map_err(|e| format!("vt: {e}"))?;
-    let maps = session.dump().map_err(|e| format!("vt: {e}"))?;
+    session.run_end().map_err(fail)?;
+    session.drain_events(out).map_err(fail)?;
+    let maps = session.dump().map_err(fail)?;
     print!("{}", runtime::format::exit_text(&maps));
+    let lost = session.lost_events();
+    if lost > 0 {
+        eprintln!("Lost {lost} events");
+    }
     Ok(())
 }

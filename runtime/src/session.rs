@@ -1,13 +1,16 @@
 //! A tracing session: the compiled object loaded into the kernel, its probes attached, its events read
 //! and its maps dumped. The CLI and the REPL are two front ends over this.
 
-use crate::format::{Entry, MapDump, MapKind, Value};
+use crate::format::{self, MapDump};
+use crate::maps::{self, KernelMap};
+use crate::printf::{self, Arg};
 use crate::sys;
 use aya::maps::{Map, MapData, RingBuf};
-use aya::programs::{RawTracePoint, RawTracePointRunOptions, TestRun, TracePoint};
+use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
+use aya::programs::{PerfEvent, RawTracePoint, RawTracePointRunOptions, TestRun, TracePoint};
 use aya::{Ebpf, EbpfLoader};
-use codegen::{event, Object, HIST_BUCKETS};
-use lang::typed::{Agg, Attach};
+use codegen::{event, Object};
+use lang::typed::{Attach, Ty};
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
@@ -34,17 +37,13 @@ impl fmt::Display for Error {
     }
 }
 
-/// What a program asked the runtime to do, through the ring buffer.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Event {
-    Exit,
-}
-
 pub struct Session {
     ebpf: Ebpf,
     object: Object,
-    events: Option<RingBuf<MapData>>,
+    events: RingBuf<MapData>,
     ncpus: usize,
+    /// Set when a program called exit().
+    exit_requested: bool,
 }
 
 /// The full error chain of an aya error, on one line.
@@ -58,6 +57,13 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+fn ktime_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid timespec out-pointer; CLOCK_MONOTONIC is bpf_ktime_get_ns's clock.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 impl Session {
     /// Creates the maps and loads every program through the verifier; attaches nothing.
     pub fn load(object: Object) -> Result<Session, Error> {
@@ -67,15 +73,14 @@ impl Session {
         // SAFETY: the u64 buffer is at least bytes.len() bytes long and u8 has no alignment needs.
         let view = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr() as *mut u8, bytes.len()) };
         view.copy_from_slice(&bytes);
-        let mut ebpf = EbpfLoader::new()
-            .load(view)
-            .map_err(|e| Error::Load(chain(&e)))?;
+        let mut ebpf = EbpfLoader::new().load(view).map_err(|e| Error::Load(chain(&e)))?;
         for p in &object.programs {
             let probe = p.attach.probe_name();
             let prog = ebpf.program_mut(&p.symbol).ok_or_else(|| Error::Load(format!("program {} missing", p.symbol)))?;
             let result = match &p.attach {
                 Attach::Tracepoint { .. } => <&mut TracePoint>::try_from(prog).map(|t| t.load()),
                 Attach::Begin | Attach::End => <&mut RawTracePoint>::try_from(prog).map(|t| t.load()),
+                Attach::Interval { .. } => <&mut PerfEvent>::try_from(prog).map(|t| t.load()),
             };
             match result {
                 Ok(Ok(())) => {}
@@ -83,42 +88,72 @@ impl Session {
                 Err(e) => return Err(Error::Load(chain(&e))),
             }
         }
-        let events = match object.events {
-            Some(i) => {
-                let map = ebpf.take_map(&object.maps[i].symbol).ok_or_else(|| Error::Load("ring buffer missing".into()))?;
-                Some(RingBuf::try_from(map).map_err(|e| Error::Load(chain(&e)))?)
-            }
-            None => None,
-        };
+        let ring = &object.maps[object.internal.events].symbol;
+        let map = ebpf.take_map(ring).ok_or_else(|| Error::Load("ring buffer missing".into()))?;
+        let events = RingBuf::try_from(map).map_err(|e| Error::Load(chain(&e)))?;
         let ncpus = aya::util::nr_cpus().map_err(|(what, e)| Error::Load(format!("{what}: {e}")))?;
-        Ok(Session { ebpf, object, events, ncpus })
+        let session = Session { ebpf, object, events, ncpus, exit_requested: false };
+        session.write_start()?;
+        Ok(session)
     }
 
-    /// The number of probes `attach` attaches plus BEGIN and END, as bpftrace counts them.
+    /// Records the session's start for `elapsed`.
+    fn write_start(&self) -> Result<(), Error> {
+        let fd = self.map_fd(self.object.internal.start)?;
+        sys::update(fd, &0u32.to_ne_bytes(), &ktime_ns().to_ne_bytes()).map_err(|e| Error::Map(e.to_string()))
+    }
+
+    fn map_fd(&self, index: usize) -> Result<std::os::fd::BorrowedFd<'_>, Error> {
+        let symbol = &self.object.maps[index].symbol;
+        let data: &MapData = match self.ebpf.map(symbol) {
+            Some(
+                Map::Array(d) | Map::HashMap(d) | Map::PerCpuArray(d) | Map::PerCpuHashMap(d),
+            ) => d,
+            _ => return Err(Error::Map(format!("map {symbol} missing"))),
+        };
+        Ok(data.fd().as_fd())
+    }
+
+    /// The number of probes: every attach point plus BEGIN and END, as bpftrace counts them.
     pub fn probe_count(&self) -> usize {
         self.object.programs.len()
     }
 
-    /// Attaches every tracepoint program (one perf event each).
+    /// Attaches every tracepoint (one perf event each) and interval program.
     pub fn attach(&mut self) -> Result<(), Error> {
         for p in &self.object.programs {
-            let Attach::Tracepoint { category, name, .. } = &p.attach else { continue };
-            let tp: &mut TracePoint = self.ebpf.program_mut(&p.symbol).unwrap().try_into().unwrap();
-            tp.attach(category, name)
-                .map_err(|e| Error::Attach { probe: p.attach.probe_name(), reason: chain(&e) })?;
+            let prog = self.ebpf.program_mut(&p.symbol).unwrap();
+            let probe = || p.attach.probe_name();
+            match &p.attach {
+                Attach::Tracepoint { category, name, .. } => {
+                    let tp: &mut TracePoint = prog.try_into().unwrap();
+                    tp.attach(category, name).map_err(|e| Error::Attach { probe: probe(), reason: chain(&e) })?;
+                }
+                Attach::Interval { period_ns, .. } => {
+                    let pe: &mut PerfEvent = prog.try_into().unwrap();
+                    pe.attach(
+                        PerfEventConfig::Software(SoftwareEvent::CpuClock),
+                        PerfEventScope::AllProcessesOneCpu { cpu: 0 },
+                        SamplePolicy::Period(*period_ns),
+                        false,
+                    )
+                    .map_err(|e| Error::Attach { probe: probe(), reason: chain(&e) })?;
+                }
+                Attach::Begin | Attach::End => {}
+            }
         }
         Ok(())
     }
 
-    /// Detaches every tracepoint, so that the maps stop changing.
+    /// Detaches every probe, so that the maps stop changing.
     pub fn detach(&mut self) {
         for p in &self.object.programs {
-            if let Attach::Tracepoint { .. } = p.attach {
-                if let Some(prog) = self.ebpf.program_mut(&p.symbol) {
-                    let tp: &mut TracePoint = prog.try_into().unwrap();
-                    let _ = tp.unload();
-                }
-            }
+            let Some(prog) = self.ebpf.program_mut(&p.symbol) else { continue };
+            let _ = match &p.attach {
+                Attach::Tracepoint { .. } => <&mut TracePoint>::try_from(prog).map(|t| t.unload()),
+                Attach::Interval { .. } => <&mut PerfEvent>::try_from(prog).map(|t| t.unload()),
+                Attach::Begin | Attach::End => continue,
+            };
         }
     }
 
@@ -130,7 +165,7 @@ impl Session {
         self.run_special(|a| matches!(a, Attach::End))
     }
 
-    /// Runs the BEGIN or END programs once, on this CPU, through BPF_PROG_TEST_RUN.
+    /// Runs the BEGIN or END programs once, through BPF_PROG_TEST_RUN.
     fn run_special(&mut self, which: impl Fn(&Attach) -> bool) -> Result<(), Error> {
         for p in self.object.programs.iter().filter(|p| which(&p.attach)) {
             let prog: &mut RawTracePoint = self.ebpf.program_mut(&p.symbol).unwrap().try_into().unwrap();
@@ -140,50 +175,112 @@ impl Session {
         Ok(())
     }
 
-    /// The ring buffer's fd, to poll on, when the programs send events.
-    pub fn events_fd(&self) -> Option<RawFd> {
-        self.events.as_ref().map(|r| r.as_raw_fd())
+    /// The ring buffer's fd, to poll on.
+    pub fn events_fd(&self) -> RawFd {
+        self.events.as_raw_fd()
     }
 
-    /// Takes the events waiting in the ring buffer.
-    pub fn drain_events(&mut self) -> Vec<Event> {
-        let mut out = Vec::new();
-        if let Some(rb) = &mut self.events {
-            while let Some(item) = rb.next() {
-                if item.len() >= 8 && u64::from_ne_bytes(item[..8].try_into().unwrap()) == event::EXIT {
-                    out.push(Event::Exit);
-                }
+    /// Whether a program called `exit()`.
+    pub fn exit_requested(&self) -> bool {
+        self.exit_requested
+    }
+
+    /// Acts on the events waiting in the ring buffer, in order: text (printf, time, print) goes to `out`.
+    pub fn drain_events(&mut self, out: &mut dyn std::io::Write) -> Result<(), Error> {
+        let mut records = Vec::new();
+        while let Some(item) = self.events.next() {
+            records.push(item.to_vec());
+        }
+        for r in records {
+            if r.len() < 16 {
+                continue;
             }
+            let (kind, arg) = (u64::from_ne_bytes(r[..8].try_into().unwrap()), u64::from_ne_bytes(r[8..16].try_into().unwrap()) as usize);
+            let payload = &r[16..];
+            let text = match kind {
+                event::EXIT => {
+                    self.exit_requested = true;
+                    continue;
+                }
+                event::PRINTF => {
+                    let f = &self.object.formats[arg];
+                    let pieces = lang::printf::parse(&f.text).unwrap_or_default();
+                    printf::render_bytes(&pieces, &decode_args(&f.args, payload))
+                }
+                event::TIME => {
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                    printf::strftime(&self.object.formats[arg].text, now.as_nanos()).into_bytes()
+                }
+                event::PRINT_VALUE => {
+                    let ty = &self.object.formats[arg].args[0];
+                    format!("{}\n", maps::value_text(ty, payload)).into_bytes()
+                }
+                event::PRINT => {
+                    let top = u64::from_ne_bytes(payload[..8].try_into().unwrap()) as u32;
+                    let div = u64::from_ne_bytes(payload[8..16].try_into().unwrap()) as u32;
+                    format::map_text_with(&self.kernel_map(arg)?.dump().map_err(|e| Error::Map(e.to_string()))?, top, div)
+                        .into_bytes()
+                }
+                event::CLEAR => {
+                    self.kernel_map(arg)?.clear().map_err(|e| Error::Map(e.to_string()))?;
+                    continue;
+                }
+                event::ZERO => {
+                    self.kernel_map(arg)?.zero().map_err(|e| Error::Map(e.to_string()))?;
+                    continue;
+                }
+                _ => continue,
+            };
+            let _ = out.write_all(&text);
         }
-        out
+        let _ = out.flush();
+        Ok(())
     }
 
-    /// The contents of every user map, summed over CPUs.
-    pub fn dump(&self) -> Result<Vec<MapDump>, Error> {
-        let mut dumps = Vec::new();
-        for (def, spec) in self.object.user_maps.iter().zip(&self.object.maps) {
-            let Some(Map::PerCpuArray(data)) = self.ebpf.map(&spec.symbol) else {
-                return Err(Error::Map(format!("@{} is not a per-CPU array", def.name)));
-            };
-            let fd = data.fd().as_fd();
-            let read = |k: u32| sys::percpu_sum(fd, &k.to_ne_bytes(), self.ncpus).map_err(|e| Error::Map(e.to_string()));
-            let (kind, value) = match def.agg {
-                Agg::Count => (MapKind::Count, Value::Count(read(0)?)),
-                Agg::Sum => (MapKind::Sum, Value::Sum(read(0)? as i64)),
-                Agg::Hist => {
-                    let buckets: Vec<u64> = (0..HIST_BUCKETS).map(read).collect::<Result<_, _>>()?;
-                    (MapKind::Hist, Value::Hist(buckets))
-                }
-            };
-            // A histogram nothing was added to has no entry, as in bpftrace.
-            let entries = match &value {
-                Value::Hist(b) if b.iter().all(|&c| c == 0) => Vec::new(),
-                _ => vec![Entry::keyless(value)],
-            };
-            dumps.push(MapDump { name: def.name.clone(), kind, entries });
-        }
-        Ok(dumps)
+    fn kernel_map(&self, index: usize) -> Result<KernelMap<'_>, Error> {
+        Ok(KernelMap {
+            def: &self.object.user_maps[index],
+            spec: &self.object.maps[index],
+            fd: self.map_fd(index)?,
+            ncpus: self.ncpus,
+        })
     }
+
+    /// The contents of every user map.
+    pub fn dump(&self) -> Result<Vec<MapDump>, Error> {
+        (0..self.object.user_maps.len())
+            .map(|i| self.kernel_map(i)?.dump().map_err(|e| Error::Map(e.to_string())))
+            .collect()
+    }
+
+    /// Events the ring buffer had no room for.
+    pub fn lost_events(&self) -> u64 {
+        let Ok(fd) = self.map_fd(self.object.internal.lost) else { return 0 };
+        let mut buf = vec![0u8; 8 * self.ncpus];
+        match sys::lookup(fd, &0u32.to_ne_bytes(), &mut buf) {
+            Ok(true) => buf.chunks(8).map(|c| u64::from_ne_bytes(c.try_into().unwrap())).sum(),
+            _ => 0,
+        }
+    }
+}
+
+/// printf arguments from an event's payload, laid out by their types.
+fn decode_args(types: &[Ty], payload: &[u8]) -> Vec<Arg> {
+    let mut at = 0;
+    types
+        .iter()
+        .map(|ty| {
+            let size = ty.size() as usize;
+            let bytes = payload.get(at..at + size).unwrap_or(&[]);
+            at += size;
+            match ty {
+                Ty::Int(i) if bytes.len() == 8 => {
+                    Arg::Int { value: u64::from_ne_bytes(bytes.try_into().unwrap()), signed: i.signed, bits: 64 }
+                }
+                _ => Arg::Str(maps::value_text(ty, bytes)),
+            }
+        })
+        .collect()
 }
 
 /// The verifier's last line is its reason; the whole log goes with it for `-v`.

@@ -39,11 +39,42 @@ pub fn lookup(map: BorrowedFd<'_>, key: &[u8], value: &mut [u8]) -> io::Result<b
     }
 }
 
-/// Reads a per-CPU map's `u64` value at `key` on every possible CPU and returns their sum.
-pub fn percpu_sum(map: BorrowedFd<'_>, key: &[u8], ncpus: usize) -> io::Result<u64> {
-    let mut buf = vec![0u8; 8 * ncpus];
-    if !lookup(map, key, &mut buf)? {
-        return Ok(0);
+const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
+const BPF_MAP_DELETE_ELEM: libc::c_long = 3;
+const BPF_MAP_GET_NEXT_KEY: libc::c_long = 4;
+
+fn map_cmd(cmd: libc::c_long, map: BorrowedFd<'_>, key: *const u8, value: u64, flags: u64) -> io::Result<()> {
+    let attr = MapElemAttr { map_fd: map.as_raw_fd() as u32, _pad: 0, key: key as u64, value, flags };
+    // SAFETY: the caller passes buffers as large as the map's key (and value, or next key) sizes.
+    let rc = unsafe { libc::syscall(libc::SYS_bpf, cmd, &attr as *const MapElemAttr, std::mem::size_of::<MapElemAttr>()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
-    Ok(buf.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().unwrap())).fold(0u64, u64::wrapping_add))
+}
+
+/// Every key of a hash map (`key_size` bytes each).
+pub fn keys(map: BorrowedFd<'_>, key_size: usize) -> io::Result<Vec<Vec<u8>>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let mut next = vec![0u8; key_size];
+        let prev = out.last().map_or(std::ptr::null(), |k| k.as_ptr());
+        match map_cmd(BPF_MAP_GET_NEXT_KEY, map, prev, next.as_mut_ptr() as u64, 0) {
+            Ok(()) => out.push(next),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(out),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+pub fn update(map: BorrowedFd<'_>, key: &[u8], value: &[u8]) -> io::Result<()> {
+    map_cmd(BPF_MAP_UPDATE_ELEM, map, key.as_ptr(), value.as_ptr() as u64, 0)
+}
+
+pub fn delete(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<()> {
+    match map_cmd(BPF_MAP_DELETE_ELEM, map, key.as_ptr(), 0, 0) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        r => r,
+    }
 }

@@ -9,8 +9,8 @@ fn compile_listing(path: &Path) -> String {
     let name = path.display().to_string();
     let script = lang::parse(&src).unwrap_or_else(|d| panic!("{}", lang::render(&d, &name, &src)));
     let mut tracefs = Tracefs::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tracefs"));
-    let program = lang::check::check(&script, &mut tracefs).unwrap_or_else(|d| panic!("{}", lang::render(&d, &name, &src)));
-    codegen::compile(&program).listing()
+    let program = lang::check::check(&script, &mut tracefs, &[]).unwrap_or_else(|d| panic!("{}", lang::render(&d, &name, &src)));
+    codegen::compile(&program).unwrap_or_else(|d| panic!("{}", lang::render(&[d], &name, &src))).listing()
 }
 
 #[test]

@@ -1,0 +1,195 @@
+//! Reading, clearing and zeroing the user maps through their fds, with byte keys and values laid out as
+//! codegen laid them out (see `codegen::key_size` / `codegen::value_size`), into the formatters' model.
+
+use crate::format::{Entry, KeyPart, MapDump, MapKind as Kind, Value};
+use crate::sys;
+use codegen::{buckets, MapSpec, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH};
+use lang::typed::{Agg, MapDef, MapKind, Ty};
+use std::collections::BTreeMap;
+use std::io;
+use std::os::fd::BorrowedFd;
+
+/// One map as the kernel holds it.
+pub struct KernelMap<'a> {
+    pub def: &'a MapDef,
+    pub spec: &'a MapSpec,
+    pub fd: BorrowedFd<'a>,
+    pub ncpus: usize,
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// The bytes of a string up to its first NUL.
+pub fn c_str(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+fn is_percpu(spec: &MapSpec) -> bool {
+    matches!(spec.map_type, BPF_MAP_TYPE_PERCPU_ARRAY | BPF_MAP_TYPE_PERCPU_HASH)
+}
+
+fn is_array(spec: &MapSpec) -> bool {
+    spec.map_type == BPF_MAP_TYPE_PERCPU_ARRAY
+}
+
+impl KernelMap<'_> {
+    /// Every (key, value) pair; per-CPU values come as one slice per CPU.
+    fn entries(&self) -> io::Result<Vec<(Vec<u8>, Vec<Vec<u8>>)>> {
+        let keys = if is_array(self.spec) {
+            (0..self.spec.max_entries).map(|i| i.to_ne_bytes().to_vec()).collect()
+        } else {
+            sys::keys(self.fd, self.spec.key_size as usize)?
+        };
+        let stride = self.spec.value_size.div_ceil(8) as usize * 8;
+        let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let mut buf = vec![0u8; stride * cpus];
+            if sys::lookup(self.fd, &key, &mut buf)? {
+                out.push((key, buf.chunks(stride).map(|c| c[..self.spec.value_size as usize].to_vec()).collect()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The map's contents as the formatters want them, summed (or min'd, max'd) over CPUs.
+    pub fn dump(&self) -> io::Result<MapDump> {
+        let name = self.def.name.clone();
+        let entries = self.entries()?;
+        let mut dump = MapDump::empty(name, kind_of(&self.def.kind));
+        match &self.def.kind {
+            MapKind::Agg(agg @ (Agg::Hist | Agg::LHist { .. })) => {
+                let n = buckets(*agg).unwrap() as usize;
+                let parts_len = entries.first().map_or(0, |(k, _)| k.len().saturating_sub(8));
+                let mut grouped: BTreeMap<Vec<u8>, Vec<u64>> = BTreeMap::new();
+                for (key, cpus) in &entries {
+                    let (parts, bucket) = if self.def.key.is_empty() {
+                        (Vec::new(), u32::from_ne_bytes(key[..4].try_into().unwrap()) as usize)
+                    } else {
+                        (key[..parts_len].to_vec(), u64_at(key, parts_len) as usize)
+                    };
+                    let count: u64 = cpus.iter().map(|v| u64_at(v, 0)).sum();
+                    if count > 0 && bucket < n {
+                        grouped.entry(parts).or_insert_with(|| vec![0; n])[bucket] += count;
+                    }
+                }
+                for (parts, counts) in grouped {
+                    let value = match *agg {
+                        Agg::LHist { min, max, step } => Value::LHist { min, max, step, buckets: counts },
+                        _ => Value::Hist(counts),
+                    };
+                    dump.entries.push(Entry::new(decode_key(&self.def.key, &parts), value));
+                }
+            }
+            kind => {
+                for (key, cpus) in &entries {
+                    let Some(value) = combine(kind, cpus) else { continue };
+                    let key = if self.def.key.is_empty() { Vec::new() } else { decode_key(&self.def.key, key) };
+                    dump.entries.push(Entry::new(key, value));
+                }
+            }
+        }
+        Ok(dump)
+    }
+
+    /// `clear(@m)`: removes every entry (an array's entries are zeroed instead).
+    pub fn clear(&self) -> io::Result<()> {
+        if is_array(self.spec) {
+            return self.zero();
+        }
+        for key in sys::keys(self.fd, self.spec.key_size as usize)? {
+            sys::delete(self.fd, &key)?;
+        }
+        Ok(())
+    }
+
+    /// `zero(@m)`: keeps the keys, zeroes the values.
+    pub fn zero(&self) -> io::Result<()> {
+        let stride = self.spec.value_size.div_ceil(8) as usize * 8;
+        let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
+        let zeros = vec![0u8; stride * cpus];
+        for (key, _) in self.entries()? {
+            sys::update(self.fd, &key, &zeros)?;
+        }
+        Ok(())
+    }
+}
+
+fn kind_of(kind: &MapKind) -> Kind {
+    match kind {
+        MapKind::Agg(a) => match a {
+            Agg::Count => Kind::Count,
+            Agg::Sum => Kind::Sum,
+            Agg::Min => Kind::Min,
+            Agg::Max => Kind::Max,
+            Agg::Avg => Kind::Avg,
+            Agg::Stats => Kind::Stats,
+            Agg::Hist => Kind::Hist,
+            Agg::LHist { .. } => Kind::LHist,
+        },
+        MapKind::Value(Ty::Int(i)) if !i.signed => Kind::UInt,
+        MapKind::Value(Ty::Int(_)) => Kind::Int,
+        MapKind::Value(_) => Kind::Str,
+    }
+}
+
+/// One entry's value from its per-CPU parts; `None` for a min/max no CPU has seen a value for.
+fn combine(kind: &MapKind, cpus: &[Vec<u8>]) -> Option<Value> {
+    let sum = |at| cpus.iter().map(|v| u64_at(v, at)).fold(0u64, u64::wrapping_add);
+    let seen = || cpus.iter().filter(|v| u64_at(v, 8) != 0).map(|v| u64_at(v, 0) as i64);
+    Some(match kind {
+        MapKind::Agg(Agg::Count) => Value::Count(sum(0)),
+        MapKind::Agg(Agg::Sum) => Value::Sum(sum(0) as i64),
+        MapKind::Agg(Agg::Min) => Value::Min(seen().min()?),
+        MapKind::Agg(Agg::Max) => Value::Max(seen().max()?),
+        MapKind::Agg(Agg::Avg) => Value::Avg { count: sum(0), total: sum(8) as i64 },
+        MapKind::Agg(Agg::Stats) => Value::Stats { count: sum(0), total: sum(8) as i64 },
+        MapKind::Agg(_) => unreachable!("histograms are grouped by the caller"),
+        MapKind::Value(ty) => match (ty, value_text(ty, &cpus[0])) {
+            (Ty::Int(i), _) if i.signed => Value::Int(u64_at(&cpus[0], 0) as i64),
+            (Ty::Int(_), _) => Value::UInt(u64_at(&cpus[0], 0)),
+            (_, text) => Value::Str(text),
+        },
+    })
+}
+
+/// A stored value of type `ty` as bpftrace prints it (strings unquoted, tuples as `(a, b)`).
+pub fn value_text(ty: &Ty, b: &[u8]) -> String {
+    match ty {
+        Ty::Int(i) if i.signed => (u64_at(b, 0) as i64).to_string(),
+        Ty::Int(_) => u64_at(b, 0).to_string(),
+        Ty::Str(n) => c_str(&b[..(*n as usize).min(b.len())]),
+        Ty::Tuple(parts) => {
+            let mut at = 0;
+            let items: Vec<String> = parts
+                .iter()
+                .map(|p| {
+                    let s = value_text(p, &b[at..at + p.size() as usize]);
+                    at += p.size() as usize;
+                    s
+                })
+                .collect();
+            format!("({})", items.join(", "))
+        }
+    }
+}
+
+/// A key's parts (tuples flattened, as bpftrace prints `@m[a, b]`).
+fn decode_key(types: &[Ty], b: &[u8]) -> Vec<KeyPart> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for ty in types {
+        let size = ty.size() as usize;
+        let part = &b[at..at + size];
+        match ty {
+            Ty::Int(_) => out.push(KeyPart::Int(u64_at(part, 0) as i64)),
+            Ty::Str(_) => out.push(KeyPart::Str(c_str(part))),
+            Ty::Tuple(inner) => out.extend(decode_key(inner, part)),
+        }
+        at += size;
+    }
+    out
+}
