@@ -234,7 +234,10 @@ impl Emitter<'_> {
                 self.output(rec);
             }
             EventStmt::Time { format } => self.simple_event(event::TIME, *format as u64, &[]),
-            EventStmt::Print { map, top, div } => self.simple_event(event::PRINT, *map as u64, &[*top, *div]),
+            EventStmt::Print { map, top, div, label } => {
+                let label = label.map_or(0, |l| l as u64 + 1);
+                self.simple_event(event::PRINT, *map as u64, &[*top, *div, label])
+            }
             EventStmt::Clear { map } => self.simple_event(event::CLEAR, *map as u64, &[]),
             EventStmt::Zero { map } => self.simple_event(event::ZERO, *map as u64, &[]),
         }

@@ -33,7 +33,7 @@ pub mod event {
     pub const PRINTF: u64 = 2;
     /// arg: format index.
     pub const TIME: u64 = 3;
-    /// arg: map index; payload: top (u64), div (u64).
+    /// arg: map index; payload: top (u64), div (u64), label (u64: 0 for none, else format index + 1).
     pub const PRINT: u64 = 4;
     /// arg: map index.
     pub const CLEAR: u64 = 5;

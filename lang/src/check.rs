@@ -246,8 +246,10 @@ impl Checker<'_> {
             }
             "time" => {
                 self.arity(func, args, 0..=1, e.span)?;
+                // time() takes a strftime format, not a printf one.
                 let text = match args.first() {
-                    Some(a) => self.format_arg(a)?.0,
+                    Some(Expr { kind: ExprKind::Str(t), .. }) => t.clone(),
+                    Some(a) => return self.fail(Diagnostic::new(a.span, "the format must be a string literal", "not a string literal")),
                     None => "%H:%M:%S\n".to_string(),
                 };
                 EventStmt::Time { format: self.add_format(text, Vec::new()) }
@@ -257,9 +259,17 @@ impl Checker<'_> {
                 if let ExprKind::Map(m) = &args[0].kind {
                     if m.keys.is_empty() {
                         let map = self.existing_map(&m.name)?;
+                        if let Some(Expr { kind: ExprKind::Str(label), span }) = args.get(1) {
+                            if args.len() > 2 || !matches!(self.maps[map].kind, MapKind::Agg(Agg::Hist)) {
+                                let msg = "print(@m, \"label\") prints a hist() map in BCC's layout";
+                                return self.fail(Diagnostic::new(*span, msg, "not a histogram label"));
+                            }
+                            let label = Some(self.add_format(label.clone(), Vec::new()));
+                            return Some(TStmt::Event(EventStmt::Print { map, top: 0, div: 0, label }));
+                        }
                         let top = match args.get(1) { Some(a) => self.const_int(a, "print's top")?, None => 0 };
                         let div = match args.get(2) { Some(a) => self.const_int(a, "print's div")?, None => 0 };
-                        return Some(TStmt::Event(EventStmt::Print { map, top, div }));
+                        return Some(TStmt::Event(EventStmt::Print { map, top, div, label: None }));
                     }
                 }
                 if args.len() > 1 {

@@ -199,6 +199,33 @@ impl Tracefs {
     }
 }
 
+/// Every probe whose name matches `pattern` (a glob over the whole name, e.g. `tracepoint:sched:*`),
+/// sorted: BEGIN, END, the interval forms, and this kernel's tracepoints (only directory names are read).
+pub fn list(tracefs: &Tracefs, pattern: &str) -> Vec<String> {
+    let mut names: Vec<String> = ["BEGIN", "END", "interval:hz:", "interval:ms:", "interval:s:", "interval:us:"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for category in tracefs.categories() {
+        for event in tracefs.events_of(&category) {
+            names.push(format!("tracepoint:{category}:{event}"));
+        }
+    }
+    names.retain(|n| glob_match(pattern, n));
+    names
+}
+
+impl Field {
+    /// The field as a C declaration, the way `vt -lv` shows it: `int recv_pkts`, `char comm[16]`.
+    pub fn declaration(&self) -> String {
+        match self.c_type.find('[') {
+            Some(i) if self.kind == FieldKind::Array => format!("{} {}{}", &self.c_type[..i], self.name, &self.c_type[i..]),
+            _ if self.c_type.ends_with('*') => format!("{}{}", self.c_type, self.name).replacen('*', "* ", 1).replace("*  ", "* "),
+            _ => format!("{} {}", self.c_type, self.name),
+        }
+    }
+}
+
 /// Shell-style matching with `*` and `?`.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     fn go(p: &[u8], t: &[u8]) -> bool {

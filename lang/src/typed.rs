@@ -140,8 +140,9 @@ pub enum EventStmt {
     Printf { format: usize, args: Vec<TExpr> },
     /// `time(fmt)` with `formats[format]`.
     Time { format: usize },
-    /// `print(@m, top, div)`; top 0 means all.
-    Print { map: usize, top: u64, div: u64 },
+    /// `print(@m, top, div)`; top 0 means all. vt's `print(@hist, "label")` prints a histogram in
+    /// BCC's layout with that value label (`formats[label].text`), as BCC's `print_log2_hist(label)`.
+    Print { map: usize, top: u64, div: u64, label: Option<usize> },
     /// `print(e)` of a non-map value; `formats[format].args` holds its type.
     PrintValue { format: usize, value: TExpr },
     Clear { map: usize },

@@ -476,15 +476,25 @@ pub fn map_text_with(map: &MapDump, top: u32, div: u32) -> String {
 /// All maps as bpftrace prints them at exit, sorted by name (the order of `maps` does not matter).
 /// Does not include [`EXIT_PREAMBLE`]; see [`exit_text`].
 pub fn bpftrace_text(maps: &[MapDump]) -> String {
+    styled_text(maps, HistStyle::Bpftrace)
+}
+
+/// [`bpftrace_text`] with histograms in `style`.
+pub fn styled_text(maps: &[MapDump], style: HistStyle) -> String {
     let mut sorted: Vec<&MapDump> = maps.iter().collect();
     sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    sorted.into_iter().map(map_text).collect()
+    sorted.into_iter().map(|m| styled_map_text(m, 0, 0, style, None)).collect()
 }
 
 /// Everything bpftrace prints to stdout at exit: [`EXIT_PREAMBLE`] then [`bpftrace_text`].
 pub fn exit_text(maps: &[MapDump]) -> String {
+    exit_text_styled(maps, HistStyle::Bpftrace)
+}
+
+/// [`exit_text`] with histograms in `style`.
+pub fn exit_text_styled(maps: &[MapDump], style: HistStyle) -> String {
     let mut s = String::from(EXIT_PREAMBLE);
-    s.push_str(&bpftrace_text(maps));
+    s.push_str(&styled_text(maps, style));
     s
 }
 
@@ -573,4 +583,33 @@ pub fn bcc_log2_hist(slots: &[u64], val_type: &str) -> String {
 /// `bcc_hist(&buckets, "recv pkts")`. See [`bcc_slots`] for how buckets map to BCC's rows.
 pub fn bcc_hist(buckets: &[u64], label: &str) -> String {
     bcc_log2_hist(&bcc_slots(buckets), label)
+}
+
+/// How histograms print: bpftrace's `@` bars, or BCC's `print_log2_hist` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistStyle {
+    #[default]
+    Bpftrace,
+    Bcc,
+}
+
+/// One map for `print()` or the exit dump, in `style`. In BCC style a log2 histogram prints as BCC's
+/// table under its `@name[key]:` line, with `label` as the value column (BCC's default is "value");
+/// `print(@h, "label")` asks for the table alone, as BCC's `print_log2_hist("label")` prints it.
+pub fn styled_map_text(map: &MapDump, top: u32, div: u32, style: HistStyle, label: Option<&str>) -> String {
+    if map.kind != MapKind::Hist || (style == HistStyle::Bpftrace && label.is_none()) {
+        return map_text_with(map, top, div);
+    }
+    let mut out = String::new();
+    for e in &map.entries {
+        let Value::Hist(buckets) = &e.value else { continue };
+        if label.is_none() {
+            let _ = writeln!(out, "{}:", key_text(&map.name, &e.key));
+        }
+        out.push_str(&bcc_hist(buckets, label.unwrap_or("value")));
+        if label.is_none() {
+            out.push('\n');
+        }
+    }
+    out
 }

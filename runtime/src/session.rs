@@ -44,6 +44,8 @@ pub struct Session {
     ncpus: usize,
     /// Set when a program called exit().
     exit_requested: bool,
+    /// How histograms print.
+    pub hist_style: format::HistStyle,
 }
 
 /// The full error chain of an aya error, on one line.
@@ -92,7 +94,7 @@ impl Session {
         let map = ebpf.take_map(ring).ok_or_else(|| Error::Load("ring buffer missing".into()))?;
         let events = RingBuf::try_from(map).map_err(|e| Error::Load(chain(&e)))?;
         let ncpus = aya::util::nr_cpus().map_err(|(what, e)| Error::Load(format!("{what}: {e}")))?;
-        let session = Session { ebpf, object, events, ncpus, exit_requested: false };
+        let session = Session { ebpf, object, events, ncpus, exit_requested: false, hist_style: Default::default() };
         session.write_start()?;
         Ok(session)
     }
@@ -216,10 +218,11 @@ impl Session {
                     format!("{}\n", maps::value_text(ty, payload)).into_bytes()
                 }
                 event::PRINT => {
-                    let top = u64::from_ne_bytes(payload[..8].try_into().unwrap()) as u32;
-                    let div = u64::from_ne_bytes(payload[8..16].try_into().unwrap()) as u32;
-                    format::map_text_with(&self.kernel_map(arg)?.dump().map_err(|e| Error::Map(e.to_string()))?, top, div)
-                        .into_bytes()
+                    let word = |i: usize| u64::from_ne_bytes(payload[8 * i..8 * i + 8].try_into().unwrap());
+                    let (top, div, label) = (word(0) as u32, word(1) as u32, word(2) as usize);
+                    let label = label.checked_sub(1).map(|l| self.object.formats[l].text.as_str());
+                    let map = self.kernel_map(arg)?.dump().map_err(|e| Error::Map(e.to_string()))?;
+                    format::styled_map_text(&map, top, div, self.hist_style, label).into_bytes()
                 }
                 event::CLEAR => {
                     self.kernel_map(arg)?.clear().map_err(|e| Error::Map(e.to_string()))?;
@@ -244,6 +247,11 @@ impl Session {
             fd: self.map_fd(index)?,
             ncpus: self.ncpus,
         })
+    }
+
+    /// Every map as printed at exit, in the session's histogram style.
+    pub fn exit_text(&self) -> Result<String, Error> {
+        Ok(format::exit_text_styled(&self.dump()?, self.hist_style))
     }
 
     /// The contents of every user map.
