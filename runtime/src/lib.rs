@@ -4,6 +4,7 @@
 pub mod format;
 pub mod maps;
 pub mod printf;
+pub mod repl;
 pub mod session;
 pub mod signals;
 mod sys;

@@ -9,8 +9,11 @@ use std::process::ExitCode;
 
 /// A declarative eBPF tracer with bpftrace's language: no LLVM, one static binary.
 #[derive(Parser, Debug)]
-#[command(name = "vt", version, about, after_help = "Examples:\n  vt -e 'tracepoint:syscalls:sys_enter_getppid { @c = count(); }'\n  vt scripts/vhost.vt\n  vt -d -e 'tracepoint:syscalls:sys_enter_read { @h = hist(args.count); }'")]
+#[command(name = "vt", version, about, args_conflicts_with_subcommands = true, after_help = "Examples:\n  vt -e 'tracepoint:syscalls:sys_enter_getppid { @c = count(); }'\n  vt scripts/vhost.vt\n  vt -d -e 'tracepoint:syscalls:sys_enter_read { @h = hist(args.count); }'")]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// The program text, instead of a script file.
     #[arg(short = 'e', value_name = "PROGRAM")]
     program: Option<String>,
@@ -47,6 +50,12 @@ struct Cli {
     /// Positional parameters, `$1`, `$2`, ... in the script.
     #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
     params: Vec<String>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// An interactive session: probes typed at the prompt attach at once and keep running.
+    Repl,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -101,6 +110,9 @@ fn list(cli: &Cli, pattern: &str) -> Result<(), String> {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    if let Some(Command::Repl) = cli.command {
+        return runtime::repl::run(tracefs_root(&cli)?);
+    }
     if cli.list {
         let pattern = cli.file.as_ref().map_or("*".to_string(), |p| p.display().to_string());
         return list(&cli, &pattern);
