@@ -856,7 +856,7 @@ impl Emitter<'_> {
                 BinOp::BitOr => Alu::Or,
                 BinOp::BitXor => Alu::Xor,
                 BinOp::Shl => Alu::Lhs,
-                BinOp::Shr if signed => Alu::Ash,
+                // bpftrace shifts right logically, whatever the signedness.
                 BinOp::Shr => Alu::Rhs,
                 _ => unreachable!("logical and comparison operators are handled above"),
             };
