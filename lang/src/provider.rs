@@ -6,7 +6,7 @@ use crate::diag::Diagnostic;
 use crate::typed::Attach;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A provider entry: the names a spec may start with and the function that resolves such a spec.
 pub struct Provider {
@@ -58,7 +58,7 @@ fn resolve_interval(spec: &ProbeSpec) -> Result<Vec<Attach>, Diagnostic> {
 }
 
 /// One field of a tracepoint record, as its `format` file describes it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Field {
     pub name: String,
     /// The C declaration's type, e.g. `unsigned int`, `const char *`, `char[16]`, `__data_loc char[]`.
@@ -69,7 +69,7 @@ pub struct Field {
     pub kind: FieldKind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FieldKind {
     /// An integer or a pointer (read as an unsigned 64-bit integer).
     Int,
@@ -80,7 +80,7 @@ pub enum FieldKind {
 }
 
 /// A tracepoint's record layout, without the `common_` fields (which `args` does not show).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Format {
     pub fields: Vec<Field>,
 }
@@ -147,7 +147,7 @@ fn parse_decl(decl: &str, offset: u32, size: u32, signed: bool) -> Result<Field,
 /// Formats are read lazily and only for the tracepoints a script uses.
 pub struct Tracefs {
     root: PathBuf,
-    formats: HashMap<(String, String), Rc<Format>>,
+    formats: HashMap<(String, String), Arc<Format>>,
 }
 
 impl Tracefs {
@@ -184,7 +184,7 @@ impl Tracefs {
         Self::list(&self.events().join(category))
     }
 
-    pub fn format(&mut self, category: &str, name: &str) -> std::io::Result<Rc<Format>> {
+    pub fn format(&mut self, category: &str, name: &str) -> std::io::Result<Arc<Format>> {
         let key = (category.to_string(), name.to_string());
         if let Some(f) = self.formats.get(&key) {
             return Ok(f.clone());
@@ -193,7 +193,7 @@ impl Tracefs {
         let text = std::fs::read_to_string(&path)?;
         let format = Format::parse(&text)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
-        let format = Rc::new(format);
+        let format = Arc::new(format);
         self.formats.insert(key, format.clone());
         Ok(format)
     }

@@ -5,7 +5,7 @@
 
 use crate::ast::{BinOp, Span, UnOp};
 use crate::provider::Format;
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct Program {
@@ -15,7 +15,7 @@ pub struct Program {
     pub formats: Vec<PrintfFormat>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MapDef {
     /// Without the `@`; empty for the anonymous map.
     pub name: String,
@@ -27,7 +27,7 @@ pub struct MapDef {
 }
 
 /// What a map holds: an aggregation (per-CPU, summed by the runtime) or a plain value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum MapKind {
     Agg(Agg),
     Value(Ty),
@@ -43,7 +43,7 @@ impl MapKind {
 }
 
 /// The aggregations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Agg {
     Count,
     Sum,
@@ -73,11 +73,11 @@ impl Agg {
 }
 
 /// Where a program attaches.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Attach {
     Begin,
     End,
-    Tracepoint { category: String, name: String, format: Rc<Format> },
+    Tracepoint { category: String, name: String, format: Arc<Format> },
     /// `interval:s:N` / `ms` / `us` / `hz`: every `period_ns`, on one CPU.
     Interval { unit: String, value: u64, period_ns: u64 },
 }
@@ -150,14 +150,14 @@ pub enum EventStmt {
 }
 
 /// A printf (or time) format string, as written, with the types of its arguments.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PrintfFormat {
     pub text: String,
     pub args: Vec<Ty>,
 }
 
 /// Value types.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Ty {
     Int(IntTy),
     /// A NUL-padded string of at most `size` bytes (including the NUL).
@@ -196,7 +196,7 @@ impl Ty {
 
 /// An integer type: width in bits (8, 16, 32, 64) and signedness. Values are held in 64 bits, sign- or
 /// zero-extended from their width.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IntTy {
     pub bits: u8,
     pub signed: bool,
