@@ -33,14 +33,14 @@ pub struct Asm {
 }
 
 /// A relocation: instruction slot `insn` (in 8-byte units) loads the address of map number `map`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MapReloc {
     pub insn: usize,
     pub map: usize,
 }
 
 /// Finished code: raw instruction words and the map relocations within them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Code {
     pub words: Vec<u64>,
     pub relocs: Vec<MapReloc>,

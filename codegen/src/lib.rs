@@ -44,7 +44,7 @@ pub mod event {
 }
 
 /// One kernel map, as the `maps` section of the ELF defines it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MapSpec {
     pub symbol: String,
     pub map_type: u32,
@@ -54,7 +54,7 @@ pub struct MapSpec {
 }
 
 /// One BPF program: where it attaches, its ELF section and symbol, and its code.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ProgramCode {
     pub attach: Attach,
     pub section: String,
@@ -63,7 +63,7 @@ pub struct ProgramCode {
 }
 
 /// The runtime's own maps, after the user maps in `Object::maps`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Internal {
     /// The event ring buffer.
     pub events: usize,
@@ -75,7 +75,7 @@ pub struct Internal {
 
 /// Everything the runtime needs: the maps (user maps first, in `Program::maps` order, then the internal
 /// ones), the programs, and the formats events refer to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Object {
     pub user_maps: Vec<MapDef>,
     pub maps: Vec<MapSpec>,
