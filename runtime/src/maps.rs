@@ -55,6 +55,28 @@ impl KernelMap<'_> {
         Ok(out)
     }
 
+    /// Every entry as raw bytes: the key, and the value as the kernel hands it out (one 8-byte-aligned
+    /// slot per CPU for per-CPU maps), to copy into another map of the same layout (`write_raw`).
+    pub fn raw_entries(&self) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let stride = self.spec.value_size.div_ceil(8) as usize * 8;
+        let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
+        Ok(self.entries()?.into_iter().map(|(k, parts)| {
+            let mut value = vec![0u8; stride * cpus];
+            for (i, p) in parts.iter().enumerate() {
+                value[i * stride..i * stride + p.len()].copy_from_slice(p);
+            }
+            (k, value)
+        }).collect())
+    }
+
+    /// Writes entries read by `raw_entries` from a map of the same layout.
+    pub fn write_raw(&self, entries: &[(Vec<u8>, Vec<u8>)]) -> io::Result<()> {
+        for (key, value) in entries {
+            sys::update(self.fd, key, value)?;
+        }
+        Ok(())
+    }
+
     /// The map's contents as the formatters want them, summed (or min'd, max'd) over CPUs.
     pub fn dump(&self) -> io::Result<MapDump> {
         let name = self.def.name.clone();

@@ -9,7 +9,7 @@ use aya::maps::{Map, MapData, RingBuf};
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
 use aya::programs::{PerfEvent, RawTracePoint, RawTracePointRunOptions, TestRun, TracePoint};
 use aya::{Ebpf, EbpfLoader};
-use codegen::{event, Object};
+use codegen::{event, MapSpec, Object};
 use lang::typed::{Attach, Ty};
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
@@ -35,6 +35,26 @@ impl fmt::Display for Error {
             Error::Map(e) => write!(f, "cannot read a map: {e}"),
         }
     }
+}
+
+/// One user map's raw contents (see `Session::export_maps`).
+pub struct RawMap {
+    pub def: lang::typed::MapDef,
+    pub spec: codegen::MapSpec,
+    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Something a program asked the runtime to print, in ring buffer order.
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// `printf(..)`: the rendered bytes.
+    Printf(Vec<u8>),
+    /// `time(fmt)`: the formatted time.
+    Time(String),
+    /// `print(value)`: the value's type and bytes.
+    Value { ty: Ty, bytes: Vec<u8> },
+    /// `print(@m, top, div)` (or `print(@hist, "label")`): the map as it was when the event was read.
+    Map { map: MapDump, top: u32, div: u32, label: Option<String> },
 }
 
 pub struct Session {
@@ -123,7 +143,16 @@ impl Session {
 
     /// Attaches every tracepoint (one perf event each) and interval program.
     pub fn attach(&mut self) -> Result<(), Error> {
-        for p in &self.object.programs {
+        for i in 0..self.object.programs.len() {
+            self.attach_program(i)?;
+        }
+        Ok(())
+    }
+
+    /// Attaches program `index` of the object alone (BEGIN and END attach nowhere).
+    pub fn attach_program(&mut self, index: usize) -> Result<(), Error> {
+        {
+            let p = &self.object.programs[index];
             let prog = self.ebpf.program_mut(&p.symbol).unwrap();
             let probe = || p.attach.probe_name();
             match &p.attach {
@@ -149,14 +178,78 @@ impl Session {
 
     /// Detaches every probe, so that the maps stop changing.
     pub fn detach(&mut self) {
-        for p in &self.object.programs {
-            let Some(prog) = self.ebpf.program_mut(&p.symbol) else { continue };
-            let _ = match &p.attach {
-                Attach::Tracepoint { .. } => <&mut TracePoint>::try_from(prog).map(|t| t.unload()),
-                Attach::Interval { .. } => <&mut PerfEvent>::try_from(prog).map(|t| t.unload()),
-                Attach::Begin | Attach::End => continue,
-            };
+        for i in 0..self.object.programs.len() {
+            self.detach_program(i);
         }
+    }
+
+    /// Detaches (and unloads) program `index` of the object alone.
+    pub fn detach_program(&mut self, index: usize) {
+        let p = &self.object.programs[index];
+        let Some(prog) = self.ebpf.program_mut(&p.symbol) else { return };
+        let _ = match &p.attach {
+            Attach::Tracepoint { .. } => <&mut TracePoint>::try_from(prog).map(|t| t.unload()),
+            Attach::Interval { .. } => <&mut PerfEvent>::try_from(prog).map(|t| t.unload()),
+            Attach::Begin | Attach::End => return,
+        };
+    }
+
+    /// The compiled object this session runs.
+    pub fn object(&self) -> &Object {
+        &self.object
+    }
+
+    /// How many times program `index` has run; counted only while BPF run-time statistics are on
+    /// (`aya::sys::enable_stats`). `None` once the program is unloaded.
+    pub fn run_count(&self, index: usize) -> Option<u64> {
+        let p = self.object.programs.get(index)?;
+        self.ebpf.program(&p.symbol)?.info().ok().map(|i| i.run_count())
+    }
+
+    /// Runs the BEGIN programs whose index `which` selects.
+    pub fn run_begin_where(&mut self, which: impl Fn(usize) -> bool) -> Result<(), Error> {
+        for (i, p) in self.object.programs.iter().enumerate() {
+            if !(matches!(p.attach, Attach::Begin) && which(i)) {
+                continue;
+            }
+            let prog: &mut RawTracePoint = self.ebpf.program_mut(&p.symbol).unwrap().try_into().unwrap();
+            prog.test_run(RawTracePointRunOptions::new())
+                .map_err(|e| Error::Run { probe: p.attach.probe_name(), reason: chain(&e) })?;
+        }
+        Ok(())
+    }
+
+    /// Every user map's raw contents, to carry into another session of a grown script (`import_map`).
+    pub fn export_maps(&self) -> Result<Vec<RawMap>, Error> {
+        (0..self.object.user_maps.len())
+            .map(|i| {
+                let map = self.kernel_map(i)?;
+                let entries = map.raw_entries().map_err(|e| Error::Map(e.to_string()))?;
+                Ok(RawMap { def: map.def.clone(), spec: map.spec.clone(), entries })
+            })
+            .collect()
+    }
+
+    /// `clear(@name)` from user space; `false` when there is no such map.
+    pub fn clear_map(&self, name: &str) -> Result<bool, Error> {
+        let Some(i) = self.object.user_maps.iter().position(|d| d.name == name) else { return Ok(false) };
+        self.kernel_map(i)?.clear().map_err(|e| Error::Map(e.to_string()))?;
+        Ok(true)
+    }
+
+    /// Copies `raw` into this session's user map of the same name when its layout is the same; returns
+    /// whether it did.
+    pub fn import_map(&self, raw: &RawMap) -> Result<bool, Error> {
+        let Some(i) = self.object.user_maps.iter().position(|d| d.name == raw.def.name) else { return Ok(false) };
+        let map = self.kernel_map(i)?;
+        let same = map.def.kind == raw.def.kind
+            && map.def.key == raw.def.key
+            && MapSpec { symbol: String::new(), ..map.spec.clone() } == MapSpec { symbol: String::new(), ..raw.spec.clone() };
+        if !same {
+            return Ok(false);
+        }
+        map.write_raw(&raw.entries).map_err(|e| Error::Map(e.to_string()))?;
+        Ok(true)
     }
 
     pub fn run_begin(&mut self) -> Result<(), Error> {
@@ -189,17 +282,28 @@ impl Session {
 
     /// Acts on the events waiting in the ring buffer, in order: text (printf, time, print) goes to `out`.
     pub fn drain_events(&mut self, out: &mut dyn std::io::Write) -> Result<(), Error> {
+        for o in self.drain_outputs()? {
+            let _ = out.write_all(&self.output_text(&o));
+        }
+        let _ = out.flush();
+        Ok(())
+    }
+
+    /// Acts on the events waiting in the ring buffer (exit, clear, zero) and returns, in order, what
+    /// they ask to print, for the caller to render as text ([`Session::output_text`]) or otherwise.
+    pub fn drain_outputs(&mut self) -> Result<Vec<Output>, Error> {
         let mut records = Vec::new();
         while let Some(item) = self.events.next() {
             records.push(item.to_vec());
         }
+        let mut outputs = Vec::new();
         for r in records {
             if r.len() < 16 {
                 continue;
             }
             let (kind, arg) = (u64::from_ne_bytes(r[..8].try_into().unwrap()), u64::from_ne_bytes(r[8..16].try_into().unwrap()) as usize);
             let payload = &r[16..];
-            let text = match kind {
+            let output = match kind {
                 event::EXIT => {
                     self.exit_requested = true;
                     continue;
@@ -207,22 +311,22 @@ impl Session {
                 event::PRINTF => {
                     let f = &self.object.formats[arg];
                     let pieces = lang::printf::parse(&f.text).unwrap_or_default();
-                    printf::render_bytes(&pieces, &decode_args(&f.args, payload))
+                    Output::Printf(printf::render_bytes(&pieces, &decode_args(&f.args, payload)))
                 }
                 event::TIME => {
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                    printf::strftime(&self.object.formats[arg].text, now.as_nanos()).into_bytes()
+                    Output::Time(printf::strftime(&self.object.formats[arg].text, now.as_nanos()))
                 }
                 event::PRINT_VALUE => {
-                    let ty = &self.object.formats[arg].args[0];
-                    format!("{}\n", maps::value_text(ty, payload)).into_bytes()
+                    let ty = self.object.formats[arg].args[0].clone();
+                    Output::Value { bytes: payload[..(ty.size() as usize).min(payload.len())].to_vec(), ty }
                 }
                 event::PRINT => {
                     let word = |i: usize| u64::from_ne_bytes(payload[8 * i..8 * i + 8].try_into().unwrap());
                     let (top, div, label) = (word(0) as u32, word(1) as u32, word(2) as usize);
-                    let label = label.checked_sub(1).map(|l| self.object.formats[l].text.as_str());
+                    let label = label.checked_sub(1).map(|l| self.object.formats[l].text.clone());
                     let map = self.kernel_map(arg)?.dump().map_err(|e| Error::Map(e.to_string()))?;
-                    format::styled_map_text(&map, top, div, self.hist_style, label).into_bytes()
+                    Output::Map { map, top, div, label }
                 }
                 event::CLEAR => {
                     self.kernel_map(arg)?.clear().map_err(|e| Error::Map(e.to_string()))?;
@@ -234,10 +338,21 @@ impl Session {
                 }
                 _ => continue,
             };
-            let _ = out.write_all(&text);
+            outputs.push(output);
         }
-        let _ = out.flush();
-        Ok(())
+        Ok(outputs)
+    }
+
+    /// An output as bpftrace's text format prints it, in the session's histogram style.
+    pub fn output_text(&self, o: &Output) -> Vec<u8> {
+        match o {
+            Output::Printf(bytes) => bytes.clone(),
+            Output::Time(text) => text.clone().into_bytes(),
+            Output::Value { ty, bytes } => format!("{}\n", maps::value_text(ty, bytes)).into_bytes(),
+            Output::Map { map, top, div, label } => {
+                format::styled_map_text(map, *top, *div, self.hist_style, label.as_deref()).into_bytes()
+            }
+        }
     }
 
     fn kernel_map(&self, index: usize) -> Result<KernelMap<'_>, Error> {
