@@ -1,0 +1,61 @@
+//! Golden BPF listings: `vt -d` on saved tracepoint formats (tests/fixtures/tracefs), compared with the
+//! reviewed listings in tests/golden/. Needs no root and no kernel support.
+//!
+//! After an intended codegen change, review the new listing and update the files with
+//! `UPDATE_GOLDEN=1 cargo test -p vt-tests --test golden`, then look at `git diff tests/golden`.
+
+use std::path::PathBuf;
+
+fn fixtures() -> String {
+    format!("{}/fixtures/tracefs", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn listing(args: &[&str], script: &str) -> String {
+    let mut all = vec!["--tracefs".to_string(), fixtures()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    all.extend(["-e".to_string(), script.to_string()]);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let out = vt_tests::vt_command(&all).output().expect("cannot run vt");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "vt -d failed ({}):\n{stderr}", out.status);
+    assert_eq!(stderr, "", "vt -d prints nothing on stderr (and attaches nothing)");
+    String::from_utf8(out.stdout).expect("the listing is UTF-8")
+}
+
+fn check_golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden").join(name);
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, actual).unwrap();
+        eprintln!("updated {}", path.display());
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e} (create it with UPDATE_GOLDEN=1)", path.display()));
+    if expected != actual {
+        let first = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "the listing differs from {} from line {} on (UPDATE_GOLDEN=1 to accept after review)\n--- expected ---\n{expected}--- actual ---\n{actual}",
+            path.display(),
+            first + 1
+        );
+    }
+}
+
+const COUNT_HIST: &str = "tracepoint:syscalls:sys_enter_getppid { @c = count(); }
+tracepoint:syscalls:sys_enter_write /pid == 42/ { @h = hist(args.count); }";
+
+#[test]
+fn golden_count_and_hist() {
+    check_golden("count_hist.listing", &listing(&["-d"], COUNT_HIST));
+}
+
+#[test]
+fn emit_asm_is_dash_d() {
+    assert_eq!(listing(&["--emit", "asm"], COUNT_HIST), listing(&["-d"], COUNT_HIST));
+}
+
+#[test]
+fn golden_sum_predicate_angle_block() {
+    let script = "tracepoint:syscalls:sys_enter_write /pid == 42 && args->count > 100/ < @s = sum(args->count); @ = count() >";
+    check_golden("sum_predicate.listing", &listing(&["-d"], script));
+}
