@@ -18,15 +18,34 @@ pub const STRLEN: u32 = 64;
 const MAX_VARS_BYTES: u32 = 256;
 
 const BUILTINS: &[&str] =
-    &["pid", "tid", "uid", "gid", "nsecs", "elapsed", "cpu", "comm", "rand", "cgroup", "curtask", "probe", "args", "$#"];
+    &["pid", "tid", "uid", "gid", "nsecs", "elapsed", "cpu", "comm", "rand", "cgroup", "curtask", "probe", "args", "$#", "cpid"];
 const FUNCTIONS: &[&str] = &[
     "count", "sum", "min", "max", "avg", "stats", "hist", "lhist", "printf", "print", "clear", "zero", "delete",
     "exit", "str", "time", "has_key",
 ];
 
+/// What the command line adds to a script.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// The positional parameters (`$1` is `params[0]`).
+    pub params: Vec<String>,
+    /// `-p PID`: every tracepoint program is filtered to this process (an implicit `pid == PID &&`
+    /// before its predicate). BEGIN, END and interval programs are not: they do not run in the
+    /// traced process's context.
+    pub pid: Option<u32>,
+    /// `-c CMD`: the child's pid, the value of `cpid` (an error without it).
+    pub cpid: Option<u32>,
+}
+
 /// Checks `script` against the tracepoints of `tracefs`; `params` are the positional parameters
 /// (`$1` is `params[0]`).
 pub fn check(script: &Script, tracefs: &mut Tracefs, params: &[String]) -> Result<Program, Vec<Diagnostic>> {
+    check_with(script, tracefs, &CheckOptions { params: params.to_vec(), ..Default::default() })
+}
+
+/// [`check`] with the command line's options.
+pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions) -> Result<Program, Vec<Diagnostic>> {
+    let params = opts.params.as_slice();
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     for probe in &script.probes {
@@ -48,14 +67,19 @@ pub fn check(script: &Script, tracefs: &mut Tracefs, params: &[String]) -> Resul
             }
         }
     }
-    let mut cx = Checker { maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, learning: true };
+    let mut cx = Checker { maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true };
     for (probe, attach) in &attaches {
         cx.probe(probe, attach.clone());
     }
     cx.learning = false;
     cx.errors.clear();
     cx.formats.clear();
-    let probes: Vec<ProbeProgram> = attaches.into_iter().map(|(p, a)| cx.probe(p, a)).collect();
+    let mut probes: Vec<ProbeProgram> = attaches.into_iter().map(|(p, a)| cx.probe(p, a)).collect();
+    if let Some(pid) = opts.pid {
+        for p in probes.iter_mut().filter(|p| matches!(p.attach, Attach::Tracepoint { .. })) {
+            p.predicate = Some(pid_filter(pid, p.predicate.take(), p.span));
+        }
+    }
     errors.append(&mut cx.errors);
     if errors.is_empty() {
         Ok(Program { maps: cx.maps, probes, formats: cx.formats })
@@ -72,6 +96,7 @@ struct Checker<'p> {
     formats: Vec<PrintfFormat>,
     errors: Vec<Diagnostic>,
     params: &'p [String],
+    cpid: Option<u32>,
     /// The first pass: define maps, report nothing.
     learning: bool,
 }
@@ -632,6 +657,14 @@ impl Checker<'_> {
                 let n = name.len() as u32 + 1;
                 return Some(TExpr { kind: TExprKind::StrConst(name), ty: Ty::Str(n), span });
             }
+            "cpid" => {
+                let Some(cpid) = self.cpid else {
+                    let d = Diagnostic::new(span, "cpid cannot be used without a child command", "no child")
+                        .with_help("run the script with -c 'CMD'");
+                    return self.fail(d);
+                };
+                return Some(int(TExprKind::Const(u64::from(cpid)), IntTy::U64, span));
+            }
             "$#" => return Some(int(TExprKind::Const(self.params.len() as u64), IntTy::I64, span)),
             "args" => {
                 return self.fail(
@@ -737,6 +770,17 @@ impl Checker<'_> {
             (FieldKind::DataLoc, None) => Some(TExpr { kind: TExprKind::CtxDataLoc { offset: f.offset }, ty: Ty::Str(STRLEN), span }),
             _ => self.fail(unsupported(span, &format!("field `{}` of type `{}` used this way", f.name, f.c_type))),
         }
+    }
+}
+
+/// `pid == PID && (predicate)`, the filter `-p PID` puts on a tracepoint program.
+fn pid_filter(pid: u32, predicate: Option<TExpr>, span: Span) -> TExpr {
+    let own = int(TExprKind::Builtin(Builtin::Pid), IntTy::U64, span);
+    let target = int(TExprKind::Const(u64::from(pid)), IntTy::U64, span);
+    let eq = int(TExprKind::Binary(BinOp::Eq, Box::new(own), Box::new(target)), IntTy::U64, span);
+    match predicate {
+        None => eq,
+        Some(p) => int(TExprKind::Binary(BinOp::And, Box::new(eq), Box::new(p)), IntTy::U64, span),
     }
 }
 

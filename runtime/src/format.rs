@@ -430,7 +430,7 @@ fn value_text(v: &Value, div: u32) -> String {
 }
 
 /// The entries in the order bpftrace prints them.
-fn sorted_entries(map: &MapDump) -> Vec<&Entry> {
+pub fn sorted_entries(map: &MapDump) -> Vec<&Entry> {
     let mut entries: Vec<&Entry> = map.entries.iter().collect();
     entries.sort_by(|a, b| cmp_key(&a.key, &b.key));
     entries.sort_by(|a, b| match (sort_value(&a.value), sort_value(&b.value)) {

@@ -1,7 +1,9 @@
 //! The runtime: loads compiled programs with aya, attaches them, reads their events and maps, and prints
 //! them. The `vt` binary (`main.rs`) is a front end over `session::Session`.
 
+pub mod child;
 pub mod format;
+pub mod json;
 pub mod maps;
 pub mod printf;
 pub mod repl;
@@ -9,3 +11,4 @@ pub mod session;
 pub mod signals;
 mod sys;
 pub mod tracefs;
+pub mod vto;

@@ -1,15 +1,25 @@
 //! `vt`: the command line front end.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use lang::provider::Tracefs;
-use runtime::session::Session;
+use runtime::child::{Child, PidFd};
+use runtime::session::{Output, Session};
 use runtime::signals::{self, Signals};
+use runtime::{format, json, vto};
+use std::io::Write;
 use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// A declarative eBPF tracer with bpftrace's language: no LLVM, one static binary.
 #[derive(Parser, Debug)]
-#[command(name = "vt", version, about, args_conflicts_with_subcommands = true, after_help = "Examples:\n  vt -e 'tracepoint:syscalls:sys_enter_getppid { @c = count(); }'\n  vt scripts/vhost.vt\n  vt -d -e 'tracepoint:syscalls:sys_enter_read { @h = hist(args.count); }'")]
+#[command(
+    name = "vt",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  vt -e 'tracepoint:syscalls:sys_enter_getppid { @c = count(); }'\n  vt scripts/vhost.vt\n  vt -d -e 'tracepoint:syscalls:sys_enter_read { @h = hist(args.count); }'\n  vt -c 'sleep 1' -e 'tracepoint:syscalls:sys_enter_nanosleep /pid == cpid/ { @n = count(); }'\n  vt -f json -e 'interval:s:1 { @x = count(); print(@x); clear(@x); }'\n  vt build script.vt -o script.vto && vt script.vto"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -35,17 +45,40 @@ struct Cli {
     #[arg(short = 'v')]
     verbose: bool,
 
+    /// Trace only this process (tracepoint probes get an implicit `pid == PID` filter) and exit when it
+    /// exits.
+    #[arg(short = 'p', value_name = "PID", conflicts_with = "child")]
+    pid: Option<u32>,
+
+    /// Run CMD (held until the probes are attached; `cpid` is its pid) and exit when it exits. As in
+    /// bpftrace, probes are not filtered to it: write `/pid == cpid/` for that.
+    #[arg(short = 'c', value_name = "CMD", id = "child")]
+    child: Option<String>,
+
+    /// Write the output (printf, print, the maps at exit) to FILE instead of stdout.
+    #[arg(short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Quiet: no `Attaching N probes...`.
+    #[arg(short = 'q')]
+    quiet: bool,
+
+    /// Output format: bpftrace's text, or newline-delimited JSON as bpftrace's `-f json` writes it.
+    #[arg(short = 'f', value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+
     /// How histograms print: bpftrace's `@` bars or BCC's `print_log2_hist` table.
     #[arg(long, value_name = "STYLE", value_enum, default_value_t = Style::Bpftrace)]
     hist_style: Style,
 
     /// Read tracepoint formats from this directory (laid out like tracefs) instead of the kernel's.
     #[arg(long, value_name = "DIR")]
-    tracefs: Option<std::path::PathBuf>,
+    tracefs: Option<PathBuf>,
 
-    /// The script file (omit it with -e; then every positional argument is a parameter).
+    /// The script file, or a `.vto` built by `vt build` (omit it with -e; then every positional
+    /// argument is a parameter).
     #[arg(value_name = "FILE", required_unless_present_any = ["program", "list"])]
-    file: Option<std::path::PathBuf>,
+    file: Option<PathBuf>,
 
     /// Positional parameters, `$1`, `$2`, ... in the script.
     #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
@@ -56,12 +89,47 @@ struct Cli {
 enum Command {
     /// An interactive session: probes typed at the prompt attach at once and keep running.
     Repl,
+    /// Compile a script once into a `.vto` that `vt FILE.vto` runs without compiling, on any host whose
+    /// tracepoints have the same layouts.
+    Build {
+        /// The program text, instead of a script file.
+        #[arg(short = 'e', value_name = "PROGRAM")]
+        program: Option<String>,
+        /// Where to write the compiled object.
+        #[arg(short = 'o', value_name = "OUT", required = true)]
+        output: PathBuf,
+        /// Compile in the `-p PID` filter.
+        #[arg(short = 'p', value_name = "PID")]
+        pid: Option<u32>,
+        /// Read tracepoint formats from this directory (laid out like tracefs) instead of the kernel's.
+        #[arg(long, value_name = "DIR")]
+        tracefs: Option<PathBuf>,
+        /// The script file (omit it with -e).
+        #[arg(value_name = "FILE", required_unless_present = "program")]
+        file: Option<PathBuf>,
+        /// Positional parameters, fixed at build time.
+        #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+        params: Vec<String>,
+    },
+    /// Print a shell completion script for SHELL.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print vt's man page (roff).
+    Man,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum Style {
     Bpftrace,
     Bcc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -77,8 +145,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn tracefs_root(cli: &Cli) -> Result<std::path::PathBuf, String> {
-    match &cli.tracefs {
+fn tracefs_at(dir: &Option<PathBuf>) -> Result<PathBuf, String> {
+    match dir {
         Some(dir) => Ok(dir.clone()),
         None => runtime::tracefs::locate().map_err(|e| format!("vt: {e}")),
     }
@@ -86,7 +154,7 @@ fn tracefs_root(cli: &Cli) -> Result<std::path::PathBuf, String> {
 
 /// `vt -l [GLOB]` (and `-lv`).
 fn list(cli: &Cli, pattern: &str) -> Result<(), String> {
-    let mut tracefs = Tracefs::new(tracefs_root(cli)?);
+    let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
     let pattern = match pattern.split_once(':') {
         Some(("t", rest)) => format!("tracepoint:{rest}"),
         _ if !pattern.contains(':') && !pattern.contains('*') => format!("*{pattern}*"),
@@ -109,78 +177,226 @@ fn list(cli: &Cli, pattern: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A script's name (for messages) and text, from `-e` or a file; with -e, what clap took for a file is
+/// the first parameter.
+fn source(program: &Option<String>, file: &Option<PathBuf>, params: &mut Vec<String>) -> Result<(String, String), String> {
+    match (program, file) {
+        (Some(p), file) => {
+            if let Some(f) = file {
+                params.insert(0, f.display().to_string());
+            }
+            Ok(("-e".to_string(), p.clone()))
+        }
+        (None, Some(f)) => {
+            let text = std::fs::read_to_string(f).map_err(|e| format!("vt: cannot read {}: {e}", f.display()))?;
+            Ok((f.display().to_string(), text))
+        }
+        (None, None) => Err("vt: give a script FILE or -e 'PROGRAM' (see vt --help)".into()),
+    }
+}
+
+/// Parses, checks and compiles a script.
+fn compile(name: &str, source: &str, tracefs: &mut Tracefs, opts: &lang::check::CheckOptions) -> Result<codegen::Object, String> {
+    let render = |d: Vec<lang::Diagnostic>| lang::diag::render(&d, name, source);
+    let script = lang::parse::parse(source).map_err(render)?;
+    let program = lang::check::check_with(&script, tracefs, opts).map_err(render)?;
+    codegen::compile(&program).map_err(|d| render(vec![d]))
+}
+
+fn is_vto_file(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok() && vto::is_vto(&magic)
+}
+
 fn run(cli: Cli) -> Result<(), String> {
-    if let Some(Command::Repl) = cli.command {
-        return runtime::repl::run(tracefs_root(&cli)?);
+    match &cli.command {
+        Some(Command::Repl) => return runtime::repl::run(tracefs_at(&cli.tracefs)?),
+        Some(Command::Build { program, output, pid, tracefs, file, params }) => {
+            let mut params = params.clone();
+            let (name, text) = source(program, file, &mut params)?;
+            let mut tracefs = Tracefs::new(tracefs_at(tracefs)?);
+            let opts = lang::check::CheckOptions { params, pid: *pid, cpid: None };
+            let object = compile(&name, &text, &mut tracefs, &opts)?;
+            let bytes = vto::write(&object, &name);
+            return std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()));
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut Cli::command(), "vt", &mut std::io::stdout());
+            return Ok(());
+        }
+        Some(Command::Man) => {
+            return clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| format!("vt: cannot write the man page: {e}"));
+        }
+        None => {}
     }
     if cli.list {
         let pattern = cli.file.as_ref().map_or("*".to_string(), |p| p.display().to_string());
         return list(&cli, &pattern);
     }
-    let mut params = cli.params.clone();
-    let (name, source) = match (&cli.program, &cli.file) {
-        (Some(p), file) => {
-            // With -e, what clap took for a file is the first parameter.
-            if let Some(f) = file {
-                params.insert(0, f.display().to_string());
-            }
-            ("-e".to_string(), p.clone())
-        }
-        (None, Some(f)) => {
-            let text = std::fs::read_to_string(f).map_err(|e| format!("vt: cannot read {}: {e}", f.display()))?;
-            (f.display().to_string(), text)
-        }
-        (None, None) => return Err("vt: give a script FILE or -e 'PROGRAM' (see vt --help)".into()),
+    let precompiled = cli.program.is_none() && cli.file.as_deref().is_some_and(is_vto_file);
+    // The child is forked (and held) first: its pid is `cpid`, a constant in the compiled code.
+    let mut child = match &cli.child {
+        Some(cmd) => Some(Child::spawn(cmd).map_err(|e| format!("vt: cannot run the -c command: {e}"))?),
+        None => None,
     };
-    let script = lang::parse::parse(&source).map_err(|d| lang::diag::render(&d, &name, &source))?;
-    let mut tracefs = Tracefs::new(tracefs_root(&cli)?);
-    let render = |d: Vec<lang::Diagnostic>| lang::diag::render(&d, &name, &source);
-    let program = lang::check::check(&script, &mut tracefs, &params).map_err(render)?;
-    let object = codegen::compile(&program).map_err(|d| render(vec![d]))?;
+    let object = if precompiled {
+        let path = cli.file.as_ref().unwrap();
+        let shown = path.display().to_string();
+        if !cli.params.is_empty() {
+            return Err(format!("vt: {shown} was compiled with its parameters; give them to `vt build`"));
+        }
+        if cli.pid.is_some() {
+            return Err(format!("vt: -p filters the probes as they are compiled; give it to `vt build` for {shown}"));
+        }
+        let bytes = std::fs::read(path).map_err(|e| format!("vt: cannot read {shown}: {e}"))?;
+        let header = vto::read(&bytes).map_err(|e| format!("vt: cannot run {shown}: {e}"))?;
+        let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
+        vto::check_layouts(&header.object, &mut tracefs, &shown)?;
+        header.object
+    } else {
+        let mut params = cli.params.clone();
+        let (name, text) = source(&cli.program, &cli.file, &mut params)?;
+        let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
+        let opts = lang::check::CheckOptions { params, pid: cli.pid, cpid: child.as_ref().map(Child::pid) };
+        compile(&name, &text, &mut tracefs, &opts)?
+    };
     if cli.dump || cli.emit.is_some() {
         print!("{}", object.listing());
         return Ok(());
     }
-    let style = match cli.hist_style {
-        Style::Bpftrace => runtime::format::HistStyle::Bpftrace,
-        Style::Bcc => runtime::format::HistStyle::Bcc,
+    let watched = match cli.pid {
+        Some(pid) => Some(PidFd::open(pid).map_err(|e| format!("vt: cannot trace process {pid}: {e}"))?),
+        None => None,
     };
-    trace(object, style, cli.verbose)
+    let out: Box<dyn Write> = match &cli.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| format!("vt: cannot write {}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout()),
+    };
+    let mut sink = Sink { out, json: cli.format == OutputFormat::Json, to_file: cli.output.is_some() };
+    let style = match cli.hist_style {
+        Style::Bpftrace => format::HistStyle::Bpftrace,
+        Style::Bcc => format::HistStyle::Bcc,
+    };
+    let opts = TraceOptions { style, verbose: cli.verbose, quiet: cli.quiet };
+    let result = trace(object, &opts, &mut sink, child.as_mut(), watched.as_ref());
+    let _ = sink.out.flush();
+    result
 }
 
-/// Loads, attaches, waits for Ctrl-C, SIGTERM or `exit()`, then prints the maps.
-fn trace(object: codegen::Object, style: runtime::format::HistStyle, verbose: bool) -> Result<(), String> {
+/// Where the output goes, and as what.
+struct Sink {
+    out: Box<dyn Write>,
+    json: bool,
+    /// With -o, bpftrace still writes its exit preamble to stdout.
+    to_file: bool,
+}
+
+impl Sink {
+    fn write(&mut self, bytes: &[u8]) {
+        let _ = self.out.write_all(bytes);
+    }
+
+    fn outputs(&mut self, session: &Session, outputs: Vec<Output>) {
+        for o in outputs {
+            let bytes = if self.json {
+                match &o {
+                    Output::Printf(b) => json::printf(b),
+                    Output::Time(t) => json::time(t),
+                    Output::Value { ty, bytes } => json::value(ty, bytes),
+                    Output::Map { map, top, div, .. } => json::map(map, *top, *div).unwrap_or_default(),
+                }
+                .into_bytes()
+            } else {
+                session.output_text(&o)
+            };
+            self.write(&bytes);
+        }
+        let _ = self.out.flush();
+    }
+
+    /// What bpftrace prints at exit: two newlines, then the maps.
+    fn exit(&mut self, session: &Session) -> Result<(), String> {
+        let maps = session.dump().map_err(|e| format!("vt: {e}"))?;
+        if self.to_file {
+            print!("{}", format::EXIT_PREAMBLE);
+        } else {
+            self.write(format::EXIT_PREAMBLE.as_bytes());
+        }
+        let text = if self.json { json::maps(&maps) } else { format::styled_text(&maps, session.hist_style) };
+        self.write(text.as_bytes());
+        Ok(())
+    }
+}
+
+struct TraceOptions {
+    style: format::HistStyle,
+    verbose: bool,
+    quiet: bool,
+}
+
+/// Loads, attaches, releases the -c child, waits for Ctrl-C, SIGTERM, `exit()` or the end of the
+/// followed process, then prints the maps.
+fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut child: Option<&mut Child>, watched: Option<&PidFd>) -> Result<(), String> {
     // Block the signals before anything is attached: a Ctrl-C during attach ends the run cleanly.
     let signals = Signals::block().map_err(|e| format!("vt: cannot set up signal handling: {e}"))?;
     let mut session = Session::load(object).map_err(|e| match e {
-        runtime::session::Error::Verify { ref log, .. } if verbose => format!("vt: {e}\n{log}"),
+        runtime::session::Error::Verify { ref log, .. } if opts.verbose => format!("vt: {e}\n{log}"),
         e => format!("vt: {e}"),
     })?;
-    session.hist_style = style;
+    session.hist_style = opts.style;
     let n = session.probe_count();
-    eprintln!("Attaching {n} probe{}...", if n == 1 { "" } else { "s" });
+    if !opts.quiet {
+        if sink.json {
+            sink.write(json::attached(n).as_bytes());
+        } else {
+            // On stderr, so that stdout holds only what the script prints (bpftrace puts it on stdout).
+            eprintln!("Attaching {n} probe{}...", if n == 1 { "" } else { "s" });
+        }
+    }
     session.attach().map_err(|e| format!("vt: {e}"))?;
-    let out = &mut std::io::stdout();
     let fail = |e: runtime::session::Error| format!("vt: {e}");
     session.run_begin().map_err(fail)?;
-    session.drain_events(out).map_err(fail)?;
-    let fds = [signals.as_raw_fd(), session.events_fd()];
+    let outputs = session.drain_outputs().map_err(fail)?;
+    sink.outputs(&session, outputs);
+    if let Some(c) = child.as_deref_mut() {
+        c.release();
+    }
+    let mut fds = vec![signals.as_raw_fd(), session.events_fd()];
+    fds.extend(child.as_deref().map(|c| c.pidfd().as_raw_fd()));
+    fds.extend(watched.map(|w| w.as_raw_fd()));
     while !session.exit_requested() {
         let ready = signals::wait(&fds).map_err(|e| format!("vt: {e}"))?;
         if ready[1] {
-            session.drain_events(out).map_err(fail)?;
+            let outputs = session.drain_outputs().map_err(fail)?;
+            sink.outputs(&session, outputs);
         }
         if ready[0] && signals.take() {
+            break;
+        }
+        if ready.len() > 2 && ready[2] {
+            // The followed process exited.
+            if let Some(c) = child.as_deref_mut() {
+                c.try_wait();
+            }
             break;
         }
     }
     session.detach();
     session.run_end().map_err(fail)?;
-    session.drain_events(out).map_err(fail)?;
-    print!("{}", session.exit_text().map_err(fail)?);
+    let outputs = session.drain_outputs().map_err(fail)?;
+    sink.outputs(&session, outputs);
+    sink.exit(&session)?;
     let lost = session.lost_events();
     if lost > 0 {
-        eprintln!("Lost {lost} events");
+        if sink.json {
+            sink.write(json::lost_events(lost).as_bytes());
+        } else {
+            eprintln!("Lost {lost} events");
+        }
     }
     Ok(())
 }
