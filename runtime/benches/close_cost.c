@@ -5,6 +5,7 @@
  * is set), then closes them and prints the milliseconds the closes took (CLOSE_COST_EACH=1: each one too):
  *
  *     close_cost seq|par sys_enter_getppid sys_enter_getpid ...
+ *     close_cost raw sys_enter sys_exit ...     (raw tracepoint links instead, closed one after another)
  *
  * Closing the last perf event of a tracepoint unregisters the probe and waits for RCU grace periods
  * (tracepoint_synchronize_unregister) before close(2) returns; threads let those waits overlap.
@@ -29,14 +30,14 @@ static double now_ms(void) {
 }
 
 /* `r0 = 0; exit`, loaded once and attached to every event, as a tracer's program would be. */
-static int load_empty_prog(void) {
+static int load_empty_prog(int type) {
     struct bpf_insn insns[2] = {
         {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
         {.code = BPF_JMP | BPF_EXIT},
     };
     union bpf_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.prog_type = BPF_PROG_TYPE_TRACEPOINT;
+    attr.prog_type = type;
     attr.insns = (unsigned long)insns;
     attr.insn_cnt = 2;
     attr.license = (unsigned long)"GPL";
@@ -70,6 +71,16 @@ static int open_tracepoint(const char *name) {
     return pfd;
 }
 
+static int open_raw_tracepoint(const char *name) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.raw_tracepoint.name = (unsigned long)name;
+    attr.raw_tracepoint.prog_fd = prog_fd;
+    int fd = syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof attr);
+    if (fd < 0) { perror(name); exit(1); }
+    return fd;
+}
+
 static void *closer(void *arg) {
     close((int)(long)arg);
     return NULL;
@@ -77,11 +88,12 @@ static void *closer(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc < 3) { fprintf(stderr, "usage: %s seq|par TRACEPOINT...\n", argv[0]); return 2; }
-    int n = argc - 2, par = strcmp(argv[1], "par") == 0;
-    if (!getenv("CLOSE_COST_NO_PROG")) prog_fd = load_empty_prog();
+    int n = argc - 2, par = strcmp(argv[1], "par") == 0, raw = strcmp(argv[1], "raw") == 0;
+    if (raw) prog_fd = load_empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT);
+    else if (!getenv("CLOSE_COST_NO_PROG")) prog_fd = load_empty_prog(BPF_PROG_TYPE_TRACEPOINT);
     int *fds = calloc(n, sizeof *fds);
     pthread_t *th = calloc(n, sizeof *th);
-    for (int i = 0; i < n; i++) fds[i] = open_tracepoint(argv[i + 2]);
+    for (int i = 0; i < n; i++) fds[i] = raw ? open_raw_tracepoint(argv[i + 2]) : open_tracepoint(argv[i + 2]);
     double t0 = now_ms();
     if (par) {
         for (int i = 0; i < n; i++) pthread_create(&th[i], NULL, closer, (void *)(long)fds[i]);

@@ -422,15 +422,19 @@ def main():
         t.add("static vt (+crt-static)", "not built", "", None, "≤ 10 MiB, no deps", False)
     # -- where detach time goes: the kernel's cost of closing tracepoint perf events ---------------------
     tps = [f"sys_enter_{x}" for x in TEN]
-    log("close cost: 10 tracepoint perf events with a BPF program, sequential vs parallel")
-    seq, par, one = alternate(3, [
+    log("close cost: 10 tracepoint perf events with a BPF program, sequential vs parallel; raw tracepoints")
+    raws = ["sys_enter", "sys_exit", "sched_switch", "sched_wakeup", "sched_process_exec", "sched_process_exit",
+            "sched_process_fork", "irq_handler_entry", "irq_handler_exit", "softirq_entry"]
+    seq, par, one, raw = alternate(3, [
         lambda: float(sh([close_cost, "seq"] + tps)),
         lambda: float(sh([close_cost, "par"] + tps)),
         lambda: float(sh([close_cost, "seq", tps[0]])),
+        lambda: float(sh([close_cost, "raw"] + raws)),
     ])
     t.add("kernel: close 1 tracepoint perf event (C, BPF attached)", spread(one, lambda x: f"{x:.0f} ms"), "")
     t.add("kernel: close 10, one after another", spread(seq, lambda x: f"{x:.0f} ms"), "")
     t.add("kernel: close 10 from 10 threads", spread(par, lambda x: f"{x:.0f} ms"), "")
+    t.add("kernel: close 10 raw tracepoint links instead", spread(raw, lambda x: f"{x:.1f} ms"), "")
 
     notes.append(f"vt libraries: {', '.join(os.path.basename(l) for l in vlibs) or 'none'}")
     notes.append(f"bpftrace libraries ({len(blibs)}): {', '.join(os.path.basename(l) for l in blibs)}")
