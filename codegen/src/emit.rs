@@ -141,6 +141,10 @@ impl Emitter<'_> {
             let mark = self.frame;
             self.stmt(s);
             self.frame = mark;
+            // What follows exit() or return is never reached, and the verifier refuses unreachable code.
+            if terminates(std::slice::from_ref(s)) {
+                break;
+            }
         }
     }
 
@@ -170,7 +174,9 @@ impl Emitter<'_> {
                 self.asm.jump_if(Jmp::IfEqual, r, Src::Imm(0), other);
                 self.release(r);
                 self.block(then);
-                self.asm.jump(end);
+                if !terminates(then) {
+                    self.asm.jump(end);
+                }
                 self.asm.bind(other);
                 self.block(otherwise);
                 self.asm.bind(end);
@@ -906,4 +912,14 @@ fn comparison(op: BinOp, signed: bool) -> Option<Jmp> {
         (BinOp::Ge, true) => Jmp::IfSignedGreaterOrEqual,
         _ => return None,
     })
+}
+
+/// Whether a block always leaves the program (its last statement is exit() or return, or an if/else
+/// whose branches both do): nothing may be emitted after it, since unreachable code fails verification.
+fn terminates(stmts: &[TStmt]) -> bool {
+    match stmts.last() {
+        Some(TStmt::Exit | TStmt::Return) => true,
+        Some(TStmt::If { then, otherwise, .. }) => terminates(then) && terminates(otherwise),
+        _ => false,
+    }
 }
