@@ -157,7 +157,8 @@ pub fn run(tracefs: PathBuf) -> Result<(), String> {
         let (shared, sigfd) = (shared.clone(), signals.as_raw_fd());
         std::thread::spawn(move || event_loop(shared, printer, sigfd, termios))
     };
-    let mut repl = Repl { root: tracefs, blocks: Vec::new(), next_id: 1, shared, style: HistStyle::default(), stats, signals };
+    let mut repl =
+        Repl { root: tracefs, blocks: Vec::new(), next_id: 1, shared, style: HistStyle::default(), stats, signals };
     if repl.stats.is_none() {
         eprintln!("vt: BPF run-time statistics are unavailable: :probes shows no hit counts");
     }
@@ -227,7 +228,8 @@ fn saved_termios() -> Option<libc::termios> {
 
 /// Waits up to `timeout` for one of `fds` to be readable.
 fn poll_fds(fds: &[RawFd], timeout: Duration) -> Vec<bool> {
-    let mut pfds: Vec<libc::pollfd> = fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+    let mut pfds: Vec<libc::pollfd> =
+        fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
     // SAFETY: pfds is a valid array of pollfd for the duration of the call.
     let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout.as_millis() as libc::c_int) };
     if rc <= 0 {
@@ -247,7 +249,12 @@ fn take_signal(fd: RawFd) -> Option<u32> {
 
 /// The event thread: prints what running probes send (printf, print, time) above the prompt, and ends
 /// the REPL cleanly on SIGTERM.
-fn event_loop(shared: Arc<Shared>, mut print: Box<dyn FnMut(String) + Send>, sigfd: RawFd, termios: Option<libc::termios>) {
+fn event_loop(
+    shared: Arc<Shared>,
+    mut print: Box<dyn FnMut(String) + Send>,
+    sigfd: RawFd,
+    termios: Option<libc::termios>,
+) {
     while !shared.quit.load(Ordering::SeqCst) {
         let events = shared.live().as_ref().map(|l| l.session.events_fd());
         let watching = shared.watching.load(Ordering::SeqCst);
@@ -256,8 +263,11 @@ fn event_loop(shared: Arc<Shared>, mut print: Box<dyn FnMut(String) + Send>, sig
             fds.push(sigfd);
         }
         let ready = poll_fds(&fds, Duration::from_millis(100));
-        if ready.get(1) == Some(&true) && !shared.watching.load(Ordering::SeqCst) {
-            if take_signal(sigfd) == Some(libc::SIGTERM as u32) {
+        if ready.get(1) == Some(&true)
+            && !shared.watching.load(Ordering::SeqCst)
+            && take_signal(sigfd) == Some(libc::SIGTERM as u32)
+        {
+            {
                 let text = final_text(&shared);
                 if let Some(t) = termios {
                     // SAFETY: restores the terminal settings read at start.
@@ -300,7 +310,9 @@ fn event_loop(shared: Arc<Shared>, mut print: Box<dyn FnMut(String) + Send>, sig
 /// Detaches everything, runs END, and returns what is left to print: END's output and every map.
 fn final_text(shared: &Shared) -> String {
     let mut live = shared.live();
-    let Some(mut l) = live.take() else { return String::new() };
+    let Some(mut l) = live.take() else {
+        return String::new();
+    };
     let mut out = Vec::new();
     l.session.detach();
     let _ = l.session.drain_events(&mut out);
@@ -446,7 +458,12 @@ impl Repl {
         };
         for (k, p) in script.probes.iter().enumerate() {
             let id = self.next_id + k;
-            self.blocks.push(Block { id, text: text[p.span.start..p.span.end].to_string(), state: State::Attached, hits_before: 0 });
+            self.blocks.push(Block {
+                id,
+                text: text[p.span.start..p.span.end].to_string(),
+                state: State::Attached,
+                hits_before: 0,
+            });
         }
         self.next_id += script.probes.len();
         self.shared.muted.store(false, Ordering::SeqCst);
@@ -529,7 +546,9 @@ impl Repl {
 
     /// Indices of the running session's programs that block `id` owns.
     fn programs_of(&self, id: usize) -> Vec<usize> {
-        let Some(index) = self.blocks.iter().position(|b| b.id == id) else { return Vec::new() };
+        let Some(index) = self.blocks.iter().position(|b| b.id == id) else {
+            return Vec::new();
+        };
         match self.shared.live().as_ref() {
             Some(l) => l.owners.iter().enumerate().filter(|(_, &o)| o == index).map(|(i, _)| i).collect(),
             None => Vec::new(),
@@ -635,7 +654,10 @@ impl Repl {
         let found: Vec<MapDump> = dumps.into_iter().filter(|d| d.name == name).collect();
         if found.is_empty() {
             let names: Vec<String> = l.session.object().user_maps.iter().map(|m| format!("@{}", m.name)).collect();
-            let hint = lang::provider::did_you_mean(&lang::provider::closest(&format!("@{name}"), names.iter().map(String::as_str)));
+            let hint = lang::provider::did_you_mean(&lang::provider::closest(
+                &format!("@{name}"),
+                names.iter().map(String::as_str),
+            ));
             eprintln!("vt: no map @{name}{}", hint.map_or(String::new(), |h| format!("; {h}")));
             return None;
         }
@@ -661,7 +683,9 @@ impl Repl {
 
     fn maps(&self) {
         let live = self.shared.live();
-        let Some(l) = live.as_ref() else { return println!("no maps yet") };
+        let Some(l) = live.as_ref() else {
+            return println!("no maps yet");
+        };
         let dumps = l.session.dump().unwrap_or_default();
         for def in &l.session.object().user_maps {
             let kind = match &def.kind {
@@ -697,7 +721,9 @@ impl Repl {
 
     fn format(&self, arg: &str) {
         let spec = arg.strip_prefix("tracepoint:").or_else(|| arg.strip_prefix("t:")).unwrap_or(arg);
-        let Some((cat, name)) = spec.split_once(':') else { return eprintln!("vt: :format takes CATEGORY:NAME") };
+        let Some((cat, name)) = spec.split_once(':') else {
+            return eprintln!("vt: :format takes CATEGORY:NAME");
+        };
         let mut tracefs = Tracefs::new(&self.root);
         match tracefs.format(cat, name) {
             Ok(f) => {
@@ -720,7 +746,9 @@ impl Repl {
     /// Redraws a map in place every interval until Ctrl-C.
     fn watch(&self, arg: &str) {
         let mut parts = arg.split_whitespace();
-        let Some(map) = parts.next() else { return eprintln!("vt: :watch takes a map, e.g. :watch @counts 1s") };
+        let Some(map) = parts.next() else {
+            return eprintln!("vt: :watch takes a map, e.g. :watch @counts 1s");
+        };
         let interval = match parts.next().map(parse_interval) {
             None => Duration::from_secs(1),
             Some(Some(d)) => d,
@@ -734,13 +762,9 @@ impl Repl {
         self.shared.watching.store(true, Ordering::SeqCst);
         let mut lines = 0;
         let mut stdout = std::io::stdout();
-        loop {
-            let Some(d) = self.dumps(map) else { break };
-            let text = format!(
-                "Every {}: {map} (Ctrl-C stops)\n{}",
-                humantime(interval),
-                format::styled_text(&d, self.style)
-            );
+        while let Some(d) = self.dumps(map) {
+            let text =
+                format!("Every {}: {map} (Ctrl-C stops)\n{}", humantime(interval), format::styled_text(&d, self.style));
             if lines > 0 {
                 let _ = write!(stdout, "\x1b[{lines}F\x1b[J");
             }
@@ -784,16 +808,16 @@ impl Repl {
             }
         }
         match std::fs::write(arg, out) {
-            Ok(()) => println!("saved {} probe{} to {arg}", self.blocks.iter().filter(|b| b.state == State::Attached).count(), ""),
+            Ok(()) => {
+                let n = self.blocks.iter().filter(|b| b.state == State::Attached).count();
+                println!("saved {n} probe{} to {arg}", if n == 1 { "" } else { "s" });
+            }
             Err(e) => eprintln!("vt: cannot write {arg}: {e}"),
         }
     }
 
     /// Detaches everything, runs END, prints the maps.
     fn quit(&mut self) {
-        if let Some(l) = self.shared.live().as_ref() {
-            let _ = l;
-        }
         let text = final_text(&self.shared);
         if !text.trim().is_empty() {
             print!("{text}");

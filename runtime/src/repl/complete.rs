@@ -48,7 +48,12 @@ fn starting(prefix: &str, names: impl IntoIterator<Item = impl Into<String>>) ->
 
 impl Helper {
     pub fn new(tracefs: &std::path::Path) -> Helper {
-        Helper { tracefs: RefCell::new(Tracefs::new(tracefs)), maps: Vec::new(), ids: Vec::new(), files: FilenameCompleter::new() }
+        Helper {
+            tracefs: RefCell::new(Tracefs::new(tracefs)),
+            maps: Vec::new(),
+            ids: Vec::new(),
+            files: FilenameCompleter::new(),
+        }
     }
 
     /// Where the replaced text starts and what may replace it, for the text before `pos`.
@@ -109,7 +114,9 @@ impl Helper {
                 let (offset, names) = self.tracepoint_parts(word);
                 (start + offset, names)
             }
-            "interval" | "i" if !rest.contains(':') => (start + provider.len() + 1, starting(rest, INTERVAL_UNITS.iter().copied())),
+            "interval" | "i" if !rest.contains(':') => {
+                (start + provider.len() + 1, starting(rest, INTERVAL_UNITS.iter().copied()))
+            }
             _ => (start, Vec::new()),
         }
     }
@@ -162,7 +169,9 @@ impl Helper {
             let found = lang::provider::list(&tracefs, &format!("tracepoint:{cat}:{name}"));
             for probe in found {
                 let mut p = probe.splitn(3, ':').skip(1);
-                let (Some(c), Some(n)) = (p.next(), p.next()) else { continue };
+                let (Some(c), Some(n)) = (p.next(), p.next()) else {
+                    continue;
+                };
                 if let Ok(format) = tracefs.format(c, n) {
                     return format.fields.iter().map(|f| f.name.clone()).collect();
                 }
