@@ -160,8 +160,18 @@ fn list(cli: &Cli, pattern: &str) -> Result<(), String> {
         _ if !pattern.contains(':') && !pattern.contains('*') => format!("*{pattern}*"),
         _ => pattern.to_string(),
     };
+    // Where the kernel says which events exist, list only those (as bpftrace does): the `ftrace`
+    // category's directories, for one, are not tracepoints a program can attach to.
+    let available: Option<std::collections::HashSet<String>> = std::fs::read_to_string(tracefs.root().join("available_events"))
+        .ok()
+        .map(|text| text.lines().map(|l| format!("tracepoint:{}", l.trim())).collect());
     let mut out = String::new();
     for name in lang::provider::list(&tracefs, &pattern) {
+        if let (Some(events), true) = (&available, name.starts_with("tracepoint:")) {
+            if !events.contains(&name) {
+                continue;
+            }
+        }
         out += &name;
         out.push('\n');
         if let (true, Some(tp)) = (cli.verbose, name.strip_prefix("tracepoint:")) {

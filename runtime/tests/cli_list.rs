@@ -1,0 +1,91 @@
+//! `vt -l` against the kernel's own list of events (and bpftrace 0.17's `-l`, where installed).
+
+mod cli_util;
+use cli_util::*;
+use std::collections::BTreeSet;
+
+fn tracefs_root() -> Option<std::path::PathBuf> {
+    ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.join("available_events").exists())
+}
+
+fn vt_list(args: &[&str]) -> String {
+    let out = run_with_deadline({
+        let mut c = vt();
+        c.args(args);
+        c
+    }, 60);
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn list_is_the_kernels_set_of_events() {
+    let Some(root) = tracefs_root() else {
+        eprintln!("\n*** SKIPPED list_is_the_kernels_set_of_events: no tracefs with available_events ***\n");
+        return;
+    };
+    let listed = vt_list(&["-l"]);
+    let tracepoints: BTreeSet<String> =
+        listed.lines().filter_map(|l| l.strip_prefix("tracepoint:")).map(String::from).collect();
+    let kernel: BTreeSet<String> = std::fs::read_to_string(root.join("available_events"))
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect();
+    assert!(kernel.len() > 100, "few events: {}", kernel.len());
+    assert_eq!(tracepoints, kernel, "vt -l and available_events differ");
+    // Every listed event has its directory (and format) in tracefs, and nothing is listed twice.
+    for tp in &tracepoints {
+        let (cat, name) = tp.split_once(':').unwrap();
+        assert!(root.join("events").join(cat).join(name).is_dir(), "{tp} has no directory");
+    }
+    assert_eq!(listed.lines().filter(|l| l.starts_with("tracepoint:")).count(), tracepoints.len());
+    // The other probe kinds come first.
+    let others: Vec<&str> = listed.lines().filter(|l| !l.starts_with("tracepoint:")).collect();
+    assert_eq!(others, ["BEGIN", "END", "interval:hz:", "interval:ms:", "interval:s:", "interval:us:"]);
+}
+
+#[test]
+fn list_globs_and_verbose_as_bpftrace() {
+    let Some(root) = tracefs_root() else {
+        eprintln!("\n*** SKIPPED list_globs_and_verbose_as_bpftrace: no tracefs ***\n");
+        return;
+    };
+    if !root.join("events/syscalls/sys_enter_read").is_dir() {
+        eprintln!("\n*** SKIPPED list_globs_and_verbose_as_bpftrace: no syscalls tracepoints ***\n");
+        return;
+    }
+    assert_eq!(vt_list(&["-l", "tracepoint:syscalls:sys_enter_getpp*"]), "tracepoint:syscalls:sys_enter_getppid\n");
+    assert_eq!(vt_list(&["-l", "t:syscalls:sys_exit_getppid"]), "tracepoint:syscalls:sys_exit_getppid\n");
+    let verbose = vt_list(&["-lv", "tracepoint:syscalls:sys_enter_read"]);
+    assert_eq!(
+        verbose,
+        "tracepoint:syscalls:sys_enter_read\n    int __syscall_nr\n    unsigned int fd\n    char * buf\n    size_t count\n"
+    );
+    let Some(bt) = bpftrace() else {
+        eprintln!("*** bpftrace not installed: -l not compared with it ***");
+        return;
+    };
+    for args in [&["-l", "tracepoint:*"][..], &["-l", "tracepoint:sched:*"], &["-lv", "tracepoint:syscalls:sys_enter_read"]] {
+        let out = run_with_deadline({
+            let mut c = std::process::Command::new(bt);
+            c.args(args);
+            c
+        }, 120);
+        let theirs = String::from_utf8_lossy(&out.stdout).into_owned();
+        let ours = vt_list(args);
+        if args[0] == "-lv" {
+            assert_eq!(ours, theirs, "vt {args:?} and bpftrace {args:?} differ");
+            continue;
+        }
+        // Same probes; bpftrace keeps the kernel's order, vt sorts.
+        let (a, b): (BTreeSet<&str>, BTreeSet<&str>) = (ours.lines().collect(), theirs.lines().collect());
+        let only_vt: Vec<_> = a.difference(&b).take(5).collect();
+        let only_bt: Vec<_> = b.difference(&a).take(5).collect();
+        assert!(only_vt.is_empty() && only_bt.is_empty(), "{args:?}: only vt lists {only_vt:?}, only bpftrace {only_bt:?}");
+        assert_eq!(ours.lines().count(), theirs.lines().count(), "{args:?}");
+    }
+}
