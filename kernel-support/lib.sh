@@ -76,18 +76,23 @@ ks_resolve_kernel() {
 
 # Download (apt-get download) and unpack (dpkg-deb -x) one package at the
 # pinned version into $KS_KDIR/root. Idempotent: a stamp per package.
+# The .deb files go to $KS_DEB_CACHE (default $KS_KDIR/debs): point it at
+# another checkout's kernel-support/.cache/<version>/debs to skip downloads.
 ks_fetch_pkg() {
     local pkg="$1" ver="${2:-$KS_KVER}"
-    local debs="$KS_KDIR/debs" root="$KS_KDIR/root"
-    mkdir -p "$debs" "$root"
-    [[ -f "$debs/$pkg.unpacked" ]] && return 0
-    ks_apt_cache_ready
-    ks_log "downloading $pkg=$ver"
-    (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$ver" >&2) || ks_die "apt-get download $pkg=$ver failed"
+    local debs="${KS_DEB_CACHE:-$KS_KDIR/debs}" root="$KS_KDIR/root" stamps="$KS_KDIR/stamps"
+    mkdir -p "$debs" "$root" "$stamps"
+    [[ -f "$stamps/$pkg.unpacked" ]] && return 0
     local deb
-    deb="$(ls -t "$debs/${pkg}_"*.deb | head -1)"
+    deb="$(ls -t "$debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1)"
+    if [[ -z "$deb" ]]; then
+        ks_apt_cache_ready
+        ks_log "downloading $pkg=$ver"
+        (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$ver" >&2) || ks_die "apt-get download $pkg=$ver failed"
+        deb="$(ls -t "$debs/${pkg}_"*.deb | head -1)"
+    fi
     dpkg-deb -x "$deb" "$root" || ks_die "dpkg-deb -x $deb failed"
-    touch "$debs/$pkg.unpacked"
+    touch "$stamps/$pkg.unpacked"
 }
 
 # Image + headers (+ common + kbuild) + source, all at one version.
@@ -107,6 +112,38 @@ ks_fetch_kernel() {
     [[ -d "$KS_HDRDIR" ]] || ks_die "no $KS_HDRDIR"
     [[ -n "$KS_SRC_TARBALL" ]] || ks_die "no linux-source tarball"
     export KS_ROOTFS KS_VMLINUZ KS_MODDIR KS_HDRDIR KS_SRC_TARBALL
+}
+
+# The uncompressed kernel for QEMU's PVH entry (`-kernel vmlinux`): under TCG
+# the bzImage's own xz decompressor costs ~4.5 s of every boot; QEMU loads an
+# ELF with a Xen PHYS32_ENTRY note directly. Extracted once into
+# $KS_KDIR/vmlinux; prints its path, or the bzImage's when extraction fails.
+ks_vmlinux() {
+    local out="$KS_KDIR/vmlinux"
+    if [[ ! -s "$out" && ! -e "$out.none" ]]; then
+        local spec magic cmd off tmp="$out.tmp"
+        # xz (Debian's choice), zstd, gzip: the first payload that unpacks to an ELF.
+        for spec in '\xfd7zXZ\x00:xz -dc --single-stream' '\x28\xb5\x2f\xfd:zstd -dcq' '\x1f\x8b\x08\x00:gzip -dcq'; do
+            magic="${spec%%:*}" cmd="${spec#*:}"
+            command -v "${cmd%% *}" >/dev/null 2>&1 || continue
+            off="$(LC_ALL=C grep -obUaP "$magic" "$KS_VMLINUZ" 2>/dev/null | head -1 | cut -d: -f1)"
+            [[ -n "$off" ]] || continue
+            tail -c +"$((off + 1))" "$KS_VMLINUZ" | $cmd >"$tmp" 2>/dev/null
+            if [[ "$(head -c 4 "$tmp" | od -An -tx1 | tr -d ' ')" == 7f454c46 ]]; then
+                mv "$tmp" "$out"; break
+            fi
+        done
+        rm -f "$tmp"
+        # PVH needs XEN_ELFNOTE_PHYS32_ENTRY (type 18) among the ELF notes.
+        if [[ -s "$out" ]] && ! readelf -n "$out" 2>/dev/null | grep -q '(0x00000012)\|PHYS32_ENTRY'; then
+            rm -f "$out"
+        fi
+        if [[ ! -s "$out" ]]; then
+            ks_log "no vmlinux with a PVH entry in $(basename "$KS_VMLINUZ"): booting the bzImage (slower)"
+            touch "$out.none"
+        fi
+    fi
+    if [[ -s "$out" ]]; then echo "$out"; else echo "$KS_VMLINUZ"; fi
 }
 
 # The headers package's Makefile includes the -common tree by an absolute

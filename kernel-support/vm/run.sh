@@ -5,16 +5,19 @@
 #
 #   kernel-support/vm/run.sh [--tx N] [--rx N] [--size SPEC] [--tx-size SPEC] [--rx-size SPEC]
 #                            [--ring N] [--zerocopy] [--legacy-hdr] [--no-vt] [--require-vt]
-#                            [--script FILE.vt]... [--vt-bin PATH] [--log FILE] [--quiet]
+#                            [--script FILE.vt]... [--vt-bin PATH] [--log FILE] [--quiet|--console]
+#                            [--bzimage] [--timeout SECONDS]
 #
-# Exit status: 0 when all checks pass, 1 on a mismatch or a failed step.
-# Installs what it needs (apt-get) and keeps downloads and builds in
-# kernel-support/.cache/.
+# Prints the checks, then scripts/vhost.vt's four histograms as the guest printed them (not with
+# --quiet; --console prints the whole guest console too). Exit status: 0 when all checks pass, 1 on
+# a mismatch or a failed step. Installs what it needs (apt-get; Rust/cargo must be there) and keeps
+# downloads and builds in kernel-support/.cache/ (KS_CACHE=DIR to move it, KS_DEB_CACHE=DIR to share
+# the downloaded kernel .debs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 TX=100 RX=50 TX_SIZE=256 RX_SIZE=256 RING=256 ZEROCOPY=0 LEGACY_HDR=0
-USE_VT=auto QUIET=0 LOG= TIMEOUT=180 VT_PREBUILT=
+USE_VT=auto QUIET=0 CONSOLE=0 BZIMAGE=0 LOG= TIMEOUT=180 VT_PREBUILT=
 EXTRA_SCRIPTS=()
 while (($#)); do
     case "$1" in
@@ -33,14 +36,21 @@ while (($#)); do
         --log) LOG="$2"; shift ;;
         --timeout) TIMEOUT="$2"; shift ;;
         -q|--quiet) QUIET=1 ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --console) CONSOLE=1 ;;
+        --bzimage) BZIMAGE=1 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) ks_die "unknown argument $1 (see --help)" ;;
     esac
     shift
 done
 
 t_start=$(date +%s.%N)
-ks_apt_ensure qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip bc:bc
+ONELINER='tracepoint:vhost_net:vhost_net_rx_end < @rx = hist(args.recv_pkts) >'
+ks_apt_ensure qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip bc:bc xz:xz-utils readelf:binutils \
+    cc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+# Rust is not Debian's (the workspace wants 1.95): rustup's cargo, also when run through sudo.
+command -v cargo >/dev/null 2>&1 || { [[ -x "$HOME/.cargo/bin/cargo" ]] && PATH="$HOME/.cargo/bin:$PATH"; }
+command -v cargo >/dev/null 2>&1 || ks_die "cargo not found: install Rust >= 1.95 with rustup (https://rustup.rs)"
 # The initramfs needs a statically linked busybox (package busybox-static).
 is_static() { ! ldd "$1" 2>&1 | grep -q '=>'; }
 if [[ ! -x /bin/busybox ]] || ! is_static /bin/busybox; then
@@ -51,6 +61,7 @@ fi
 # 1. The patched module (also fetches image, headers, source).
 KO="$("$KS_DIR/module/build.sh")"
 ks_fetch_kernel
+if ((BZIMAGE)); then BOOT_KERNEL="$KS_VMLINUZ"; else BOOT_KERNEL="$(ks_vmlinux)"; fi
 
 # 2. Static binaries: the traffic driver, and vt if it builds.
 export CARGO_TARGET_DIR="$KS_CACHE/target"
@@ -59,23 +70,27 @@ cargo_static() {
     RUSTFLAGS='-C target-feature=+crt-static' \
         cargo build --quiet --release --target "$TRIPLE" --manifest-path "$KS_ROOT/Cargo.toml" "$@"
 }
-ks_log "building vhost-traffic (static)"
-cargo_static -p vhost-traffic >&2 || ks_die "vhost-traffic does not build"
 TRAFFIC_BIN="$CARGO_TARGET_DIR/$TRIPLE/release/vhost-traffic"
 VT_BIN=
 if [[ -n "$VT_PREBUILT" ]]; then
     [[ -x "$VT_PREBUILT" ]] || ks_die "--vt-bin $VT_PREBUILT: not an executable"
     is_static "$VT_PREBUILT" || ks_die "--vt-bin $VT_PREBUILT is not statically linked"
     VT_BIN="$VT_PREBUILT"
-elif [[ "$USE_VT" != no ]]; then
-    ks_log "building vt (static)"
-    if cargo_static -p runtime --bin vt >&2; then
+fi
+if [[ -z "$VT_BIN" && "$USE_VT" != no ]]; then
+    # One cargo run for both (its up-to-date check is most of a rebuild-free run's build time).
+    ks_log "building vhost-traffic and vt (static)"
+    if cargo_static -p vhost-traffic -p runtime --bin vhost-traffic --bin vt >&2; then
         VT_BIN="$CARGO_TARGET_DIR/$TRIPLE/release/vt"
     elif [[ "$USE_VT" == yes ]]; then
         ks_die "vt does not build"
     else
         ks_log "warning: vt does not build yet; running with ftrace only"
     fi
+fi
+if [[ -z "$VT_BIN" || -n "$VT_PREBUILT" ]]; then
+    ks_log "building vhost-traffic (static)"
+    cargo_static -p vhost-traffic >&2 || ks_die "vhost-traffic does not build"
 fi
 
 # 3. The initramfs.
@@ -101,6 +116,9 @@ if [[ -n "$VT_BIN" ]]; then
         cp "$KS_ROOT/scripts/vhost.vt" "$IRD/scripts/vhost.vt"
         VT_SCRIPTS+=" /scripts/vhost.vt"
     fi
+    # The design card's one-liner, run as `vt -e '...'` (init runs *.e files that way).
+    printf '%s\n' "$ONELINER" >"$IRD/scripts/oneliner.e"
+    VT_SCRIPTS+=" /scripts/oneliner.e"
     for s in "${EXTRA_SCRIPTS[@]}"; do
         cp "$s" "$IRD/scripts/$(basename "$s")"
         VT_SCRIPTS+=" /scripts/$(basename "$s")"
@@ -125,13 +143,13 @@ t_built=$(date +%s.%N)
 LOG="${LOG:-$KS_CACHE/console.log}"
 ks_log "booting $KS_UNAME in QEMU (tcg): tx=$TX rx=$RX tx_size=$TX_SIZE rx_size=$RX_SIZE zerocopy=$ZEROCOPY vt=${VT_BIN:+yes}"
 set +e
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
-    -kernel "$KS_VMLINUZ" -initrd "$KS_CACHE/initrd.gz" \
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -nic none \
+    -kernel "$BOOT_KERNEL" -initrd "$KS_CACHE/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 | tr -d '\r' >"$LOG"
 qrc=${PIPESTATUS[0]}
 set -e
 t_done=$(date +%s.%N)
-((QUIET)) || cat "$LOG"
+((CONSOLE)) && cat "$LOG"
 
 # 5. Check.
 section() { awk -v n="$1" '$0 == "=== vt-ks BEGIN " n " ===" {on=1; next} $0 == "=== vt-ks END " n " ===" {on=0} on' "$LOG"; }
@@ -184,23 +202,60 @@ if [[ -n "$VT_BIN" ]]; then
     check "vt @tx_runs == ftrace tx runs" "$(vt_map tx_runs)" "$F_TXN"
     check "vt @rx_runs == ftrace rx runs" "$(vt_map rx_runs)" "$F_RXN"
     if grep '^vt_rc=' "$LOG" | grep -vq '^vt_rc=0$'; then echo "a vt process exited non-zero"; FAILS=$((FAILS + 1)); fi
-    if grep -q '=== vt-ks BEGIN vt:/scripts/vhost.vt ===' "$LOG"; then
-        # scripts/vhost.vt: each histogram holds one count per worker run.
-        VH="$(section vt:/scripts/vhost.vt)"
-        hist_total() { awk -v m="@$1:" '$1 == m {on=1; next} on && /^[[(]/ {l = $0; sub(/^[^])]*[])] */, "", l); split(l, f, " "); t += f[1]} on && !/^[[(]/ && t {exit} END {print t+0}' <<<"$VH"; }
-        check "vhost.vt @tx_pkts hist count" "$(hist_total tx_pkts)" "$F_TXN"
-        check "vhost.vt @tx_len hist count" "$(hist_total tx_len)" "$F_TXN"
-        check "vhost.vt @rx_pkts hist count" "$(hist_total rx_pkts)" "$F_RXN"
-        check "vhost.vt @rx_len hist count" "$(hist_total rx_len)" "$F_RXN"
+    # vt -l / -lv, run in the guest before tracing.
+    if [[ "$(section vt-list | grep -v '^vt_list_rc=' | tr '\n' ' ')" == "tracepoint:vhost_net:vhost_net_rx_end tracepoint:vhost_net:vhost_net_tx_end " ]]; then
+        echo "check: vt -l 'tracepoint:vhost_net:*'   lists vhost_net_rx_end, vhost_net_tx_end ok"
+    else
+        echo "check: vt -l 'tracepoint:vhost_net:*' MISMATCH:"; section vt-list | sed 's/^/    /'; FAILS=$((FAILS + 1))
     fi
+    want_lv=$'tracepoint:vhost_net:vhost_net_rx_end\n    int recv_pkts\n    int total_len\ntracepoint:vhost_net:vhost_net_tx_end\n    int sent_pkts\n    int total_len'
+    if [[ "$(section vt-listv | grep -v '^vt_list_rc=')" == "$want_lv" ]]; then
+        echo "check: vt -lv 'tracepoint:vhost_net:*'  int recv_pkts|sent_pkts, int total_len ok"
+    else
+        echo "check: vt -lv 'tracepoint:vhost_net:*' MISMATCH:"; section vt-listv | sed 's/^/    /'; FAILS=$((FAILS + 1))
+    fi
+    { section vt-list; section vt-listv; } | grep '^vt_list_rc=' | grep -vq '^vt_list_rc=0$' && { echo "vt -l exited non-zero"; FAILS=$((FAILS + 1)); }
+
+    # The histograms: every row's count is the number of ftrace values in that row's range.
+    vals() { # EVENT FIELD: the field's value of each ftrace event, space separated
+        awk -v ev="$1" -v f="$2" '$0 ~ " " ev ": " { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) { v = substr($i, length(f) + 2); sub(/,$/, "", v); printf "%s ", v } }' <<<"$FT"
+    }
+    V_TXP="$(vals vhost_net_tx_end sent_pkts)" V_TXB="$(vals vhost_net_tx_end total_len)"
+    V_RXP="$(vals vhost_net_rx_end recv_pkts)" V_RXB="$(vals vhost_net_rx_end total_len)"
+    hist_check() { # STYLE SECTION NAME VALUES HEADING|MAP [LABEL]
+        local out
+        if out="$(section "$2" | awk -f "$KS_DIR/vm/hist-check.awk" -v style="$1" -v name="$3" -v values="$4" \
+                -v heading="$5" -v map="$5" -v label="${6:-}")"; then echo "$out"; else echo "$out"; FAILS=$((FAILS + 1)); fi
+    }
+    if grep -q '=== vt-ks BEGIN vt:/scripts/vhost.vt ===' "$LOG"; then
+        # scripts/vhost.vt: the seed's four tables in BCC's print_log2_hist layout.
+        S=vt:/scripts/vhost.vt
+        hist_check bcc $S rx_pkts "$V_RXP" 'Vhost-net RX log2 received packets histogram' 'recv pkts'
+        hist_check bcc $S rx_len "$V_RXB" 'Vhost-net RX log2 total length histogram' 'total len'
+        hist_check bcc $S tx_pkts "$V_TXP" 'Vhost-net TX log2 sent packets histogram' 'sent pkts'
+        hist_check bcc $S tx_len "$V_TXB" 'Vhost-net TX log2 total length histogram' 'total len'
+    fi
+    # The design card's one-liner: bpftrace's layout.
+    hist_check bpftrace vt:/scripts/oneliner.e "@rx(-e)" "$V_RXP" @rx
 else
     echo "vt: not run"
 fi
 
 up() { sed -n "s/^uptime_$1=//p" "$LOG" | head -1; }
-printf 'timing: build+pack %.1fs, qemu wall %.1fs; guest uptime at /init %ss, modules %ss, attached %ss, traffic done %ss, all done %ss\n' \
-    "$(echo "$t_built - $t_start" | bc)" "$(echo "$t_done - $t_built" | bc)" \
-    "$(up init)" "$(up modules)" "$(up attached)" "$(up traffic)" "$(up done)"
+t_end=$(date +%s.%N)
+printf 'timing: build+pack %.1fs, qemu wall %.1fs, start to histograms %.1fs; guest uptime at /init %ss, modules %ss, listed %ss, attached %ss, traffic done %ss, all done %ss\n' \
+    "$(echo "$t_built - $t_start" | bc)" "$(echo "$t_done - $t_built" | bc)" "$(echo "$t_end - $t_start" | bc)" \
+    "$(up init)" "$(up modules)" "$(up listed)" "$(up attached)" "$(up traffic)" "$(up done)"
 echo "console log: $LOG"
+if ((!QUIET)) && grep -q '=== vt-ks BEGIN vt:/scripts/vhost.vt ===' "$LOG"; then
+    echo
+    echo "----- scripts/vhost.vt in the guest: tx=$TX rx=$RX frames, vt -----"
+    echo
+    section vt:/scripts/vhost.vt | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
+    echo
+    echo "----- the one-liner: vt -e '$ONELINER' -----"
+    section vt:/scripts/oneliner.e | sed -e '/./,$!d' -e :a -e '/^\n*$/{$d;N;ba' -e '}'
+    echo
+fi
 if ((FAILS)); then echo "RESULT: FAIL ($FAILS)"; exit 1; fi
 echo "RESULT: OK"
