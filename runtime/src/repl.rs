@@ -79,6 +79,19 @@ struct Live {
     /// The owning block (an index into `Repl::blocks`) of each program of the session's object.
     owners: Vec<usize>,
     exit_seen: bool,
+    /// Run counts read just before exit() detached every program (which forgets them).
+    counts_at_exit: Vec<Option<u64>>,
+}
+
+impl Live {
+    fn new(session: Session, owners: Vec<usize>) -> Live {
+        Live { session, owners, exit_seen: false, counts_at_exit: Vec::new() }
+    }
+
+    /// How many times program `i` ran.
+    fn hits(&self, i: usize) -> Option<u64> {
+        self.session.run_count(i).or_else(|| self.counts_at_exit.get(i).copied().flatten())
+    }
 }
 
 struct Shared {
@@ -287,6 +300,7 @@ fn event_loop(
             }
             if l.session.exit_requested() && !l.exit_seen {
                 l.exit_seen = true;
+                l.counts_at_exit = (0..l.owners.len()).map(|i| l.session.run_count(i)).collect();
                 l.session.detach();
                 shared.exit_called.store(true, Ordering::SeqCst);
                 out.extend(b"exit() called: every probe is detached (:print shows the maps)\n");
@@ -516,12 +530,22 @@ impl Repl {
             eprintln!("vt: {e}");
         }
         let _ = new.drain_events(&mut out);
-        *live = Some(Live { session: new, owners, exit_seen: false });
+        *live = Some(Live::new(new, owners));
         drop(live);
         self.emit(&out);
         for b in &self.blocks[first_new..] {
             if b.state == State::Attached {
-                let n = self.programs_of(b.id).len();
+                let programs = self.programs_of(b.id);
+                let names: Vec<String> = match self.shared.live().as_ref() {
+                    Some(l) => programs.iter().map(|&i| l.session.object().programs[i].attach.probe_name()).collect(),
+                    None => Vec::new(),
+                };
+                let n = names.iter().filter(|n| *n != "BEGIN" && *n != "END").count();
+                if n == 0 {
+                    let when = if names.iter().any(|n| n == "BEGIN") { "BEGIN ran" } else { "END runs at exit" };
+                    println!("[{}] added ({when})", b.id);
+                    continue;
+                }
                 let ms = if first_new > 0 { format!(", {} ms without probes", gap.as_millis()) } else { String::new() };
                 println!("[{}] attached {} probe{}{ms}", b.id, n, if n == 1 { "" } else { "s" });
             }
@@ -540,7 +564,7 @@ impl Repl {
     /// Adds the running programs' hits to their blocks (before the session goes away).
     fn count_hits(&mut self, live: &Live) {
         for (i, &owner) in live.owners.iter().enumerate() {
-            self.blocks[owner].hits_before += live.session.run_count(i).unwrap_or(0);
+            self.blocks[owner].hits_before += live.hits(i).unwrap_or(0);
         }
     }
 
@@ -567,7 +591,7 @@ impl Repl {
                     let p = &l.session.object().programs[i];
                     names.push(p.attach.probe_name());
                     if b.state == State::Attached {
-                        if let Some(n) = l.session.run_count(i) {
+                        if let Some(n) = l.hits(i) {
                             hits += n;
                             counted = true;
                         }
@@ -582,6 +606,8 @@ impl Repl {
                 _ => "-".to_string(),
             };
             let state = match b.state {
+                State::Attached if special && names.iter().any(|n| n == "BEGIN") => "ran",
+                State::Attached if special => "at exit",
                 State::Attached => "attached",
                 State::Detached => "detached",
                 State::Failed => "failed",
@@ -608,7 +634,7 @@ impl Repl {
         let mut live = self.shared.live();
         if let Some(l) = live.as_mut() {
             for i in programs {
-                self.blocks[index].hits_before += l.session.run_count(i).unwrap_or(0);
+                self.blocks[index].hits_before += l.hits(i).unwrap_or(0);
                 l.session.detach_program(i);
             }
         }

@@ -287,7 +287,7 @@ fn completion_errors_and_a_saved_session_that_vt_runs() {
     expect(&mut p, "^");
     enter(&mut p, "BEGIN { printf(\"after the error %d\\n\", 7); }");
     expect(&mut p, "after the error 7");
-    expect(&mut p, "[3] attached 1 probe");
+    expect(&mut p, "[3] added (BEGIN ran)");
 
     Workload::new(6, 0, Some(&comm)).run();
     enter(&mut p, ":print @bycomm");
