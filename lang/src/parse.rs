@@ -23,7 +23,7 @@ pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
     }
     pest::set_error_detail(true);
     let mut pairs = Grammar::parse(Rule::script, src).map_err(|e| vec![syntax_error(src, &lex, e)])?;
-    let mut b = Builder { errors: Vec::new(), trivia: lex.trivia };
+    let mut b = Builder { errors: Vec::new(), trivia: lex.trivia, depth: 0, too_deep: false };
     let script = b.script(pairs.next().expect("script pair"));
     if b.errors.is_empty() {
         Ok(script)
@@ -134,6 +134,12 @@ fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) -> Diagnostic
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    // pest stops before its recursion exhausts the stack.
+    if let ErrorVariant::CustomError { message } = &e.variant {
+        let at = pos.min(src.len());
+        return Diagnostic::new(Span::new(at, at), format!("the program nests too deeply to parse ({message})"), "here")
+            .with_help(format!("vt accepts at most {MAX_DEPTH} levels of nesting"));
+    }
     let mut rules: Vec<Rule> = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         ErrorVariant::CustomError { .. } => Vec::new(),
@@ -365,7 +371,16 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 struct Builder {
     errors: Vec<Diagnostic>,
     trivia: Vec<bool>,
+    /// Nesting of the expression or block being built (see `MAX_DEPTH`).
+    depth: usize,
+    /// Whether the one "nested too deeply" error was reported.
+    too_deep: bool,
 }
+
+/// How deep expressions (operators, brackets, casts, postfix chains) and blocks may nest. The builder,
+/// the checker and the emitter recurse over the tree, so a hostile `1 + 1 + ...` or `((((...` of a few
+/// thousand levels would overflow their stacks; real scripts stay far below this.
+pub const MAX_DEPTH: usize = 128;
 
 /// The span of an atomic pair (which never holds trailing whitespace).
 fn span_of(p: &Pair<Rule>) -> Span {
@@ -436,6 +451,23 @@ impl Builder {
         Span::new(s.start, end)
     }
 
+    /// Enters `levels` more levels of nesting at `span`; false (and one error) past `MAX_DEPTH`. Each
+    /// successful call is paired with `self.depth -= levels`.
+    fn deeper(&mut self, levels: usize, span: Span) -> bool {
+        if self.depth + levels <= MAX_DEPTH {
+            self.depth += levels;
+            return true;
+        }
+        if !self.too_deep {
+            self.too_deep = true;
+            self.errors.push(
+                Diagnostic::new(span, format!("this nests more than {MAX_DEPTH} levels deep"), "nested too deeply")
+                    .with_help("split the expression with variables (`$a = ...;`) or flatten the blocks"),
+            );
+        }
+        false
+    }
+
     fn script(&mut self, p: Pair<Rule>) -> Script {
         let probes = p.into_inner().filter(|p| p.as_rule() == Rule::probe).map(|p| self.probe(p)).collect();
         Script { probes }
@@ -464,7 +496,12 @@ impl Builder {
     }
 
     fn block(&mut self, p: Pair<Rule>) -> Vec<Stmt> {
-        p.into_inner().map(|s| self.stmt(s)).collect()
+        if !self.deeper(1, self.span(&p)) {
+            return Vec::new();
+        }
+        let stmts = p.into_inner().map(|s| self.stmt(s)).collect();
+        self.depth -= 1;
+        stmts
     }
 
     fn stmt(&mut self, p: Pair<Rule>) -> Stmt {
@@ -477,7 +514,14 @@ impl Builder {
                 let cond = self.expr(it.next().expect("cond"));
                 let then = self.block(it.next().expect("then"));
                 let otherwise = match it.nth(1) {
-                    Some(q) if q.as_rule() == Rule::if_stmt => vec![self.stmt(q)],
+                    Some(q) if q.as_rule() == Rule::if_stmt => {
+                        if !self.deeper(1, self.span(&q)) {
+                            return Stmt { kind: StmtKind::Return, span };
+                        }
+                        let nested = vec![self.stmt(q)];
+                        self.depth -= 1;
+                        nested
+                    }
                     Some(q) => self.block(q),
                     None => Vec::new(),
                 };
@@ -557,6 +601,17 @@ impl Builder {
     fn expr(&mut self, p: Pair<Rule>) -> Expr {
         debug_assert_eq!(p.as_rule(), Rule::expr);
         let span = self.span(&p);
+        // The Pratt parser nests a chain of n operators up to n deep.
+        let ops = p.clone().into_inner().next().map_or(0, |b| b.into_inner().count() / 2);
+        if !self.deeper(ops + 1, span) {
+            return Expr { kind: ExprKind::Int(0), span };
+        }
+        let e = self.expr_tree(p, span);
+        self.depth -= ops + 1;
+        e
+    }
+
+    fn expr_tree(&mut self, p: Pair<Rule>, span: Span) -> Expr {
         let mut it = p.into_inner();
         let cond = self.binary(it.next().expect("binary"));
         match (it.next(), it.next()) {
@@ -583,6 +638,19 @@ impl Builder {
         let span = self.span(&p);
         let mut it = p.into_inner();
         let first = it.next().expect("unary content");
+        if first.as_rule() == Rule::postfix {
+            return self.postfix(first);
+        }
+        if !self.deeper(1, span) {
+            return Expr { kind: ExprKind::Int(0), span };
+        }
+        let e = self.prefixed(first, it, span);
+        self.depth -= 1;
+        e
+    }
+
+    /// `-e`, `!e`, `~e`, `(type) e`.
+    fn prefixed(&mut self, first: Pair<Rule>, mut it: pest::iterators::Pairs<Rule>, span: Span) -> Expr {
         let kind = match first.as_rule() {
             Rule::neg | Rule::not | Rule::bit_not => {
                 let op = match first.as_rule() {
@@ -597,14 +665,24 @@ impl Builder {
                 let ty = ident_of(&c.next().expect("type"));
                 ExprKind::Cast { ty, expr: Box::new(self.unary(c.next().expect("operand"))) }
             }
-            Rule::postfix => return self.postfix(first),
             r => unreachable!("in unary: {r:?}"),
         };
         Expr { kind, span }
     }
 
     fn postfix(&mut self, p: Pair<Rule>) -> Expr {
-        let mut it = p.into_inner();
+        let whole = self.span(&p);
+        let it = p.into_inner();
+        let ops = it.len() - 1;
+        if !self.deeper(ops, whole) {
+            return Expr { kind: ExprKind::Int(0), span: whole };
+        }
+        let e = self.postfix_chain(it);
+        self.depth -= ops;
+        e
+    }
+
+    fn postfix_chain(&mut self, mut it: pest::iterators::Pairs<Rule>) -> Expr {
         let mut e = self.primary(it.next().expect("primary"));
         for op in it {
             let span = Span::new(e.span.start, op.as_span().end());
