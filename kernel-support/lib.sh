@@ -84,7 +84,7 @@ ks_fetch_pkg() {
     mkdir -p "$debs" "$root" "$stamps"
     [[ -f "$stamps/$pkg.unpacked" ]] && return 0
     local deb
-    deb="$(ls -t "$debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1)"
+    deb="$(ls -t "$debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)"
     if [[ -z "$deb" ]]; then
         ks_apt_cache_ready
         ks_log "downloading $pkg=$ver"
@@ -126,9 +126,9 @@ ks_vmlinux() {
         for spec in '\xfd7zXZ\x00:xz -dc --single-stream' '\x28\xb5\x2f\xfd:zstd -dcq' '\x1f\x8b\x08\x00:gzip -dcq'; do
             magic="${spec%%:*}" cmd="${spec#*:}"
             command -v "${cmd%% *}" >/dev/null 2>&1 || continue
-            off="$(LC_ALL=C grep -obUaP "$magic" "$KS_VMLINUZ" 2>/dev/null | head -1 | cut -d: -f1)"
+            off="$(LC_ALL=C grep -obUaP "$magic" "$KS_VMLINUZ" 2>/dev/null | head -1 | cut -d: -f1 || true)"
             [[ -n "$off" ]] || continue
-            tail -c +"$((off + 1))" "$KS_VMLINUZ" | $cmd >"$tmp" 2>/dev/null
+            tail -c +"$((off + 1))" "$KS_VMLINUZ" | $cmd >"$tmp" 2>/dev/null || true
             if [[ "$(head -c 4 "$tmp" | od -An -tx1 | tr -d ' ')" == 7f454c46 ]]; then
                 mv "$tmp" "$out"; break
             fi
