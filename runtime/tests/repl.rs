@@ -263,7 +263,7 @@ fn completion_errors_and_a_saved_session_that_vt_runs() {
     p.send("sys_enter_getpp\t").unwrap();
     p.flush().unwrap();
     expect(&mut p, "sys_enter_getppid");
-    enter(&mut p, &format!(" /comm == \"{comm}\"/ {{ @bycomm = count(); }}"));
+    enter(&mut p, &format!(" /comm == \"{comm}\"/ {{ @bycomm = count(); printf(\"seen %s\\n\", comm); }}"));
     expect(&mut p, "[1] attached 1 probe");
 
     // args.<TAB><TAB> lists the fields of the probe being typed; a unique prefix completes.
@@ -289,9 +289,24 @@ fn completion_errors_and_a_saved_session_that_vt_runs() {
     expect(&mut p, "after the error 7");
     expect(&mut p, "[3] added (BEGIN ran)");
 
+    // printf from a running probe appears above the prompt, and the half-typed line is drawn again below.
+    p.send("tracepoint:sys").unwrap();
+    p.flush().unwrap();
+    expect(&mut p, "tracepoint:sys");
+    Workload::new(6, 0, Some(&comm)).run();
+    for _ in 0..6 {
+        expect(&mut p, &format!("seen {comm}\r\n"));
+    }
+    expect(&mut p, "vt> tracepoint:sys");
+    // Ctrl-C drops the half-typed line and pauses the stream; the probes keep counting.
+    p.send_control('c').unwrap();
+    expect(&mut p, "printf output paused");
     Workload::new(6, 0, Some(&comm)).run();
     enter(&mut p, ":print @bycomm");
-    assert_eq!(expect_number(&mut p, "@bycomm: "), 6);
+    let before = expect(&mut p, "@bycomm: ");
+    assert!(!before.contains("seen"), "no printf output while paused: {before:?}");
+    assert_eq!(expect_number(&mut p, ""), 12);
+    enter(&mut p, ":resume");
 
     let file = state.join("session.vt");
     enter(&mut p, &format!(":save {}", file.display()));
