@@ -15,16 +15,20 @@ pub fn write(obj: &Object) -> Vec<u8> {
     elf.append_section_data(license, b"GPL\0", 1);
 
     let maps_section = elf.add_section(Vec::new(), b"maps".to_vec(), SectionKind::Data);
-    let map_symbols: Vec<SymbolId> = obj
+    // Maps kept inside another map's value (`MapSpec::within`) are not kernel maps.
+    let map_symbols: Vec<Option<SymbolId>> = obj
         .maps
         .iter()
         .map(|m| {
+            if m.within.is_some() {
+                return None;
+            }
             let mut def = Vec::with_capacity(20);
             for field in [m.map_type, m.key_size, m.value_size, m.max_entries, 0] {
                 def.extend_from_slice(&field.to_le_bytes());
             }
             let offset = elf.append_section_data(maps_section, &def, 4);
-            elf.add_symbol(Symbol {
+            Some(elf.add_symbol(Symbol {
                 name: m.symbol.as_bytes().to_vec(),
                 value: offset,
                 size: def.len() as u64,
@@ -33,7 +37,7 @@ pub fn write(obj: &Object) -> Vec<u8> {
                 weak: false,
                 section: SymbolSection::Section(maps_section),
                 flags: SymbolFlags::None,
-            })
+            }))
         })
         .collect();
 
@@ -56,7 +60,7 @@ pub fn write(obj: &Object) -> Vec<u8> {
                 section,
                 Relocation {
                     offset: offset + r.insn as u64 * 8,
-                    symbol: map_symbols[r.map],
+                    symbol: map_symbols[r.map].expect("programs only reference kernel maps"),
                     addend: 0,
                     flags: RelocationFlags::Elf { r_type: R_BPF_64_64 },
                 },

@@ -9,7 +9,7 @@
 //! Strings, tuples and keys are built in stack buffers, integers in registers.
 
 use crate::asm::{helper, Asm, Code, Label, Reg, Src};
-use crate::{event, key_size, Internal};
+use crate::{event, key_size, Internal, MapSpec};
 use bpf_ins::{ArithmeticOperation as Alu, Instruction, JumpOperation as Jmp, MemoryOpSize};
 use lang::ast::{BinOp, UnOp};
 use lang::diag::Diagnostic;
@@ -17,6 +17,8 @@ use lang::typed::*;
 
 const CTX: Reg = Reg::R6;
 const TEMPS: [Reg; 3] = [Reg::R9, Reg::R8, Reg::R7];
+/// Holds the pointer to the shared value of keyless aggregations, in programs that use one.
+const SCALARS: Reg = Reg::R9;
 const STACK_LIMIT: i32 = 512;
 
 /// More helpers (numbers from `enum bpf_func_id`).
@@ -32,15 +34,18 @@ const PROBE_READ_KERNEL: u32 = 113;
 const PROBE_READ_KERNEL_STR: u32 = 115;
 const BPF_NOEXIST: i32 = 1;
 
-pub fn program(p: &ProbeProgram, maps: &[MapDef], internal: &Internal) -> Result<Code, Diagnostic> {
+pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &Internal) -> Result<Code, Diagnostic> {
     let vars = p.vars_size.div_ceil(8) as i32 * 8;
+    let shared = uses_shared(&p.body, specs);
     let mut e = Emitter {
         asm: Asm::default(),
-        free: TEMPS.to_vec(),
+        // The shared aggregation pointer takes one temporary for the whole program.
+        free: TEMPS.iter().copied().filter(|&r| !(shared && r == SCALARS)).collect(),
         frame: -vars,
         deepest: -vars,
         vars_base: -vars,
         maps,
+        specs,
         internal,
         done: Label::default(),
     };
@@ -52,6 +57,9 @@ pub fn program(p: &ProbeProgram, maps: &[MapDef], internal: &Internal) -> Result
         let done = e.done;
         e.asm.jump_if(Jmp::IfEqual, r, Src::Imm(0), done);
         e.release(r);
+    }
+    if shared {
+        e.shared_lookup();
     }
     e.block(&p.body);
     let done = e.done;
@@ -79,6 +87,7 @@ struct Emitter<'a> {
     deepest: i32,
     vars_base: i32,
     maps: &'a [MapDef],
+    specs: &'a [MapSpec],
     internal: &'a Internal,
     /// The program's exit.
     done: Label,
@@ -212,6 +221,18 @@ impl Emitter<'_> {
         }
     }
 
+    /// `SCALARS = &vt_scalars[0]`, the one lookup every keyless aggregation of the program shares.
+    fn shared_lookup(&mut self) {
+        let key = self.alloc(8);
+        self.asm.insn(Instruction::store32(Reg::R10, key.off16(), 0));
+        self.asm.load_map(Reg::R1, self.internal.scalars.expect("shared maps have a host"));
+        self.addr(Reg::R2, key);
+        self.asm.call(helper::MAP_LOOKUP_ELEM);
+        let done = self.done;
+        self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), done);
+        self.asm.mov(SCALARS, Src::Reg(Reg::R0));
+    }
+
     /// Writes the 16-byte event header.
     fn header(&mut self, rec: Buf, kind: u64, arg: u64) {
         self.asm.insn(Instruction::store64(Reg::R10, rec.off16(), kind as i64));
@@ -336,8 +357,61 @@ impl Emitter<'_> {
             }
             _ => None,
         };
-        let key = self.key(map, keys, bucket);
         let skip = self.asm.label();
+        let (base, off) = match self.specs[map].within {
+            // A keyless aggregation in the shared value: the prologue's pointer, plus the bucket.
+            Some(offset) => match bucket {
+                Some(b) => {
+                    // The explicit bound lets the verifier accept the computed offset.
+                    let last = crate::buckets(agg).unwrap() as i32 - 1;
+                    self.asm.jump_if(Jmp::IfGreater, b, Src::Imm(last), skip);
+                    self.asm.alu(Alu::Lhs, b, Src::Imm(3));
+                    self.asm.alu(Alu::Add, b, Src::Reg(SCALARS));
+                    (b, offset as i16)
+                }
+                None => (SCALARS, offset as i16),
+            },
+            None => {
+                self.entry(map, keys, bucket, skip);
+                (Reg::R0, 0)
+            }
+        };
+        let val = v.map(|(r, _)| Src::Reg(r));
+        match agg {
+            Agg::Count | Agg::Hist | Agg::LHist { .. } => self.increment(base, off, Src::Imm(1)),
+            Agg::Sum { .. } => {
+                self.increment(base, off, val.unwrap());
+                self.asm.insn(Instruction::store64(base, off + 8, 1));
+            }
+            Agg::Avg | Agg::Stats => {
+                self.increment(base, off, Src::Imm(1));
+                self.increment(base, off + 8, val.unwrap());
+            }
+            Agg::Min | Agg::Max => {
+                // [value, seen]: take v when nothing was seen yet or v is better.
+                let (store, keep) = (self.asm.label(), self.asm.label());
+                let Some(Src::Reg(r)) = val else { unreachable!() };
+                self.asm.insn(Instruction::loadx64(Reg::R1, base, off + 8));
+                self.asm.jump_if(Jmp::IfEqual, Reg::R1, Src::Imm(0), store);
+                self.asm.insn(Instruction::loadx64(Reg::R1, base, off));
+                let worse = if agg == Agg::Min { Jmp::IfSignedGreaterOrEqual } else { Jmp::IfSignedLessThanOrEqual };
+                self.asm.jump_if(worse, r, Src::Reg(Reg::R1), keep);
+                self.asm.bind(store);
+                self.asm.insn(Instruction::storex64(base, off, r));
+                self.asm.insn(Instruction::store64(base, off + 8, 1));
+                self.asm.bind(keep);
+            }
+        }
+        self.asm.bind(skip);
+        if let Some((r, _)) = v {
+            self.release(r);
+        }
+    }
+
+    /// `r0 = &value` of map `map`'s entry at `keys` (and `bucket`), creating a keyed entry on first use;
+    /// jumps to `skip` when there is none (a full map).
+    fn entry(&mut self, map: usize, keys: &[TExpr], bucket: Option<Reg>, skip: Label) {
+        let key = self.key(map, keys, bucket);
         self.map_call(map, key, None, helper::MAP_LOOKUP_ELEM, 0);
         if !keys.is_empty() {
             // A new key: insert a zero value, then look it up again (the map may be full).
@@ -350,33 +424,6 @@ impl Emitter<'_> {
             self.asm.bind(found);
         }
         self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), skip);
-        let val = v.map(|(r, _)| Src::Reg(r));
-        match agg {
-            Agg::Count | Agg::Hist | Agg::LHist { .. } => self.increment(Reg::R0, 0, Src::Imm(1)),
-            Agg::Sum => self.increment(Reg::R0, 0, val.unwrap()),
-            Agg::Avg | Agg::Stats => {
-                self.increment(Reg::R0, 0, Src::Imm(1));
-                self.increment(Reg::R0, 8, val.unwrap());
-            }
-            Agg::Min | Agg::Max => {
-                // [value, seen]: take v when nothing was seen yet or v is better.
-                let (store, keep) = (self.asm.label(), self.asm.label());
-                let Some(Src::Reg(r)) = val else { unreachable!() };
-                self.asm.insn(Instruction::loadx64(Reg::R1, Reg::R0, 8));
-                self.asm.jump_if(Jmp::IfEqual, Reg::R1, Src::Imm(0), store);
-                self.asm.insn(Instruction::loadx64(Reg::R1, Reg::R0, 0));
-                let worse = if agg == Agg::Min { Jmp::IfSignedGreaterOrEqual } else { Jmp::IfSignedLessThanOrEqual };
-                self.asm.jump_if(worse, r, Src::Reg(Reg::R1), keep);
-                self.asm.bind(store);
-                self.asm.insn(Instruction::storex64(Reg::R0, 0, r));
-                self.asm.insn(Instruction::store64(Reg::R0, 8, 1));
-                self.asm.bind(keep);
-            }
-        }
-        self.asm.bind(skip);
-        if let Some((r, _)) = v {
-            self.release(r);
-        }
     }
 
     /// Replaces the signed value in `v` by its bpftrace log2 bucket: 0 for negatives, 1 for zero, and
@@ -392,17 +439,24 @@ impl Emitter<'_> {
         self.asm.mov(v, Src::Imm(1));
         self.asm.jump(done);
         self.asm.bind(positive);
-        self.asm.mov(Reg::R1, Src::Imm(2));
+        // r1 holds what is left of the value, v counts the bucket.
+        self.asm.mov(Reg::R1, Src::Reg(v));
+        self.asm.mov(v, Src::Imm(2));
         for shift in [32, 16, 8, 4, 2, 1].into_iter().filter(|&s| s < bits as i32) {
             let next = self.asm.label();
-            self.asm.mov(Reg::R2, Src::Reg(v));
-            self.asm.alu(Alu::Rhs, Reg::R2, Src::Imm(shift));
-            self.asm.jump_if(Jmp::IfEqual, Reg::R2, Src::Imm(0), next);
-            self.asm.mov(v, Src::Reg(Reg::R2));
-            self.asm.alu(Alu::Add, Reg::R1, Src::Imm(shift));
+            if shift == 32 {
+                // 1 << 32 does not fit an immediate: test the shifted value instead.
+                self.asm.mov(Reg::R2, Src::Reg(Reg::R1));
+                self.asm.alu(Alu::Rhs, Reg::R2, Src::Imm(32));
+                self.asm.jump_if(Jmp::IfEqual, Reg::R2, Src::Imm(0), next);
+                self.asm.mov(Reg::R1, Src::Reg(Reg::R2));
+            } else {
+                self.asm.jump_if(Jmp::IfLessThan, Reg::R1, Src::Imm(1 << shift), next);
+                self.asm.alu(Alu::Rhs, Reg::R1, Src::Imm(shift));
+            }
+            self.asm.alu(Alu::Add, v, Src::Imm(shift));
             self.asm.bind(next);
         }
-        self.asm.mov(v, Src::Reg(Reg::R1));
         self.asm.bind(done);
     }
 
@@ -911,6 +965,16 @@ fn comparison(op: BinOp, signed: bool) -> Option<Jmp> {
         (BinOp::Gt, true) => Jmp::IfSignedGreater,
         (BinOp::Ge, true) => Jmp::IfSignedGreaterOrEqual,
         _ => return None,
+    })
+}
+
+/// Whether any statement updates a keyless aggregation kept in the shared value.
+fn uses_shared(stmts: &[TStmt], specs: &[MapSpec]) -> bool {
+    stmts.iter().any(|s| match s {
+        TStmt::Aggregate { map, .. } => specs[*map].within.is_some(),
+        TStmt::If { then, otherwise, .. } => uses_shared(then, specs) || uses_shared(otherwise, specs),
+        TStmt::For { body, .. } => uses_shared(body, specs),
+        _ => false,
     })
 }
 

@@ -51,6 +51,12 @@ pub struct MapSpec {
     pub key_size: u32,
     pub value_size: u32,
     pub max_entries: u32,
+    /// A keyless aggregation kept inside another per-CPU array's single value (`Internal::scalars`),
+    /// at this byte offset: entry `k` of this (virtual) array is `value_size` bytes at
+    /// `offset + k * value_size`. Such maps are not in the ELF; a program looks the host value up once
+    /// and updates every keyless aggregation through that one pointer.
+    #[serde(default)]
+    pub within: Option<u32>,
 }
 
 /// One BPF program: where it attaches, its ELF section and symbol, and its code.
@@ -71,6 +77,9 @@ pub struct Internal {
     pub lost: usize,
     /// One u64: the session's start in `bpf_ktime_get_ns` time, written by the runtime (`elapsed`).
     pub start: usize,
+    /// The per-CPU array whose one value holds every keyless aggregation (see `MapSpec::within`).
+    #[serde(default)]
+    pub scalars: Option<usize>,
 }
 
 /// Everything the runtime needs: the maps (user maps first, in `Program::maps` order, then the internal
@@ -96,11 +105,12 @@ pub fn key_size(def: &MapDef) -> u32 {
     }
 }
 
-/// Bytes of one (per-CPU) value: 8 for count, sum and histogram buckets; `[value, seen]` for min and
-/// max; `[count, total]` for avg and stats; the value's size for plain maps.
+/// Bytes of one (per-CPU) value: 8 for count and histogram buckets; `[value, seen]` for sum, min and
+/// max (a sum nothing was added to prints nothing, as in bpftrace); `[count, total]` for avg and
+/// stats; the value's size for plain maps.
 pub fn value_size(kind: &MapKind) -> u32 {
     match kind {
-        MapKind::Agg(Agg::Min | Agg::Max | Agg::Avg | Agg::Stats) => 16,
+        MapKind::Agg(Agg::Sum { .. } | Agg::Min | Agg::Max | Agg::Avg | Agg::Stats) => 16,
         MapKind::Agg(_) => 8,
         MapKind::Value(t) => t.size(),
     }
@@ -122,19 +132,45 @@ fn map_spec(i: usize, def: &MapDef) -> MapSpec {
         MapKind::Agg(_) => (BPF_MAP_TYPE_PERCPU_HASH, MAP_ENTRIES),
         MapKind::Value(_) => (BPF_MAP_TYPE_HASH, if keyless { 1 } else { MAP_ENTRIES }),
     };
-    MapSpec { symbol: format!("vt_m{i}"), map_type, key_size: key_size(def), value_size: value_size(&def.kind), max_entries }
+    MapSpec {
+        symbol: format!("vt_m{i}"),
+        map_type,
+        key_size: key_size(def),
+        value_size: value_size(&def.kind),
+        max_entries,
+        within: None,
+    }
+}
+
+/// The most bytes of keyless aggregations kept in the shared per-CPU value; the rest get maps of their
+/// own (the kernel caps per-CPU values at 32 KiB).
+const SCALARS_BYTES: u32 = 16 * 1024;
+
+/// Places keyless aggregations inside one shared per-CPU value, while it has room.
+fn share_scalars(maps: &mut [MapSpec], defs: &[MapDef]) -> u32 {
+    let mut size = 0;
+    for (spec, def) in maps.iter_mut().zip(defs) {
+        let bytes = spec.value_size * spec.max_entries;
+        if def.key.is_empty() && matches!(def.kind, MapKind::Agg(_)) && size + bytes <= SCALARS_BYTES {
+            spec.within = Some(size);
+            size += bytes;
+        }
+    }
+    size
 }
 
 pub fn compile(program: &Program) -> Result<Object, Diagnostic> {
     let mut maps: Vec<MapSpec> = program.maps.iter().enumerate().map(|(i, m)| map_spec(i, m)).collect();
+    let scalars_size = share_scalars(&mut maps, &program.maps);
     let mut internal = |symbol: &str, map_type, key_size, value_size, max_entries| {
-        maps.push(MapSpec { symbol: symbol.into(), map_type, key_size, value_size, max_entries });
+        maps.push(MapSpec { symbol: symbol.into(), map_type, key_size, value_size, max_entries, within: None });
         maps.len() - 1
     };
     let internal = Internal {
         events: internal("vt_events", BPF_MAP_TYPE_RINGBUF, 0, 0, RINGBUF_BYTES),
         lost: internal("vt_lost", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1),
         start: internal("vt_start", BPF_MAP_TYPE_ARRAY, 4, 8, 1),
+        scalars: (scalars_size > 0).then(|| internal("vt_scalars", BPF_MAP_TYPE_PERCPU_ARRAY, 4, scalars_size, 1)),
     };
     let mut programs = Vec::with_capacity(program.probes.len());
     for (i, p) in program.probes.iter().enumerate() {
@@ -147,7 +183,7 @@ pub fn compile(program: &Program) -> Result<Object, Diagnostic> {
         // Kernel program names hold at most 15 characters.
         let mut symbol = format!("vt{i}_{tag}");
         symbol.truncate(15);
-        let code = emit::program(p, &program.maps, &internal)?;
+        let code = emit::program(p, &program.maps, &maps, &internal)?;
         programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code });
     }
     Ok(Object { user_maps: program.maps.clone(), maps, internal, programs, formats: program.formats.clone() })

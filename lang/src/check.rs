@@ -384,6 +384,10 @@ impl Checker<'_> {
                     Some(a) => Some(self.int_expr(a, cx)?),
                     None => None,
                 };
+                let agg = match (agg, &v) {
+                    (Agg::Sum { .. }, Some(v)) => Agg::Sum { signed: v.ty.int().is_some_and(|t| t.signed) },
+                    (agg, _) => agg,
+                };
                 let keys = keys?;
                 let index = self.define(&map.name, MapKind::Agg(agg), &keys, map.span.to(value.span))?;
                 return Some(TStmt::Aggregate { map: index, keys, value: v });
@@ -399,7 +403,7 @@ impl Checker<'_> {
     fn aggregation(&mut self, func: &Ident, args: &[Expr], span: Span) -> Option<Option<Agg>> {
         let (agg, n) = match func.name.as_str() {
             "count" => (Agg::Count, 0),
-            "sum" => (Agg::Sum, 1),
+            "sum" => (Agg::Sum { signed: true }, 1),
             "min" => (Agg::Min, 1),
             "max" => (Agg::Max, 1),
             "avg" => (Agg::Avg, 1),
@@ -439,6 +443,8 @@ impl Checker<'_> {
         if let Some(i) = self.maps.iter().position(|m| m.name == name.name) {
             let def = &self.maps[i];
             let same_kind = match (&def.kind, &kind) {
+                // A sum stays the sum it was first defined as, whatever its values' signedness.
+                (MapKind::Agg(Agg::Sum { .. }), MapKind::Agg(Agg::Sum { .. })) => true,
                 (MapKind::Agg(a), MapKind::Agg(b)) => a == b,
                 (MapKind::Value(a), MapKind::Value(b)) => compatible(a, b),
                 _ => false,
@@ -546,6 +552,10 @@ impl Checker<'_> {
                     return self.fail(d);
                 }
             },
+            ExprKind::Map(m) if self.learning && !self.maps.iter().any(|d| d.name == m.name.name) => {
+                // Not defined yet (perhaps by this very statement, `@n = @n + 1`): an integer for now.
+                (TExprKind::Const(0), Ty::I64)
+            }
             ExprKind::Map(m) => {
                 let (map, keys) = self.map_access(m, cx, "a read")?;
                 let MapKind::Value(ty) = self.maps[map].kind.clone() else {

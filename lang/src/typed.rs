@@ -46,7 +46,8 @@ impl MapKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Agg {
     Count,
-    Sum,
+    /// `signed`: whether the summed values are signed (an unsigned sum prints unsigned).
+    Sum { signed: bool },
     Min,
     Max,
     Avg,
@@ -61,7 +62,7 @@ impl Agg {
     pub fn name(self) -> &'static str {
         match self {
             Agg::Count => "count",
-            Agg::Sum => "sum",
+            Agg::Sum { .. } => "sum",
             Agg::Min => "min",
             Agg::Max => "max",
             Agg::Avg => "avg",

@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 use std::io;
 use std::os::fd::BorrowedFd;
 
-/// One map as the kernel holds it.
+/// One map as the kernel holds it. A map kept inside the shared per-CPU value (`spec.within`) is read
+/// and written through its `host`, whose fd `fd` then is.
 pub struct KernelMap<'a> {
     pub def: &'a MapDef,
     pub spec: &'a MapSpec,
     pub fd: BorrowedFd<'a>,
     pub ncpus: usize,
+    pub host: Option<&'a MapSpec>,
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -36,8 +38,41 @@ fn is_array(spec: &MapSpec) -> bool {
 }
 
 impl KernelMap<'_> {
+    /// The host's one value, per CPU, and its per-CPU stride.
+    fn host_value(&self) -> io::Result<(Vec<u8>, usize)> {
+        let host = self.host.expect("a shared map has a host");
+        let stride = host.value_size.div_ceil(8) as usize * 8;
+        let mut buf = vec![0u8; stride * self.ncpus];
+        sys::lookup(self.fd, &0u32.to_ne_bytes(), &mut buf)?;
+        Ok((buf, stride))
+    }
+
+    /// Changes this map's bytes inside the host value: `f(cpu, entry, bytes)` for every entry on every CPU.
+    fn patch_shared(&self, offset: u32, mut f: impl FnMut(usize, usize, &mut [u8])) -> io::Result<()> {
+        let (mut buf, stride) = self.host_value()?;
+        let size = self.spec.value_size as usize;
+        for (cpu, value) in buf.chunks_mut(stride).enumerate() {
+            for k in 0..self.spec.max_entries as usize {
+                let at = offset as usize + k * size;
+                f(cpu, k, &mut value[at..at + size]);
+            }
+        }
+        sys::update(self.fd, &0u32.to_ne_bytes(), &buf)
+    }
+
     /// Every (key, value) pair; per-CPU values come as one slice per CPU.
     fn entries(&self) -> io::Result<Vec<(Vec<u8>, Vec<Vec<u8>>)>> {
+        if let Some(offset) = self.spec.within {
+            let (buf, stride) = self.host_value()?;
+            let size = self.spec.value_size as usize;
+            return Ok((0..self.spec.max_entries as usize)
+                .map(|k| {
+                    let at = offset as usize + k * size;
+                    let cpus = buf.chunks(stride).map(|cpu| cpu[at..at + size].to_vec()).collect();
+                    ((k as u32).to_ne_bytes().to_vec(), cpus)
+                })
+                .collect());
+        }
         let keys = if is_array(self.spec) {
             (0..self.spec.max_entries).map(|i| i.to_ne_bytes().to_vec()).collect()
         } else {
@@ -71,6 +106,15 @@ impl KernelMap<'_> {
 
     /// Writes entries read by `raw_entries` from a map of the same layout.
     pub fn write_raw(&self, entries: &[(Vec<u8>, Vec<u8>)]) -> io::Result<()> {
+        if let Some(offset) = self.spec.within {
+            // `raw_entries` lists a shared map's entries in order, one 8-byte-aligned slot per CPU.
+            let stride = self.spec.value_size.div_ceil(8) as usize * 8;
+            return self.patch_shared(offset, |cpu, k, bytes| {
+                if let Some((_, value)) = entries.get(k) {
+                    bytes.copy_from_slice(&value[cpu * stride..cpu * stride + bytes.len()]);
+                }
+            });
+        }
         for (key, value) in entries {
             sys::update(self.fd, key, value)?;
         }
@@ -130,6 +174,9 @@ impl KernelMap<'_> {
 
     /// `zero(@m)`: keeps the keys, zeroes the values.
     pub fn zero(&self) -> io::Result<()> {
+        if let Some(offset) = self.spec.within {
+            return self.patch_shared(offset, |_, _, bytes| bytes.fill(0));
+        }
         let stride = self.spec.value_size.div_ceil(8) as usize * 8;
         let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
         let zeros = vec![0u8; stride * cpus];
@@ -144,7 +191,7 @@ fn kind_of(kind: &MapKind) -> Kind {
     match kind {
         MapKind::Agg(a) => match a {
             Agg::Count => Kind::Count,
-            Agg::Sum => Kind::Sum,
+            Agg::Sum { .. } => Kind::Sum,
             Agg::Min => Kind::Min,
             Agg::Max => Kind::Max,
             Agg::Avg => Kind::Avg,
@@ -164,7 +211,10 @@ fn combine(kind: &MapKind, cpus: &[Vec<u8>]) -> Option<Value> {
     let seen = || cpus.iter().filter(|v| u64_at(v, 8) != 0).map(|v| u64_at(v, 0) as i64);
     Some(match kind {
         MapKind::Agg(Agg::Count) => Value::Count(sum(0)),
-        MapKind::Agg(Agg::Sum) => Value::Sum(sum(0) as i64),
+        MapKind::Agg(Agg::Sum { signed }) => {
+            cpus.iter().any(|v| u64_at(v, 8) != 0).then_some(())?;
+            if *signed { Value::Sum(sum(0) as i64) } else { Value::UInt(sum(0)) }
+        }
         MapKind::Agg(Agg::Min) => Value::Min(seen().min()?),
         MapKind::Agg(Agg::Max) => Value::Max(seen().max()?),
         MapKind::Agg(Agg::Avg) => Value::Avg { count: sum(0), total: sum(8) as i64 },

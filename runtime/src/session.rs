@@ -356,11 +356,14 @@ impl Session {
     }
 
     fn kernel_map(&self, index: usize) -> Result<KernelMap<'_>, Error> {
+        let spec = &self.object.maps[index];
+        let host = spec.within.and(self.object.internal.scalars);
         Ok(KernelMap {
             def: &self.object.user_maps[index],
-            spec: &self.object.maps[index],
-            fd: self.map_fd(index)?,
+            spec,
+            fd: self.map_fd(host.unwrap_or(index))?,
             ncpus: self.ncpus,
+            host: host.map(|h| &self.object.maps[h]),
         })
     }
 
