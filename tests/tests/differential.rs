@@ -85,7 +85,6 @@ fn same_as_bpftrace_hist_edges() {
 }
 
 #[test]
-#[ignore = "vt bug: a sum() map that was never updated prints `@s: 0`; bpftrace 0.17 prints an empty line"]
 fn same_as_bpftrace_maps_never_updated() {
     // The write probe never fires for a getppid-only workload: its maps exist but hold nothing.
     differential(
@@ -98,7 +97,6 @@ tracepoint:syscalls:sys_enter_write /pid == $PID/ { @c = count(); @h = hist(args
 }
 
 #[test]
-#[ignore = "vt bug: sum() of an unsigned expression prints signed (`@s: -1499500`); bpftrace 0.17 prints it as u64 (`@s: 18446744073708052116`)"]
 fn same_as_bpftrace_unsigned_sum() {
     // args->count is a size_t: bpftrace keeps the sum unsigned, and wraps below zero.
     differential(
