@@ -583,7 +583,8 @@ impl Checker<'_> {
                 let inner = self.int_expr(expr, cx)?;
                 let signed = inner.ty.int().unwrap().signed;
                 let ty = match op {
-                    UnOp::Neg => IntTy::I64,
+                    // As in bpftrace, negating an unsigned value leaves it unsigned.
+                    UnOp::Neg => IntTy { bits: 64, signed },
                     UnOp::Not => IntTy::U64,
                     UnOp::BitNot => IntTy { bits: 64, signed },
                 };
