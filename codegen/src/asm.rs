@@ -112,6 +112,12 @@ impl Asm {
 
     /// Resolves labels and returns the encoded program.
     pub fn finish(self) -> Code {
+        self.try_finish().unwrap_or_else(|n| panic!("jump out of range in a program of {n} instructions"))
+    }
+
+    /// Resolves labels and returns the encoded program, or the program's length in instructions when a
+    /// jump does not fit its 16-bit offset.
+    pub fn try_finish(self) -> Result<Code, usize> {
         // Slot (8-byte unit) at which each item starts; ld_imm64 takes two slots.
         let mut slot = Vec::with_capacity(self.items.len() + 1);
         let mut n = 0;
@@ -132,7 +138,7 @@ impl Asm {
                 Item::Jump { op, dst, src, to } => {
                     let target = slot[self.labels[to.0].expect("jump to an unbound label")];
                     let off = target as i64 - slot[idx + 1] as i64;
-                    let off = i16::try_from(off).expect("jump out of range");
+                    let off = i16::try_from(off).map_err(|_| n)?;
                     match (op, src) {
                         (Jmp::Absolute, _) => Instruction::jmp_abs(off),
                         (_, Src::Reg(s)) => Instruction::jmp_ifx(*dst, *op, *s, off),
@@ -148,7 +154,7 @@ impl Asm {
             words.push(lo);
             words.extend(hi);
         }
-        Code { words, relocs }
+        Ok(Code { words, relocs })
     }
 }
 

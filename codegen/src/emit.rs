@@ -74,7 +74,14 @@ pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &
         )
         .with_help("use shorter strings (`str(p, 32)`), fewer variables or fewer printf arguments"));
     }
-    Ok(e.asm.finish())
+    e.asm.try_finish().map_err(|n| {
+        Diagnostic::new(
+            p.span,
+            format!("{} compiles to {n} BPF instructions: too many for its jumps to reach", p.attach.probe_name()),
+            "program too large",
+        )
+        .with_help(format!("a BPF jump reaches at most {} instructions; use smaller unroll counts", i16::MAX))
+    })
 }
 
 struct Emitter<'a> {
