@@ -16,6 +16,20 @@ use std::collections::HashMap;
 pub const STRLEN: u32 = 64;
 /// A program's stack is 512 bytes; keep most of it for keys, strings and events.
 const MAX_VARS_BYTES: u32 = 256;
+/// Statements an `unroll` (nested ones multiplied) may expand to.
+const MAX_UNROLLED: usize = 10_000;
+
+/// Statements in `stmts`, counting those inside `if` and `for` bodies.
+fn stmt_count(stmts: &[TStmt]) -> usize {
+    stmts
+        .iter()
+        .map(|s| match s {
+            TStmt::If { then, otherwise, .. } => 1 + stmt_count(then) + stmt_count(otherwise),
+            TStmt::For { body, .. } => 1 + stmt_count(body),
+            _ => 1,
+        })
+        .sum()
+}
 
 const BUILTINS: &[&str] =
     &["pid", "tid", "uid", "gid", "nsecs", "elapsed", "cpu", "comm", "rand", "cgroup", "curtask", "probe", "args", "$#", "cpid"];
@@ -200,6 +214,12 @@ impl Checker<'_> {
                     return self.fail(Diagnostic::new(count.span, "unroll count must be between 1 and 100", "out of range"));
                 }
                 let body = self.block(body, cx);
+                // Nested unrolls multiply: `unroll(100)` four deep would be 10^8 statements.
+                let total = (n as usize).saturating_mul(stmt_count(&body));
+                if total > MAX_UNROLLED {
+                    let msg = format!("this unroll expands to {total} statements; at most {MAX_UNROLLED} fit a BPF program");
+                    return self.fail(Diagnostic::new(stmt.span, msg, "unrolled too far"));
+                }
                 let cond = int(TExprKind::Const(1), IntTy::U64, stmt.span);
                 let repeated = (0..n).flat_map(|_| body.clone()).collect();
                 Some(TStmt::If { cond, then: repeated, otherwise: Vec::new() })
