@@ -66,6 +66,10 @@ pub struct ProgramCode {
     pub section: String,
     pub symbol: String,
     pub code: Code,
+    /// The probe's place in the script, for what the kernel refuses at load time (empty in objects
+    /// built before it was recorded).
+    #[serde(default)]
+    pub span: lang::ast::Span,
 }
 
 /// The runtime's own maps, after the user maps in `Object::maps`.
@@ -184,7 +188,7 @@ pub fn compile(program: &Program) -> Result<Object, Diagnostic> {
         let mut symbol = format!("vt{i}_{tag}");
         symbol.truncate(15);
         let code = emit::program(p, &program.maps, &maps, &internal)?;
-        programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code });
+        programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code, span: p.span });
     }
     Ok(Object { user_maps: program.maps.clone(), maps, internal, programs, formats: program.formats.clone() })
 }

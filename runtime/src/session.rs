@@ -18,8 +18,9 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 pub enum Error {
     /// The ELF did not parse or a map could not be created.
     Load(String),
-    /// The verifier (or the kernel) refused a program.
-    Verify { probe: String, reason: String, log: String },
+    /// The verifier (or the kernel) refused a program: the probe's name and place in the script, the
+    /// verifier's last words and its whole log.
+    Verify { probe: String, span: lang::ast::Span, reason: String, log: String },
     Attach { probe: String, reason: String },
     Run { probe: String, reason: String },
     Map(String),
@@ -106,7 +107,7 @@ impl Session {
             };
             match result {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(verify_error(probe, e)),
+                Ok(Err(e)) => return Err(verify_error(probe, p.span, e)),
                 Err(e) => return Err(Error::Load(chain(&e))),
             }
         }
@@ -409,8 +410,10 @@ fn decode_args(types: &[Ty], payload: &[u8]) -> Vec<Arg> {
         .collect()
 }
 
-/// The verifier's last line is its reason; the whole log goes with it for `-v`.
-fn verify_error(probe: String, e: aya::programs::ProgramError) -> Error {
+/// The verifier's last line is its reason (skipping its statistics: `verification time`, `stack depth`,
+/// `processed N insns`); the whole log goes with it for `-v`.
+fn verify_error(probe: String, span: lang::ast::Span, e: aya::programs::ProgramError) -> Error {
+    const STATS: [&str; 3] = ["processed ", "verification time", "stack depth"];
     match e {
         aya::programs::ProgramError::LoadError { io_error, verifier_log } => {
             let log = verifier_log.to_string();
@@ -418,11 +421,11 @@ fn verify_error(probe: String, e: aya::programs::ProgramError) -> Error {
                 .lines()
                 .rev()
                 .map(str::trim)
-                .find(|l| !l.is_empty() && !l.starts_with("processed ") && !l.starts_with("verification time"))
+                .find(|l| !l.is_empty() && !STATS.iter().any(|s| l.starts_with(s)))
                 .map(|l| format!("{l} ({io_error})"))
                 .unwrap_or_else(|| io_error.to_string());
-            Error::Verify { probe, reason, log }
+            Error::Verify { probe, span, reason, log }
         }
-        other => Error::Verify { probe, reason: chain(&other), log: String::new() },
+        other => Error::Verify { probe, span, reason: chain(&other), log: String::new() },
     }
 }
