@@ -279,6 +279,12 @@ fn resolve_tracepoint(spec: &ProbeSpec, tracefs: &mut Tracefs) -> Result<Vec<Att
         )
         .with_help("mount tracefs: `mount -t tracefs nodev /sys/kernel/tracing` (vt does it itself when run as root)"));
     }
+    // Without wildcards, the format file is all there is to read.
+    if !has_wildcard(&cat.name) && !has_wildcard(&name.name) {
+        if let Ok(format) = tracefs.format(&cat.name, &name.name) {
+            return Ok(vec![Attach::Tracepoint { category: cat.name.clone(), name: name.name.clone(), format }]);
+        }
+    }
     let categories: Vec<String> =
         tracefs.categories().into_iter().filter(|c| glob_match(&cat.name, c)).collect();
     let mut found = Vec::new();
