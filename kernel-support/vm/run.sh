@@ -6,7 +6,7 @@
 #   kernel-support/vm/run.sh [--tx N] [--rx N] [--size SPEC] [--tx-size SPEC] [--rx-size SPEC]
 #                            [--ring N] [--zerocopy] [--legacy-hdr] [--no-vt] [--require-vt]
 #                            [--script FILE.vt]... [--vt-bin PATH] [--log FILE] [--quiet|--console]
-#                            [--bzimage] [--timeout SECONDS]
+#                            [--bzimage] [--smp N] [--timeout SECONDS]
 #
 # Prints the checks, then scripts/vhost.vt's four histograms as the guest printed them (not with
 # --quiet; --console prints the whole guest console too). Exit status: 0 when all checks pass, 1 on
@@ -17,7 +17,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 TX=100 RX=50 TX_SIZE=256 RX_SIZE=256 RING=256 ZEROCOPY=0 LEGACY_HDR=0
-USE_VT=auto QUIET=0 CONSOLE=0 BZIMAGE=0 LOG= TIMEOUT=180 VT_PREBUILT=
+USE_VT=auto QUIET=0 CONSOLE=0 BZIMAGE=0 SMP=2 LOG= TIMEOUT=180 VT_PREBUILT=
 EXTRA_SCRIPTS=()
 while (($#)); do
     case "$1" in
@@ -38,6 +38,7 @@ while (($#)); do
         -q|--quiet) QUIET=1 ;;
         --console) CONSOLE=1 ;;
         --bzimage) BZIMAGE=1 ;;
+        --smp) SMP="$2"; shift ;;
         -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) ks_die "unknown argument $1 (see --help)" ;;
     esac
@@ -143,7 +144,7 @@ t_built=$(date +%s.%N)
 LOG="${LOG:-$KS_CACHE/console.log}"
 ks_log "booting $KS_UNAME in QEMU (tcg): tx=$TX rx=$RX tx_size=$TX_SIZE rx_size=$RX_SIZE zerocopy=$ZEROCOPY vt=${VT_BIN:+yes}"
 set +e
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -nic none \
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp "$SMP" -nographic -no-reboot -nic none \
     -kernel "$BOOT_KERNEL" -initrd "$KS_CACHE/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 | tr -d '\r' >"$LOG"
 qrc=${PIPESTATUS[0]}
