@@ -58,6 +58,12 @@ pub enum Output {
     Map { map: MapDump, top: u32, div: u32, label: Option<String> },
 }
 
+/// What attaching a program gave back, to detach it by.
+enum LinkId {
+    Tracepoint(aya::programs::trace_point::TracePointLinkId),
+    Interval(aya::programs::perf_event::PerfEventLinkId),
+}
+
 pub struct Session {
     ebpf: Ebpf,
     object: Object,
@@ -67,6 +73,8 @@ pub struct Session {
     exit_requested: bool,
     /// How histograms print.
     pub hist_style: format::HistStyle,
+    /// The attachment of each program, while attached.
+    links: Vec<Option<LinkId>>,
 }
 
 /// The full error chain of an aya error, on one line.
@@ -115,7 +123,9 @@ impl Session {
         let map = ebpf.take_map(ring).ok_or_else(|| Error::Load("ring buffer missing".into()))?;
         let events = RingBuf::try_from(map).map_err(|e| Error::Load(chain(&e)))?;
         let ncpus = aya::util::nr_cpus().map_err(|(what, e)| Error::Load(format!("{what}: {e}")))?;
-        let session = Session { ebpf, object, events, ncpus, exit_requested: false, hist_style: Default::default() };
+        let links = object.programs.iter().map(|_| None).collect();
+        let session =
+            Session { ebpf, object, events, ncpus, exit_requested: false, hist_style: Default::default(), links };
         session.write_start()?;
         Ok(session)
     }
@@ -159,17 +169,20 @@ impl Session {
             match &p.attach {
                 Attach::Tracepoint { category, name, .. } => {
                     let tp: &mut TracePoint = prog.try_into().unwrap();
-                    tp.attach(category, name).map_err(|e| Error::Attach { probe: probe(), reason: chain(&e) })?;
+                    let id = tp.attach(category, name).map_err(|e| Error::Attach { probe: probe(), reason: chain(&e) })?;
+                    self.links[index] = Some(LinkId::Tracepoint(id));
                 }
                 Attach::Interval { period_ns, .. } => {
                     let pe: &mut PerfEvent = prog.try_into().unwrap();
-                    pe.attach(
-                        PerfEventConfig::Software(SoftwareEvent::CpuClock),
-                        PerfEventScope::AllProcessesOneCpu { cpu: 0 },
-                        SamplePolicy::Period(*period_ns),
-                        false,
-                    )
-                    .map_err(|e| Error::Attach { probe: probe(), reason: chain(&e) })?;
+                    let id = pe
+                        .attach(
+                            PerfEventConfig::Software(SoftwareEvent::CpuClock),
+                            PerfEventScope::AllProcessesOneCpu { cpu: 0 },
+                            SamplePolicy::Period(*period_ns),
+                            false,
+                        )
+                        .map_err(|e| Error::Attach { probe: probe(), reason: chain(&e) })?;
+                    self.links[index] = Some(LinkId::Interval(id));
                 }
                 Attach::Begin | Attach::End => {}
             }
@@ -177,15 +190,41 @@ impl Session {
         Ok(())
     }
 
-    /// Detaches every probe, so that the maps stop changing.
-    pub fn detach(&mut self) {
-        for i in 0..self.object.programs.len() {
-            self.detach_program(i);
+    /// Takes program `index`'s attachment out of aya, as something that detaches when dropped.
+    fn take_link(&mut self, index: usize) -> Option<Box<dyn Send>> {
+        let p = &self.object.programs[index];
+        let prog = self.ebpf.program_mut(&p.symbol)?;
+        match self.links[index].take()? {
+            LinkId::Tracepoint(id) => {
+                let tp: &mut TracePoint = prog.try_into().ok()?;
+                tp.take_link(id).ok().map(|l| Box::new(l) as Box<dyn Send>)
+            }
+            LinkId::Interval(id) => {
+                let pe: &mut PerfEvent = prog.try_into().ok()?;
+                pe.take_link(id).ok().map(|l| Box::new(l) as Box<dyn Send>)
+            }
         }
+    }
+
+    /// Detaches every probe, so that the maps stop changing. Closing a tracepoint's perf event waits for
+    /// an RCU grace period (tens of milliseconds), so the links are closed from several threads at once.
+    pub fn detach(&mut self) {
+        let links: Vec<Box<dyn Send>> = (0..self.links.len()).filter_map(|i| self.take_link(i)).collect();
+        let threads = links.len().clamp(1, 16);
+        let mut chunks: Vec<Vec<Box<dyn Send>>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, link) in links.into_iter().enumerate() {
+            chunks[i % threads].push(link);
+        }
+        std::thread::scope(|s| {
+            for chunk in chunks {
+                s.spawn(move || drop(chunk));
+            }
+        });
     }
 
     /// Detaches (and unloads) program `index` of the object alone.
     pub fn detach_program(&mut self, index: usize) {
+        drop(self.take_link(index));
         let p = &self.object.programs[index];
         let Some(prog) = self.ebpf.program_mut(&p.symbol) else { return };
         let _ = match &p.attach {
@@ -382,12 +421,40 @@ impl Session {
 
     /// Events the ring buffer had no room for.
     pub fn lost_events(&self) -> u64 {
+        self.lost_counter(0)
+    }
+
+    /// Slot `slot` of the per-CPU `lost` counters, summed over CPUs (0 when the slot does not exist).
+    fn lost_counter(&self, slot: u32) -> u64 {
         let Ok(fd) = self.map_fd(self.object.internal.lost) else { return 0 };
         let mut buf = vec![0u8; 8 * self.ncpus];
-        match sys::lookup(fd, &0u32.to_ne_bytes(), &mut buf) {
+        match sys::lookup(fd, &slot.to_ne_bytes(), &mut buf) {
             Ok(true) => buf.chunks(8).map(|c| u64::from_ne_bytes(c.try_into().unwrap())).sum(),
             _ => 0,
         }
+    }
+
+    /// The user maps that dropped updates because they were full: name (without `@`), how many
+    /// updates, and the map's capacity.
+    pub fn dropped_updates(&self) -> Vec<(String, u64, u32)> {
+        (0..self.object.user_maps.len())
+            .filter_map(|i| {
+                let n = self.lost_counter(1 + i as u32);
+                (n > 0).then(|| (self.object.user_maps[i].name.clone(), n, self.object.maps[i].max_entries))
+            })
+            .collect()
+    }
+
+    /// One warning line per full map, to print at exit:
+    /// `Warning: 5904 updates to @m dropped: the map is full (4096 entries)`.
+    pub fn dropped_warnings(&self) -> Vec<String> {
+        self.dropped_updates()
+            .into_iter()
+            .map(|(name, n, max)| {
+                let s = if n == 1 { "" } else { "s" };
+                format!("Warning: {n} update{s} to @{name} dropped: the map is full ({max} entries)")
+            })
+            .collect()
     }
 }
 
