@@ -174,6 +174,10 @@ impl Emitter<'_> {
                 let val = self.alloc(ty.size());
                 self.value_to(value, val, &ty);
                 self.map_call(*map, key, Some(val), MAP_UPDATE_ELEM, 0);
+                let stored = self.asm.label();
+                self.asm.jump_if(Jmp::IfSignedGreaterOrEqual, Reg::R0, Src::Imm(0), stored);
+                self.count_drop(*map);
+                self.asm.bind(stored);
             }
             TStmt::MapDelete { map, keys } => {
                 let key = self.key(*map, keys, None);
@@ -428,9 +432,26 @@ impl Emitter<'_> {
             self.zero(zero.off, zero.size);
             self.map_call(map, key, Some(zero), MAP_UPDATE_ELEM, BPF_NOEXIST);
             self.map_call(map, key, None, helper::MAP_LOOKUP_ELEM, 0);
+            self.asm.jump_if(Jmp::IfNotEqual, Reg::R0, Src::Imm(0), found);
+            // Still missing: the map is full.
+            self.count_drop(map);
+            self.asm.jump(skip);
             self.asm.bind(found);
         }
         self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), skip);
+    }
+
+    /// Counts an update to `map` that did not fit (slot `1 + map` of the per-CPU `lost` counters).
+    fn count_drop(&mut self, map: usize) {
+        let done = self.asm.label();
+        let key = self.alloc(8);
+        self.asm.insn(Instruction::store64(Reg::R10, key.off16(), 1 + map as i32 as i64));
+        self.asm.load_map(Reg::R1, self.internal.lost);
+        self.addr(Reg::R2, key);
+        self.asm.call(helper::MAP_LOOKUP_ELEM);
+        self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), done);
+        self.increment(Reg::R0, 0, Src::Imm(1));
+        self.asm.bind(done);
     }
 
     /// Replaces the signed value in `v` by its bpftrace log2 bucket: 0 for negatives, 1 for zero, and

@@ -77,7 +77,8 @@ pub struct ProgramCode {
 pub struct Internal {
     /// The event ring buffer.
     pub events: usize,
-    /// Per-CPU count of events the ring buffer had no room for.
+    /// Per-CPU counters: slot 0 counts events the ring buffer had no room for, slot `1 + m` the
+    /// updates that user map `m` dropped because it was full.
     pub lost: usize,
     /// One u64: the session's start in `bpf_ktime_get_ns` time, written by the runtime (`elapsed`).
     pub start: usize,
@@ -172,7 +173,7 @@ pub fn compile(program: &Program) -> Result<Object, Diagnostic> {
     };
     let internal = Internal {
         events: internal("vt_events", BPF_MAP_TYPE_RINGBUF, 0, 0, RINGBUF_BYTES),
-        lost: internal("vt_lost", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1),
+        lost: internal("vt_lost", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1 + program.maps.len() as u32),
         start: internal("vt_start", BPF_MAP_TYPE_ARRAY, 4, 8, 1),
         scalars: (scalars_size > 0).then(|| internal("vt_scalars", BPF_MAP_TYPE_PERCPU_ARRAY, 4, scalars_size, 1)),
     };

@@ -416,5 +416,8 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
             eprintln!("Lost {lost} events");
         }
     }
+    for warning in session.dropped_warnings() {
+        eprintln!("{warning}");
+    }
     Ok(())
 }
