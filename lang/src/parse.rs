@@ -259,6 +259,16 @@ fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) -> Diagnostic
         let (l, col) = crate::diag::line_col(src, at);
         d = d.with_help(format!("the `{c}` at {l}:{col} is never closed; add `{close}`"));
     }
+    if d.help.is_none() {
+        let hint = if expr_start {
+            "an expression is a number, a \"string\", a builtin such as `pid`, `args.FIELD`, `@map[key]`, `$var` or a call `f(...)`"
+        } else if stmt_start || tokens.iter().any(|t| t == ";") {
+            "statements are separated by `;`, as in `{ @c = count(); printf(\"%d\\n\", pid) }`"
+        } else {
+            "a probe is written `tracepoint:CATEGORY:NAME /predicate/ { statements }`"
+        };
+        d = d.with_help(hint);
+    }
     d
 }
 

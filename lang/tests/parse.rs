@@ -319,6 +319,7 @@ fn error_stray_token() {
 test.vt:1:22: error: expected `;` or `}`, found `exit`
     1 | BEGIN { printf(\"hi\") exit() }
       |                      ^^^^ expected `;` or `}`
+hint: statements are separated by `;`, as in `{ @c = count(); printf(\"%d\\n\", pid) }`
 "
     );
     assert_eq!(
@@ -327,6 +328,7 @@ test.vt:1:22: error: expected `;` or `}`, found `exit`
 test.vt:1:19: error: expected a probe or end of input, found `}`
     1 | BEGIN { @x = 1; } }
       |                   ^ expected a probe or end of input
+hint: a probe is written `tracepoint:CATEGORY:NAME /predicate/ { statements }`
 "
     );
     assert_eq!(
@@ -335,6 +337,7 @@ test.vt:1:19: error: expected a probe or end of input, found `}`
 test.vt:1:16: error: expected `;` or `>`, found `2`
     1 | t:a:b < @x = 1 2 >
       |                ^ expected `;` or `>`
+hint: statements are separated by `;`, as in `{ @c = count(); printf(\"%d\\n\", pid) }`
 "
     );
     assert_eq!(
@@ -343,6 +346,7 @@ test.vt:1:16: error: expected `;` or `>`, found `2`
 test.vt:1:7: error: expected a predicate `/.../` or a block `{ ... }`, found `exit`
     1 | BEGIN exit()
       |       ^^^^ expected a predicate `/.../` or a block `{ ... }`
+hint: a probe is written `tracepoint:CATEGORY:NAME /predicate/ { statements }`
 "
     );
     assert_eq!(
@@ -351,6 +355,7 @@ test.vt:1:7: error: expected a predicate `/.../` or a block `{ ... }`, found `ex
 test.vt:2:7: error: expected an expression, found `;`
     2 | \t@x = ;
       | \t     ^ expected an expression
+hint: an expression is a number, a \"string\", a builtin such as `pid`, `args.FIELD`, `@map[key]`, `$var` or a call `f(...)`
 "
     );
     assert_eq!(
@@ -359,6 +364,7 @@ test.vt:2:7: error: expected an expression, found `;`
 test.vt:1:12: error: expected `(`, found `x`
     1 | BEGIN { if x { } }
       |            ^ expected `(`
+hint: a probe is written `tracepoint:CATEGORY:NAME /predicate/ { statements }`
 "
     );
 }
