@@ -139,7 +139,26 @@ fn parse_decl(decl: &str, offset: u32, size: u32, signed: bool) -> Result<Field,
     } else {
         (FieldKind::Int, ty.to_string())
     };
+    let (size, signed) = if kind == FieldKind::Int { syscall_int(&c_type, size, signed) } else { (size, signed) };
     Ok(Field { name: name.to_string(), c_type, offset, size, signed, kind })
+}
+
+/// The width and signedness bpftrace 0.17 gives an integer field. The `syscalls` formats widen every
+/// argument to 8 bytes and mark it unsigned (`int dfd; size:8; signed:0`); bpftrace takes the type from
+/// the C declaration instead: `int` becomes a signed 64-bit integer; `unsigned int`, `pid_t`, `uid_t`,
+/// `gid_t` unsigned 64-bit ones; other types keep their C width and signedness (`off_t` is signed,
+/// `umode_t` 2 bytes). Other formats' size and signed flags already agree with their C types.
+fn syscall_int(c_type: &str, size: u32, signed: bool) -> (u32, bool) {
+    if size != 8 || signed {
+        return (size, signed);
+    }
+    match c_type.strip_prefix("const ").unwrap_or(c_type) {
+        "int" | "long" | "long long" | "off_t" | "loff_t" | "ssize_t" | "s64" | "__s64" => (8, true),
+        "key_t" | "key_serial_t" | "clockid_t" | "timer_t" | "mqd_t" | "rwf_t" | "s32" | "__s32" => (4, true),
+        "__u32" | "qid_t" => (4, false),
+        "umode_t" | "u16" | "__u16" | "unsigned short" => (2, false),
+        _ => (size, signed),
+    }
 }
 
 /// Where tracepoint formats come from: a tracefs mount, or a directory laid out like one
@@ -355,6 +374,16 @@ mod tests {
                 ("filename", "const char *", 32, 8, false, FieldKind::Int),
             ]
         );
+    }
+
+    #[test]
+    fn syscall_fields_take_their_c_types() {
+        let line = |decl: &str| format!("\tfield:{decl};\toffset:16;\tsize:8;\tsigned:0;\n");
+        let decls = ["int dfd", "unsigned int fd", "pid_t pid", "off_t offset", "umode_t mode", "clockid_t which", "size_t count", "const char * name"];
+        let f = Format::parse(&decls.iter().map(|d| line(d)).collect::<String>()).unwrap();
+        let got: Vec<_> = f.fields.iter().map(|f| (f.name.as_str(), f.size, f.signed)).collect();
+        let want = [("dfd", 8, true), ("fd", 8, false), ("pid", 8, false), ("offset", 8, true), ("mode", 2, false), ("which", 4, true), ("count", 8, false), ("name", 8, false)];
+        assert_eq!(got, want);
     }
 
     #[test]
