@@ -81,7 +81,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions) -
             }
         }
     }
-    let mut cx = Checker { maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true };
+    let mut cx = Checker { maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false };
     for (probe, attach) in &attaches {
         cx.probe(probe, attach.clone());
     }
@@ -113,6 +113,8 @@ struct Checker<'p> {
     cpid: Option<u32>,
     /// The first pass: define maps, report nothing.
     learning: bool,
+    /// Checking `@m++` / `@m--`, which (as in bpftrace) defines a new map as signed.
+    incr: bool,
 }
 
 /// The variables of one probe program.
@@ -185,7 +187,10 @@ impl Checker<'_> {
                 let (op, one) = incr(*delta, stmt.span);
                 let current = Expr { kind: ExprKind::Map(map.clone()), span: map.span };
                 let e = Expr { kind: ExprKind::Binary { op, lhs: Box::new(current), rhs: Box::new(one) }, span: stmt.span };
-                self.map_assign(map, &e, cx)
+                self.incr = true;
+                let t = self.map_assign(map, &e, cx);
+                self.incr = false;
+                t
             }
             StmtKind::VarAssign { var, value } => self.var_assign(var, value, cx),
             StmtKind::VarCompound { var, op, value } => {
@@ -573,8 +578,10 @@ impl Checker<'_> {
                 }
             },
             ExprKind::Map(m) if self.learning && !self.maps.iter().any(|d| d.name == m.name.name) => {
-                // Not defined yet (perhaps by this very statement, `@n = @n + 1`): an integer for now.
-                (TExprKind::Const(0), Ty::I64)
+                // Not defined yet (perhaps by this very statement, `@n = @n + 1`): an integer for now,
+                // unsigned as in bpftrace, so `@n -= 1` on a new map prints 18446744073709551615; but
+                // `@n--` is signed there.
+                (TExprKind::Const(0), if self.incr { Ty::I64 } else { Ty::U64 })
             }
             ExprKind::Map(m) => {
                 let (map, keys) = self.map_access(m, cx, "a read")?;
