@@ -614,7 +614,12 @@ impl Emitter<'_> {
                         self.asm.bind(ok);
                         self.release(l);
                     }
-                    None => self.asm.mov(Reg::R2, Src::Imm(dst.size as i32)),
+                    // The string's own size (str(p, 5) holds 5 characters and a NUL), not the
+                    // buffer's, which is rounded up to 8 bytes.
+                    None => {
+                        let Ty::Str(n) = e.ty else { unreachable!() };
+                        self.asm.mov(Reg::R2, Src::Imm(n.min(dst.size) as i32));
+                    }
                 }
                 self.addr(Reg::R1, dst);
                 self.asm.mov(Reg::R3, Src::Reg(p));

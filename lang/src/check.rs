@@ -737,7 +737,8 @@ impl Checker<'_> {
                 let (len, size) = match args.get(1) {
                     None => (None, STRLEN),
                     Some(a) => match &a.kind {
-                        ExprKind::Int(n) => (None, (*n as u32).clamp(1, 200) + 1),
+                        // str(p, 0) is "", as in bpftrace.
+                        ExprKind::Int(n) => (None, (*n).min(200) as u32 + 1),
                         _ => (Some(Box::new(self.int_expr(a, cx)?)), STRLEN),
                     },
                 };
