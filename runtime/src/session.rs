@@ -18,6 +18,8 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 pub enum Error {
     /// The ELF did not parse or a map could not be created.
     Load(String),
+    /// The kernel does not let this user use BPF (EPERM: not root, no CAP_BPF).
+    Permission(String),
     /// The verifier (or the kernel) refused a program: the probe's name and place in the script, the
     /// verifier's last words and its whole log.
     Verify { probe: String, span: lang::ast::Span, reason: String, log: String },
@@ -30,6 +32,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Load(e) => write!(f, "cannot load the BPF object: {e}"),
+            Error::Permission(e) => {
+                write!(f, "BPF is not permitted to this user (run vt as root, or with CAP_BPF and CAP_PERFMON): {e}")
+            }
             Error::Verify { probe, reason, .. } => write!(f, "the kernel refused the program for {probe}: {reason}"),
             Error::Attach { probe, reason } => write!(f, "cannot attach {probe}: {reason}"),
             Error::Run { probe, reason } => write!(f, "cannot run {probe}: {reason}"),
@@ -82,10 +87,26 @@ fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {
-        s += &format!(": {inner}");
+        // aya's wrappers repeat their source's text ("map error: failed to create map `m`: ...").
+        let text = inner.to_string();
+        if !s.ends_with(&text) {
+            s += &format!(": {text}");
+        }
         src = inner.source();
     }
     s
+}
+
+/// Whether the kernel said EPERM somewhere in the error's chain (no root, no CAP_BPF).
+fn not_permitted(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut src = Some(e);
+    while let Some(inner) = src {
+        if inner.downcast_ref::<std::io::Error>().and_then(|io| io.raw_os_error()) == Some(libc::EPERM) {
+            return true;
+        }
+        src = inner.source();
+    }
+    false
 }
 
 fn ktime_ns() -> u64 {
@@ -104,7 +125,10 @@ impl Session {
         // SAFETY: the u64 buffer is at least bytes.len() bytes long and u8 has no alignment needs.
         let view = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr() as *mut u8, bytes.len()) };
         view.copy_from_slice(&bytes);
-        let mut ebpf = EbpfLoader::new().load(view).map_err(|e| Error::Load(chain(&e)))?;
+        let mut ebpf = EbpfLoader::new().load(view).map_err(|e| match not_permitted(&e) {
+            true => Error::Permission(chain(&e)),
+            false => Error::Load(chain(&e)),
+        })?;
         for p in &object.programs {
             let probe = p.attach.probe_name();
             let prog = ebpf.program_mut(&p.symbol).ok_or_else(|| Error::Load(format!("program {} missing", p.symbol)))?;

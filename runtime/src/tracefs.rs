@@ -16,6 +16,12 @@ pub fn locate() -> Result<PathBuf, String> {
     }
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
+        // Mounted but closed to this user (tracefs is root's only, mode 0700).
+        if let Some(p) = CANDIDATES.iter().map(Path::new).find(|p| {
+            std::fs::read_dir(p).is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        }) {
+            return Err(format!("{} is not readable by this user: run vt as root", p.display()));
+        }
         return Err(format!(
             "tracefs is not mounted and only root can mount it: run `sudo mount -t tracefs nodev {MOUNT_POINT}`"
         ));
