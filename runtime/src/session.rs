@@ -76,6 +76,8 @@ pub struct Session {
     ncpus: usize,
     /// Set when a program called exit().
     exit_requested: bool,
+    /// Set once the END programs run: their events are shown even after exit().
+    ending: bool,
     /// How histograms print.
     pub hist_style: format::HistStyle,
     /// The attachment of each program, while attached.
@@ -149,7 +151,7 @@ impl Session {
         let ncpus = aya::util::nr_cpus().map_err(|(what, e)| Error::Load(format!("{what}: {e}")))?;
         let links = object.programs.iter().map(|_| None).collect();
         let session =
-            Session { ebpf, object, events, ncpus, exit_requested: false, hist_style: Default::default(), links };
+            Session { ebpf, object, events, ncpus, exit_requested: false, ending: false, hist_style: Default::default(), links };
         session.write_start()?;
         Ok(session)
     }
@@ -321,6 +323,11 @@ impl Session {
     }
 
     pub fn run_end(&mut self) -> Result<(), Error> {
+        // As in bpftrace, what probes did after exit() (until they were detached) is not shown.
+        if self.exit_requested {
+            while self.events.next().is_some() {}
+        }
+        self.ending = true;
         self.run_special(|a| matches!(a, Attach::End))
     }
 
@@ -362,7 +369,9 @@ impl Session {
         }
         let mut outputs = Vec::new();
         for r in records {
-            if r.len() < 16 {
+            // Events after an exit() (probes keep firing until they are detached) are dropped, as
+            // bpftrace drops them: `{ printf(..); exit(); }` prints one line.
+            if r.len() < 16 || (self.exit_requested && !self.ending) {
                 continue;
             }
             let (kind, arg) = (u64::from_ne_bytes(r[..8].try_into().unwrap()), u64::from_ne_bytes(r[8..16].try_into().unwrap()) as usize);
