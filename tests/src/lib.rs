@@ -17,6 +17,8 @@
 //! 4. the workload is released and waited for, then the tracer gets SIGINT (or SIGTERM, or nothing when
 //!    the script calls `exit()`), and the harness collects exit status, stdout and stderr.
 
+pub mod table;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -360,11 +362,16 @@ pub struct Tracer {
 impl Tracer {
     /// Starts `tool` on `script` (given with `-e`), with extra arguments before it.
     pub fn start(tool: Tool, script: &str, extra: &[&str]) -> Tracer {
+        Tracer::start_with_params(tool, script, extra, &[])
+    }
+
+    /// [`Tracer::start`] with positional parameters (`$1`, `$2`, …) after the script.
+    pub fn start_with_params(tool: Tool, script: &str, extra: &[&str], params: &[&str]) -> Tracer {
         let mut cmd = match tool {
             Tool::Vt => Command::new(vt_bin()),
             Tool::Bpftrace => Command::new(on_path("bpftrace").expect("bpftrace is not on PATH")),
         };
-        cmd.args(extra).arg("-e").arg(script).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(extra).arg("-e").arg(script).args(params).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {tool:?}: {e}"));
         let stdout = Capture::spawn(child.stdout.take().unwrap());
         let stderr = Capture::spawn(child.stderr.take().unwrap());
