@@ -802,6 +802,12 @@ impl Checker<'_> {
                 let Some(elem) = elem else {
                     return self.fail(unsupported(span, &format!("indexing field `{}` of type `{}`", f.name, f.c_type)));
                 };
+                if let ExprKind::Int(n) = i.kind {
+                    if n >= u64::from(f.size / elem) {
+                        let msg = format!("index {n} is out of bounds: `{}` has {} elements", f.name, f.size / elem);
+                        return self.fail(Diagnostic::new(i.span, msg, "out of bounds"));
+                    }
+                }
                 let idx = self.int_expr(i, cx)?;
                 let ty = IntTy { bits: (elem * 8) as u8, signed: !elem_of(&f.c_type).contains("unsigned") && f.signed };
                 Some(int(TExprKind::CtxArrayElem { offset: f.offset, elem, len: f.size / elem, index: Box::new(idx) }, ty, span))
