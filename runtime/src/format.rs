@@ -414,18 +414,29 @@ fn sort_value(v: &Value) -> Option<i128> {
     })
 }
 
-fn value_text(v: &Value, div: u32) -> String {
+/// A value that prints as one number (count, sum, min, max, avg, integers), divided by `div`.
+pub fn number_text(v: &Value, div: u32) -> Option<String> {
     let d = div.max(1);
-    match v {
+    Some(match v {
         Value::Count(c) | Value::UInt(c) => (c / u64::from(d)).to_string(),
         Value::Sum(s) | Value::Min(s) | Value::Max(s) | Value::Int(s) => (s / i64::from(d)).to_string(),
         Value::Avg { count, total } => (avg_of(*count, *total) / i64::from(d)).to_string(),
+        _ => return None,
+    })
+}
+
+fn value_text(v: &Value, div: u32) -> String {
+    if let Some(n) = number_text(v, div) {
+        return n;
+    }
+    match v {
         Value::Stats { count, total } => {
             format!("count {}, average {}, total {}", count, avg_of(*count, *total), total)
         }
         Value::Hist(b) => hist_text(b, div),
         Value::LHist { min, max, step, buckets } => lhist_text(*min, *max, *step, buckets),
         Value::Str(s) => s.clone(),
+        _ => unreachable!("numbers are printed above"),
     }
 }
 

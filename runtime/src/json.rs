@@ -132,17 +132,17 @@ fn lhist_buckets(min: i64, max: i64, step: i64, buckets: &[u64]) -> String {
 }
 
 fn entry_value(v: &Value, div: u32) -> String {
-    let d = div.max(1);
+    if let Some(n) = crate::format::number_text(v, div) {
+        return n;
+    }
     match v {
-        Value::Count(c) | Value::UInt(c) => (c / u64::from(d)).to_string(),
-        Value::Sum(s) | Value::Min(s) | Value::Max(s) | Value::Int(s) => (s / i64::from(d)).to_string(),
-        Value::Avg { count, total } => (avg_of(*count, *total) / i64::from(d)).to_string(),
         Value::Stats { count, total } => {
             format!("{{\"count\": {count}, \"average\": {}, \"total\": {total}}}", avg_of(*count, *total))
         }
         Value::Hist(b) => hist_buckets(b),
         Value::LHist { min, max, step, buckets } => lhist_buckets(*min, *max, *step, buckets),
         Value::Str(s) => string(s),
+        _ => unreachable!("numbers are printed above"),
     }
 }
 
