@@ -14,3 +14,8 @@ const WORKERS: usize = 3;
 fn builtins() {
     run_table("builtins", "conformance/builtins.test", SHAPES, WORKERS);
 }
+
+#[test]
+fn fields() {
+    run_table("fields", "conformance/fields.test", SHAPES, WORKERS);
+}
