@@ -375,10 +375,15 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
             eprintln!("Attaching {n} probe{}...", if n == 1 { "" } else { "s" });
         }
     }
-    session.attach().map_err(|e| format!("vt: {e}"))?;
     let fail = |e: runtime::session::Error| format!("vt: {e}");
+    // BEGIN runs before the other probes are attached, as in bpftrace: no event sees the maps as they
+    // were before it, and after a BEGIN that calls exit() nothing else fires at all. What it prints
+    // shows once they are attached (so a BEGIN printf tells a watcher the probes are live).
     session.run_begin().map_err(fail)?;
     let outputs = session.drain_outputs().map_err(fail)?;
+    if !session.exit_requested() {
+        session.attach().map_err(|e| format!("vt: {e}"))?;
+    }
     sink.outputs(&session, outputs);
     if let Some(c) = child.as_deref_mut() {
         c.release();
