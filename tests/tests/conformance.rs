@@ -19,3 +19,8 @@ fn builtins() {
 fn fields() {
     run_table("fields", "conformance/fields.test", SHAPES, WORKERS);
 }
+
+#[test]
+fn statements() {
+    run_table("statements", "conformance/statements.test", SHAPES, WORKERS);
+}
