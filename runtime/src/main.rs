@@ -132,6 +132,52 @@ enum OutputFormat {
     Json,
 }
 
+/// Why vt stopped early, with the exit status that tells the kinds apart.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+/// Exit statuses. Usage errors exit 1, as script errors (and as in bpftrace).
+mod status {
+    /// The script is wrong: syntax, types, unknown probes or fields (a spanned message).
+    pub const SCRIPT: u8 = 1;
+    /// The script file cannot be read.
+    pub const UNREADABLE: u8 = 2;
+    /// This user may not trace: not root (tracefs unreadable, BPF not permitted).
+    pub const PERMISSION: u8 = 3;
+    /// The kernel's verifier refused a program.
+    pub const REFUSED: u8 = 4;
+    /// The machine cannot run it: no tracefs, a tracepoint that vanished, a failed load or attach.
+    pub const ENVIRONMENT: u8 = 5;
+}
+
+impl Failure {
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure { code, message: message.into() }
+    }
+}
+
+/// Plain messages are script (or usage) errors.
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::new(status::SCRIPT, message)
+    }
+}
+
+/// A session error as a failure: its message and the status its kind calls for.
+fn session_failure(e: runtime::session::Error, verbose: bool, at: &str) -> Failure {
+    use runtime::session::Error;
+    match e {
+        Error::Verify { ref log, .. } => {
+            let log = if verbose { format!("\n{log}") } else { String::new() };
+            Failure::new(status::REFUSED, format!("vt: {at}{e}{log}"))
+        }
+        Error::Permission(_) => Failure::new(status::PERMISSION, format!("vt: {e}")),
+        e => Failure::new(status::ENVIRONMENT, format!("vt: {e}")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -144,24 +190,32 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            if !msg.is_empty() {
-                eprintln!("{}", msg.trim_end());
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("{}", f.message.trim_end());
             }
-            ExitCode::FAILURE
+            ExitCode::from(f.code)
         }
     }
 }
 
-fn tracefs_at(dir: &Option<PathBuf>) -> Result<PathBuf, String> {
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn tracefs_at(dir: &Option<PathBuf>) -> Result<PathBuf, Failure> {
     match dir {
         Some(dir) => Ok(dir.clone()),
-        None => runtime::tracefs::locate().map_err(|e| format!("vt: {e}")),
+        None => runtime::tracefs::locate().map_err(|e| {
+            let code = if is_root() { status::ENVIRONMENT } else { status::PERMISSION };
+            Failure::new(code, format!("vt: {e}"))
+        }),
     }
 }
 
 /// `vt -l [GLOB]` (and `-lv`).
-fn list(cli: &Cli, pattern: &str) -> Result<(), String> {
+fn list(cli: &Cli, pattern: &str) -> Result<(), Failure> {
     let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
     let pattern = match pattern.split_once(':') {
         Some(("t", rest)) => format!("tracepoint:{rest}"),
@@ -197,7 +251,7 @@ fn list(cli: &Cli, pattern: &str) -> Result<(), String> {
 
 /// A script's name (for messages) and text, from `-e` or a file; with -e, what clap took for a file is
 /// the first parameter.
-fn source(program: &Option<String>, file: &Option<PathBuf>, params: &mut Vec<String>) -> Result<(String, String), String> {
+fn source(program: &Option<String>, file: &Option<PathBuf>, params: &mut Vec<String>) -> Result<(String, String), Failure> {
     match (program, file) {
         (Some(p), file) => {
             if let Some(f) = file {
@@ -206,19 +260,31 @@ fn source(program: &Option<String>, file: &Option<PathBuf>, params: &mut Vec<Str
             Ok(("-e".to_string(), p.clone()))
         }
         (None, Some(f)) => {
-            let text = std::fs::read_to_string(f).map_err(|e| format!("vt: cannot read {}: {e}", f.display()))?;
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| Failure::new(status::UNREADABLE, format!("vt: cannot read {}: {e}", f.display())))?;
             Ok((f.display().to_string(), text))
         }
-        (None, None) => Err("vt: give a script FILE or -e 'PROGRAM' (see vt --help)".into()),
+        (None, None) => Err(Failure::from("vt: give a script FILE or -e 'PROGRAM' (see vt --help)".to_string())),
     }
 }
 
 /// Parses, checks and compiles a script.
-fn compile(name: &str, source: &str, tracefs: &mut Tracefs, opts: &lang::check::CheckOptions) -> Result<codegen::Object, String> {
+fn compile(name: &str, source: &str, tracefs: &mut Tracefs, opts: &lang::check::CheckOptions) -> Result<codegen::Object, Failure> {
     let render = |d: Vec<lang::Diagnostic>| lang::diag::render(&d, name, source);
     let script = lang::parse::parse(source).map_err(render)?;
+    let traces = script.probes.iter().flat_map(|p| &p.specs).any(|s| matches!(s.provider.name.as_str(), "tracepoint" | "t"));
+    let events = tracefs.root().join("events");
+    if traces && !events.is_dir() {
+        return Err(Failure::new(
+            status::ENVIRONMENT,
+            format!(
+                "vt: no tracepoints: {} does not exist (mount tracefs: `mount -t tracefs nodev /sys/kernel/tracing`)",
+                events.display()
+            ),
+        ));
+    }
     let program = lang::check::check_with(&script, tracefs, opts).map_err(render)?;
-    codegen::compile(&program).map_err(|d| render(vec![d]))
+    Ok(codegen::compile(&program).map_err(|d| render(vec![d]))?)
 }
 
 fn is_vto_file(path: &Path) -> bool {
@@ -226,9 +292,9 @@ fn is_vto_file(path: &Path) -> bool {
     std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok() && vto::is_vto(&magic)
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
-        Some(Command::Repl) => return runtime::repl::run(tracefs_at(&cli.tracefs)?),
+        Some(Command::Repl) => return Ok(runtime::repl::run(tracefs_at(&cli.tracefs)?)?),
         Some(Command::Build { program, output, pid, tracefs, file, params }) => {
             let mut params = params.clone();
             let (name, text) = source(program, file, &mut params)?;
@@ -236,16 +302,16 @@ fn run(cli: Cli) -> Result<(), String> {
             let opts = lang::check::CheckOptions { params, pid: *pid, cpid: None };
             let object = compile(&name, &text, &mut tracefs, &opts)?;
             let bytes = vto::write(&object, &name);
-            return std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()));
+            return Ok(std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()))?);
         }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "vt", &mut std::io::stdout());
             return Ok(());
         }
         Some(Command::Man) => {
-            return clap_mangen::Man::new(Cli::command())
+            return Ok(clap_mangen::Man::new(Cli::command())
                 .render(&mut std::io::stdout())
-                .map_err(|e| format!("vt: cannot write the man page: {e}"));
+                .map_err(|e| format!("vt: cannot write the man page: {e}"))?);
         }
         None => {}
     }
@@ -254,6 +320,8 @@ fn run(cli: Cli) -> Result<(), String> {
         return list(&cli, &pattern);
     }
     let precompiled = cli.program.is_none() && cli.file.as_deref().is_some_and(is_vto_file);
+    // The script's name and text, to place a verifier refusal in it (a .vto has none).
+    let mut script: Option<(String, String)> = None;
     // The child is forked (and held) first: its pid is `cpid`, a constant in the compiled code.
     let mut child = match &cli.child {
         Some(cmd) => Some(Child::spawn(cmd).map_err(|e| format!("vt: cannot run the -c command: {e}"))?),
@@ -263,12 +331,12 @@ fn run(cli: Cli) -> Result<(), String> {
         let path = cli.file.as_ref().unwrap();
         let shown = path.display().to_string();
         if !cli.params.is_empty() {
-            return Err(format!("vt: {shown} was compiled with its parameters; give them to `vt build`"));
+            return Err(format!("vt: {shown} was compiled with its parameters; give them to `vt build`").into());
         }
         if cli.pid.is_some() {
-            return Err(format!("vt: -p filters the probes as they are compiled; give it to `vt build` for {shown}"));
+            return Err(format!("vt: -p filters the probes as they are compiled; give it to `vt build` for {shown}").into());
         }
-        let bytes = std::fs::read(path).map_err(|e| format!("vt: cannot read {shown}: {e}"))?;
+        let bytes = std::fs::read(path).map_err(|e| Failure::new(status::UNREADABLE, format!("vt: cannot read {shown}: {e}")))?;
         let header = vto::read(&bytes).map_err(|e| format!("vt: cannot run {shown}: {e}"))?;
         let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
         vto::check_layouts(&header.object, &mut tracefs, &shown)?;
@@ -278,7 +346,9 @@ fn run(cli: Cli) -> Result<(), String> {
         let (name, text) = source(&cli.program, &cli.file, &mut params)?;
         let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
         let opts = lang::check::CheckOptions { params, pid: cli.pid, cpid: child.as_ref().map(Child::pid) };
-        compile(&name, &text, &mut tracefs, &opts)?
+        let object = compile(&name, &text, &mut tracefs, &opts)?;
+        script = Some((name, text));
+        object
     };
     if cli.dump || cli.emit.is_some() {
         print!("{}", object.listing());
@@ -299,7 +369,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Style::Bpftrace => format::HistStyle::Bpftrace,
         Style::Bcc => format::HistStyle::Bcc,
     };
-    let opts = TraceOptions { style, verbose: cli.verbose, quiet: cli.quiet };
+    let opts = TraceOptions { style, verbose: cli.verbose, quiet: cli.quiet, script };
     let result = trace(object, &opts, &mut sink, child.as_mut(), watched.as_ref());
     let _ = sink.out.flush();
     result
@@ -337,7 +407,7 @@ impl Sink {
     }
 
     /// What bpftrace prints at exit: two newlines, then the maps.
-    fn exit(&mut self, session: &Session) -> Result<(), String> {
+    fn exit(&mut self, session: &Session) -> Result<(), Failure> {
         let maps = session.dump().map_err(|e| format!("vt: {e}"))?;
         if self.to_file {
             print!("{}", format::EXIT_PREAMBLE);
@@ -354,16 +424,33 @@ struct TraceOptions {
     style: format::HistStyle,
     verbose: bool,
     quiet: bool,
+    script: Option<(String, String)>,
+}
+
+impl TraceOptions {
+    /// `FILE:LINE:COL: ` of a place in the script, when there is a script.
+    fn place(&self, span: lang::ast::Span) -> String {
+        match &self.script {
+            Some((name, text)) => {
+                let (line, col) = lang::line_col(text, span.start);
+                format!("{name}:{line}:{col}: ")
+            }
+            None => String::new(),
+        }
+    }
 }
 
 /// Loads, attaches, releases the -c child, waits for Ctrl-C, SIGTERM, `exit()` or the end of the
 /// followed process, then prints the maps.
-fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut child: Option<&mut Child>, watched: Option<&PidFd>) -> Result<(), String> {
+fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut child: Option<&mut Child>, watched: Option<&PidFd>) -> Result<(), Failure> {
     // Block the signals before anything is attached: a Ctrl-C during attach ends the run cleanly.
     let signals = Signals::block().map_err(|e| format!("vt: cannot set up signal handling: {e}"))?;
-    let mut session = Session::load(object).map_err(|e| match e {
-        runtime::session::Error::Verify { ref log, .. } if opts.verbose => format!("vt: {e}\n{log}"),
-        e => format!("vt: {e}"),
+    let mut session = Session::load(object).map_err(|e| {
+        let at = match &e {
+            runtime::session::Error::Verify { span, .. } => opts.place(*span),
+            _ => String::new(),
+        };
+        session_failure(e, opts.verbose, &at)
     })?;
     session.hist_style = opts.style;
     let n = session.probe_count();
@@ -375,14 +462,14 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
             eprintln!("Attaching {n} probe{}...", if n == 1 { "" } else { "s" });
         }
     }
-    let fail = |e: runtime::session::Error| format!("vt: {e}");
+    let fail = |e: runtime::session::Error| session_failure(e, opts.verbose, "");
     // BEGIN runs before the other probes are attached, as in bpftrace: no event sees the maps as they
     // were before it, and after a BEGIN that calls exit() nothing else fires at all. What it prints
     // shows once they are attached (so a BEGIN printf tells a watcher the probes are live).
     session.run_begin().map_err(fail)?;
     let outputs = session.drain_outputs().map_err(fail)?;
     if !session.exit_requested() {
-        session.attach().map_err(|e| format!("vt: {e}"))?;
+        session.attach().map_err(fail)?;
     }
     sink.outputs(&session, outputs);
     if let Some(c) = child.as_deref_mut() {

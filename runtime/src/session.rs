@@ -522,7 +522,7 @@ fn verify_error(probe: String, span: lang::ast::Span, e: aya::programs::ProgramE
                 .rev()
                 .map(str::trim)
                 .find(|l| !l.is_empty() && !STATS.iter().any(|s| l.starts_with(s)))
-                .map(|l| format!("{l} ({io_error})"))
+                .map(str::to_string)
                 .unwrap_or_else(|| io_error.to_string());
             Error::Verify { probe, span, reason, log }
         }

@@ -1,6 +1,6 @@
 //! A hostile environment: not root, tracefs missing, an unknown or vanished tracepoint, an unreadable
 //! script. Each gets one clear line (or one spanned error), a non-zero exit code, and nothing stays
-//! attached. The distinct exit codes proposed for main.rs are checked by an ignored test.
+//! attached, and each kind of failure has its own exit status.
 
 mod reliability_util;
 
@@ -14,10 +14,11 @@ const LIMIT: Duration = Duration::from_secs(30);
 const PROGRAM: &str = "BEGIN { @b = count(); } tracepoint:syscalls:sys_enter_getppid { @c = count(); exit(); }";
 const NOBODY: u32 = 65534;
 
-/// Exit codes proposed for main.rs (today every failure exits 1).
-mod proposed {
+/// vt's exit statuses (runtime/src/main.rs `status`).
+mod status {
     pub const SCRIPT: i32 = 1;
-    pub const USAGE: i32 = 2;
+    /// The script file cannot be read (usage errors exit 1, as in bpftrace).
+    pub const UNREADABLE: i32 = 2;
     pub const PERMISSION: i32 = 3;
     pub const KERNEL_REFUSED: i32 = 4;
     pub const ENVIRONMENT: i32 = 5;
@@ -68,7 +69,7 @@ struct Case {
     args: Vec<String>,
     /// Words the one line (or the spanned error's first line) must hold.
     says: &'static str,
-    proposed: i32,
+    status: i32,
 }
 
 fn cases() -> Vec<Case> {
@@ -80,48 +81,48 @@ fn cases() -> Vec<Case> {
     let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let saved = saved.display().to_string();
     vec![
-        Case { name: "not root", as_nobody: true, args: s(&["-e", PROGRAM]), says: "run vt as root", proposed: proposed::PERMISSION },
+        Case { name: "not root", as_nobody: true, args: s(&["-e", PROGRAM]), says: "run vt as root", status: status::PERMISSION },
         Case {
             name: "not root, saved formats (BPF refused)",
             as_nobody: true,
             args: s(&["--tracefs", &saved, "-e", PROGRAM]),
             says: "BPF is not permitted",
-            proposed: proposed::PERMISSION,
+            status: status::PERMISSION,
         },
         Case {
             name: "tracefs missing",
             as_nobody: false,
             args: s(&["--tracefs", &empty.display().to_string(), "-e", PROGRAM]),
             says: "no tracepoints",
-            proposed: proposed::ENVIRONMENT,
+            status: status::ENVIRONMENT,
         },
         Case {
             name: "unknown tracepoint",
             as_nobody: false,
             args: s(&["-e", "tracepoint:syscalls:sys_enter_nonexistent { @c = count(); }"]),
             says: "unknown tracepoint",
-            proposed: proposed::SCRIPT,
+            status: status::SCRIPT,
         },
         Case {
             name: "vanished tracepoint",
             as_nobody: false,
             args: s(&["--tracefs", &saved, "-e", "tracepoint:syscalls:sys_enter_getppid { @c = count(); } tracepoint:syscalls:sys_enter_vanished { @v = count(); }"]),
             says: "cannot attach tracepoint:syscalls:sys_enter_vanished",
-            proposed: proposed::ENVIRONMENT,
+            status: status::ENVIRONMENT,
         },
         Case {
             name: "unreadable script",
             as_nobody: true,
             args: vec![script.display().to_string()],
             says: "cannot read",
-            proposed: proposed::USAGE,
+            status: status::UNREADABLE,
         },
         Case {
             name: "missing script",
             as_nobody: false,
             args: s(&["/nonexistent/script.vt"]),
             says: "cannot read /nonexistent/script.vt",
-            proposed: proposed::USAGE,
+            status: status::UNREADABLE,
         },
     ]
 }
@@ -161,7 +162,6 @@ fn hostile_environments_get_one_clear_line_and_leave_nothing() {
 }
 
 #[test]
-#[ignore = "needs the distinct exit codes proposed for main.rs (every failure exits 1 today)"]
 fn hostile_environments_have_distinct_exit_codes() {
     if !can_trace("hostile_environments_have_distinct_exit_codes") {
         return;
@@ -169,8 +169,8 @@ fn hostile_environments_have_distinct_exit_codes() {
     for case in cases() {
         let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
         let out = vt_as(case.as_nobody, &args);
-        assert_eq!(code(&out.status), case.proposed, "{}: {}", case.name, text(&out.stderr));
+        assert_eq!(code(&out.status), case.status, "{}: {}", case.name, text(&out.stderr));
     }
     let refused = vt_as(false, &["-e", "tracepoint:syscalls:sys_enter_read { for ($i : 0..args.count) { @x = count(); } }"]);
-    assert_eq!(code(&refused.status), proposed::KERNEL_REFUSED, "{}", text(&refused.stderr));
+    assert_eq!(code(&refused.status), status::KERNEL_REFUSED, "{}", text(&refused.stderr));
 }
