@@ -177,35 +177,25 @@ impl Checker<'_> {
             StmtKind::MapAssign { map, value } => self.map_assign(map, value, cx),
             StmtKind::MapCompound { map, op, value } => {
                 let current = Expr { kind: ExprKind::Map(map.clone()), span: map.span };
-                let sum = Expr {
-                    kind: ExprKind::Binary { op: *op, lhs: Box::new(current), rhs: Box::new(value.clone()) },
-                    span: stmt.span,
-                };
-                self.map_assign(map, &sum, cx)
+                self.map_assign(map, &combined(current, *op, value.clone(), stmt.span), cx)
             }
             StmtKind::MapIncr { map, delta } => {
                 let (op, one) = incr(*delta, stmt.span);
                 let current = Expr { kind: ExprKind::Map(map.clone()), span: map.span };
-                let e = Expr { kind: ExprKind::Binary { op, lhs: Box::new(current), rhs: Box::new(one) }, span: stmt.span };
                 self.incr = true;
-                let t = self.map_assign(map, &e, cx);
+                let t = self.map_assign(map, &combined(current, op, one, stmt.span), cx);
                 self.incr = false;
                 t
             }
             StmtKind::VarAssign { var, value } => self.var_assign(var, value, cx),
             StmtKind::VarCompound { var, op, value } => {
                 let current = Expr { kind: ExprKind::Var(var.name.clone()), span: var.span };
-                let e = Expr {
-                    kind: ExprKind::Binary { op: *op, lhs: Box::new(current), rhs: Box::new(value.clone()) },
-                    span: stmt.span,
-                };
-                self.var_assign(var, &e, cx)
+                self.var_assign(var, &combined(current, *op, value.clone(), stmt.span), cx)
             }
             StmtKind::VarIncr { var, delta } => {
                 let (op, one) = incr(*delta, stmt.span);
                 let current = Expr { kind: ExprKind::Var(var.name.clone()), span: var.span };
-                let e = Expr { kind: ExprKind::Binary { op, lhs: Box::new(current), rhs: Box::new(one) }, span: stmt.span };
-                self.var_assign(var, &e, cx)
+                self.var_assign(var, &combined(current, op, one, stmt.span), cx)
             }
             StmtKind::If { cond, then, otherwise } => {
                 let cond = self.cond(cond, cx);
@@ -827,6 +817,11 @@ fn pid_filter(pid: u32, predicate: Option<TExpr>, span: Span) -> TExpr {
         None => eq,
         Some(p) => int(TExprKind::Binary(BinOp::And, Box::new(eq), Box::new(p)), IntTy::U64, span),
     }
+}
+
+/// `current op rhs`: what a compound assignment or `++`/`--` stores.
+fn combined(current: Expr, op: BinOp, rhs: Expr, span: Span) -> Expr {
+    Expr { kind: ExprKind::Binary { op, lhs: Box::new(current), rhs: Box::new(rhs) }, span }
 }
 
 fn incr(delta: i64, span: Span) -> (BinOp, Expr) {
