@@ -153,6 +153,11 @@ impl KernelMap<'_> {
             kind => {
                 for (key, cpus) in &entries {
                     let Some(value) = combine(kind, cpus) else { continue };
+                    // A keyless avg or stats holding nothing (never updated, or cleared) prints
+                    // nothing, as in bpftrace.
+                    if self.def.key.is_empty() && matches!(value, Value::Avg { count: 0, .. } | Value::Stats { count: 0, .. }) {
+                        continue;
+                    }
                     let key = if self.def.key.is_empty() { Vec::new() } else { decode_key(&self.def.key, key) };
                     dump.entries.push(Entry::new(key, value));
                 }
@@ -164,7 +169,7 @@ impl KernelMap<'_> {
     /// `clear(@m)`: removes every entry (an array's entries are zeroed instead).
     pub fn clear(&self) -> io::Result<()> {
         if is_array(self.spec) {
-            return self.zero();
+            return self.zero_keeping(0);
         }
         for key in sys::keys(self.fd, self.spec.key_size as usize)? {
             sys::delete(self.fd, &key)?;
@@ -172,16 +177,29 @@ impl KernelMap<'_> {
         Ok(())
     }
 
-    /// `zero(@m)`: keeps the keys, zeroes the values.
+    /// `zero(@m)`: keeps the keys, zeroes the values. A sum, min or max keeps its `seen` flags, so it
+    /// prints 0 afterwards (as in bpftrace) rather than nothing, as after `clear`.
     pub fn zero(&self) -> io::Result<()> {
+        let keep = if matches!(self.def.kind, MapKind::Agg(Agg::Sum { .. } | Agg::Min | Agg::Max)) { 8 } else { 0 };
+        self.zero_keeping(keep)
+    }
+
+    /// Zeroes every value but its last `keep` bytes (per CPU).
+    fn zero_keeping(&self, keep: usize) -> io::Result<()> {
         if let Some(offset) = self.spec.within {
-            return self.patch_shared(offset, |_, _, bytes| bytes.fill(0));
+            return self.patch_shared(offset, |_, _, bytes| {
+                let n = bytes.len() - keep.min(bytes.len());
+                bytes[..n].fill(0)
+            });
         }
         let stride = self.spec.value_size.div_ceil(8) as usize * 8;
-        let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
-        let zeros = vec![0u8; stride * cpus];
-        for (key, _) in self.entries()? {
-            sys::update(self.fd, &key, &zeros)?;
+        for (key, parts) in self.entries()? {
+            let mut value = vec![0u8; stride * parts.len()];
+            for (i, p) in parts.iter().enumerate() {
+                let at = i * stride + p.len().saturating_sub(keep);
+                value[at..i * stride + p.len()].copy_from_slice(&p[p.len().saturating_sub(keep)..]);
+            }
+            sys::update(self.fd, &key, &value)?;
         }
         Ok(())
     }
