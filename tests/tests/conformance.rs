@@ -24,3 +24,8 @@ fn fields() {
 fn statements() {
     run_table("statements", "conformance/statements.test", SHAPES, WORKERS);
 }
+
+#[test]
+fn maps() {
+    run_table("maps", "conformance/maps.test", SHAPES, WORKERS);
+}
