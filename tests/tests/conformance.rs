@@ -29,3 +29,13 @@ fn statements() {
 fn maps() {
     run_table("maps", "conformance/maps.test", SHAPES, WORKERS);
 }
+
+#[test]
+fn printf() {
+    run_table("printf", "conformance/printf.test", SHAPES, WORKERS);
+}
+
+#[test]
+fn probes() {
+    run_table("probes", "conformance/probes.test", SHAPES, WORKERS);
+}
