@@ -492,7 +492,7 @@ impl Checker<'_> {
             return None;
         }
         let names: Vec<&str> = self.maps.iter().map(|m| m.name.as_str()).collect();
-        let mut d = Diagnostic::new(name.span, format!("@{} is never assigned", name.name), "unknown map");
+        let mut d = Diagnostic::new(sigiled(name.span), format!("@{} is never assigned", name.name), "unknown map");
         d.help = did_you_mean(&closest(&name.name, names.iter().copied()));
         self.fail(d)
     }
@@ -522,7 +522,7 @@ impl Checker<'_> {
         if let Some((slot, existing)) = cx.scope.vars.get(&var.name) {
             if !compatible(existing, &ty) {
                 let msg = format!("${} is {} and cannot be assigned {}", var.name, existing.describe(), ty.describe());
-                return self.fail(Diagnostic::new(var.span, msg, "type mismatch"));
+                return self.fail(Diagnostic::new(sigiled(var.span), msg, "type mismatch"));
             }
             return Some(*slot);
         }
@@ -806,6 +806,12 @@ impl Checker<'_> {
             _ => self.fail(unsupported(span, &format!("field `{}` of type `{}` used this way", f.name, f.c_type))),
         }
     }
+}
+
+/// The span of a `$var` or `@map` name with its sigil (an `Ident`'s span leaves it out), as bpftrace
+/// underlines it.
+fn sigiled(name: Span) -> Span {
+    Span::new(name.start.saturating_sub(1), name.end)
 }
 
 /// `pid == PID && (predicate)`, the filter `-p PID` puts on a tracepoint program.
