@@ -39,3 +39,8 @@ fn printf() {
 fn probes() {
     run_table("probes", "conformance/probes.test", SHAPES, WORKERS);
 }
+
+#[test]
+fn errors() {
+    run_table("errors", "conformance/errors.test", SHAPES, WORKERS);
+}
