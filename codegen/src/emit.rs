@@ -458,13 +458,11 @@ impl Emitter<'_> {
     /// `2 + floor(log2(v))` otherwise — a binary search over the bit width, no loop. A value of `bits`
     /// bits needs only the search steps below that width.
     fn log2_bucket(&mut self, v: Reg, bits: u8) {
-        let (positive, zero, done) = (self.asm.label(), self.asm.label(), self.asm.label());
+        let (positive, done) = (self.asm.label(), self.asm.label());
         self.asm.jump_if(Jmp::IfSignedGreater, v, Src::Imm(0), positive);
-        self.asm.jump_if(Jmp::IfEqual, v, Src::Imm(0), zero);
-        self.asm.mov(v, Src::Imm(0));
-        self.asm.jump(done);
-        self.asm.bind(zero);
-        self.asm.mov(v, Src::Imm(1));
+        // v <= 0: the sign (-1 or 0) plus one is the bucket (0 for negatives, 1 for zero).
+        self.asm.alu(Alu::Ash, v, Src::Imm(63));
+        self.asm.alu(Alu::Add, v, Src::Imm(1));
         self.asm.jump(done);
         self.asm.bind(positive);
         // r1 holds what is left of the value, v counts the bucket.

@@ -1,153 +1,145 @@
-tracepoint:vhost_net:vhost_net_rx_end (tracepoint/vhost_net/vhost_net_rx_end, 75 insns):
+tracepoint:vhost_net:vhost_net_rx_end (tracepoint/vhost_net/vhost_net_rx_end, 71 insns):
    0: r6 = r1
    1: *(u32 *)(r10 -8) = 0
    2: r1 = map[vt_scalars] ll
    4: r2 = r10
    5: r2 += -8
    6: call bpf_map_lookup_elem
-   7: if r0 == 0 goto +65
+   7: if r0 == 0 goto +61
    8: r9 = r0
    9: r7 = *(u32 *)(r6 +8)
   10: r7 <<= 32
   11: r7 s>>= 32
-  12: if r7 s> 0 goto +5
-  13: if r7 == 0 goto +2
-  14: r7 = 0
-  15: goto +19
-  16: r7 = 1
-  17: goto +17
-  18: r1 = r7
-  19: r7 = 2
-  20: if r1 < 65536 goto +2
-  21: r1 >>= 16
-  22: r7 += 16
-  23: if r1 < 256 goto +2
-  24: r1 >>= 8
-  25: r7 += 8
-  26: if r1 < 16 goto +2
-  27: r1 >>= 4
-  28: r7 += 4
-  29: if r1 < 4 goto +2
-  30: r1 >>= 2
-  31: r7 += 2
-  32: if r1 < 2 goto +2
-  33: r1 >>= 1
-  34: r7 += 1
-  35: if r7 > 64 goto +5
-  36: r7 <<= 3
-  37: r7 += r9
-  38: r1 = *(u64 *)(r7 +0)
-  39: r1 += 1
-  40: *(u64 *)(r7 +0) = r1
-  41: r7 = *(u32 *)(r6 +12)
-  42: r7 <<= 32
-  43: r7 s>>= 32
-  44: if r7 s> 0 goto +5
-  45: if r7 == 0 goto +2
-  46: r7 = 0
-  47: goto +19
-  48: r7 = 1
-  49: goto +17
-  50: r1 = r7
-  51: r7 = 2
-  52: if r1 < 65536 goto +2
-  53: r1 >>= 16
-  54: r7 += 16
-  55: if r1 < 256 goto +2
-  56: r1 >>= 8
-  57: r7 += 8
-  58: if r1 < 16 goto +2
-  59: r1 >>= 4
-  60: r7 += 4
-  61: if r1 < 4 goto +2
-  62: r1 >>= 2
-  63: r7 += 2
-  64: if r1 < 2 goto +2
-  65: r1 >>= 1
-  66: r7 += 1
-  67: if r7 > 64 goto +5
-  68: r7 <<= 3
-  69: r7 += r9
-  70: r1 = *(u64 *)(r7 +520)
-  71: r1 += 1
-  72: *(u64 *)(r7 +520) = r1
-  73: r0 = 0
-  74: exit
-tracepoint:vhost_net:vhost_net_tx_end (tracepoint/vhost_net/vhost_net_tx_end, 75 insns):
+  12: if r7 s> 0 goto +3
+  13: r7 s>>= 63
+  14: r7 += 1
+  15: goto +17
+  16: r1 = r7
+  17: r7 = 2
+  18: if r1 < 65536 goto +2
+  19: r1 >>= 16
+  20: r7 += 16
+  21: if r1 < 256 goto +2
+  22: r1 >>= 8
+  23: r7 += 8
+  24: if r1 < 16 goto +2
+  25: r1 >>= 4
+  26: r7 += 4
+  27: if r1 < 4 goto +2
+  28: r1 >>= 2
+  29: r7 += 2
+  30: if r1 < 2 goto +2
+  31: r1 >>= 1
+  32: r7 += 1
+  33: if r7 > 64 goto +5
+  34: r7 <<= 3
+  35: r7 += r9
+  36: r1 = *(u64 *)(r7 +0)
+  37: r1 += 1
+  38: *(u64 *)(r7 +0) = r1
+  39: r7 = *(u32 *)(r6 +12)
+  40: r7 <<= 32
+  41: r7 s>>= 32
+  42: if r7 s> 0 goto +3
+  43: r7 s>>= 63
+  44: r7 += 1
+  45: goto +17
+  46: r1 = r7
+  47: r7 = 2
+  48: if r1 < 65536 goto +2
+  49: r1 >>= 16
+  50: r7 += 16
+  51: if r1 < 256 goto +2
+  52: r1 >>= 8
+  53: r7 += 8
+  54: if r1 < 16 goto +2
+  55: r1 >>= 4
+  56: r7 += 4
+  57: if r1 < 4 goto +2
+  58: r1 >>= 2
+  59: r7 += 2
+  60: if r1 < 2 goto +2
+  61: r1 >>= 1
+  62: r7 += 1
+  63: if r7 > 64 goto +5
+  64: r7 <<= 3
+  65: r7 += r9
+  66: r1 = *(u64 *)(r7 +520)
+  67: r1 += 1
+  68: *(u64 *)(r7 +520) = r1
+  69: r0 = 0
+  70: exit
+tracepoint:vhost_net:vhost_net_tx_end (tracepoint/vhost_net/vhost_net_tx_end, 71 insns):
    0: r6 = r1
    1: *(u32 *)(r10 -8) = 0
    2: r1 = map[vt_scalars] ll
    4: r2 = r10
    5: r2 += -8
    6: call bpf_map_lookup_elem
-   7: if r0 == 0 goto +65
+   7: if r0 == 0 goto +61
    8: r9 = r0
    9: r7 = *(u32 *)(r6 +8)
   10: r7 <<= 32
   11: r7 s>>= 32
-  12: if r7 s> 0 goto +5
-  13: if r7 == 0 goto +2
-  14: r7 = 0
-  15: goto +19
-  16: r7 = 1
-  17: goto +17
-  18: r1 = r7
-  19: r7 = 2
-  20: if r1 < 65536 goto +2
-  21: r1 >>= 16
-  22: r7 += 16
-  23: if r1 < 256 goto +2
-  24: r1 >>= 8
-  25: r7 += 8
-  26: if r1 < 16 goto +2
-  27: r1 >>= 4
-  28: r7 += 4
-  29: if r1 < 4 goto +2
-  30: r1 >>= 2
-  31: r7 += 2
-  32: if r1 < 2 goto +2
-  33: r1 >>= 1
-  34: r7 += 1
-  35: if r7 > 64 goto +5
-  36: r7 <<= 3
-  37: r7 += r9
-  38: r1 = *(u64 *)(r7 +1040)
-  39: r1 += 1
-  40: *(u64 *)(r7 +1040) = r1
-  41: r7 = *(u32 *)(r6 +12)
-  42: r7 <<= 32
-  43: r7 s>>= 32
-  44: if r7 s> 0 goto +5
-  45: if r7 == 0 goto +2
-  46: r7 = 0
-  47: goto +19
-  48: r7 = 1
-  49: goto +17
-  50: r1 = r7
-  51: r7 = 2
-  52: if r1 < 65536 goto +2
-  53: r1 >>= 16
-  54: r7 += 16
-  55: if r1 < 256 goto +2
-  56: r1 >>= 8
-  57: r7 += 8
-  58: if r1 < 16 goto +2
-  59: r1 >>= 4
-  60: r7 += 4
-  61: if r1 < 4 goto +2
-  62: r1 >>= 2
-  63: r7 += 2
-  64: if r1 < 2 goto +2
-  65: r1 >>= 1
-  66: r7 += 1
-  67: if r7 > 64 goto +5
-  68: r7 <<= 3
-  69: r7 += r9
-  70: r1 = *(u64 *)(r7 +1560)
-  71: r1 += 1
-  72: *(u64 *)(r7 +1560) = r1
-  73: r0 = 0
-  74: exit
+  12: if r7 s> 0 goto +3
+  13: r7 s>>= 63
+  14: r7 += 1
+  15: goto +17
+  16: r1 = r7
+  17: r7 = 2
+  18: if r1 < 65536 goto +2
+  19: r1 >>= 16
+  20: r7 += 16
+  21: if r1 < 256 goto +2
+  22: r1 >>= 8
+  23: r7 += 8
+  24: if r1 < 16 goto +2
+  25: r1 >>= 4
+  26: r7 += 4
+  27: if r1 < 4 goto +2
+  28: r1 >>= 2
+  29: r7 += 2
+  30: if r1 < 2 goto +2
+  31: r1 >>= 1
+  32: r7 += 1
+  33: if r7 > 64 goto +5
+  34: r7 <<= 3
+  35: r7 += r9
+  36: r1 = *(u64 *)(r7 +1040)
+  37: r1 += 1
+  38: *(u64 *)(r7 +1040) = r1
+  39: r7 = *(u32 *)(r6 +12)
+  40: r7 <<= 32
+  41: r7 s>>= 32
+  42: if r7 s> 0 goto +3
+  43: r7 s>>= 63
+  44: r7 += 1
+  45: goto +17
+  46: r1 = r7
+  47: r7 = 2
+  48: if r1 < 65536 goto +2
+  49: r1 >>= 16
+  50: r7 += 16
+  51: if r1 < 256 goto +2
+  52: r1 >>= 8
+  53: r7 += 8
+  54: if r1 < 16 goto +2
+  55: r1 >>= 4
+  56: r7 += 4
+  57: if r1 < 4 goto +2
+  58: r1 >>= 2
+  59: r7 += 2
+  60: if r1 < 2 goto +2
+  61: r1 >>= 1
+  62: r7 += 1
+  63: if r7 > 64 goto +5
+  64: r7 <<= 3
+  65: r7 += r9
+  66: r1 = *(u64 *)(r7 +1560)
+  67: r1 += 1
+  68: *(u64 *)(r7 +1560) = r1
+  69: r0 = 0
+  70: exit
 END (raw_tp/vt_end, 467 insns):
    0: r6 = r1
    1: *(u64 *)(r10 -16) = 2
