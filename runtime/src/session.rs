@@ -274,15 +274,7 @@ impl Session {
 
     /// Runs the BEGIN programs whose index `which` selects.
     pub fn run_begin_where(&mut self, which: impl Fn(usize) -> bool) -> Result<(), Error> {
-        for (i, p) in self.object.programs.iter().enumerate() {
-            if !(matches!(p.attach, Attach::Begin) && which(i)) {
-                continue;
-            }
-            let prog: &mut RawTracePoint = self.ebpf.program_mut(&p.symbol).unwrap().try_into().unwrap();
-            prog.test_run(RawTracePointRunOptions::new())
-                .map_err(|e| Error::Run { probe: p.attach.probe_name(), reason: chain(&e) })?;
-        }
-        Ok(())
+        self.run_special(|i, a| matches!(a, Attach::Begin) && which(i))
     }
 
     /// Every user map's raw contents, to carry into another session of a grown script (`import_map`).
@@ -319,7 +311,7 @@ impl Session {
     }
 
     pub fn run_begin(&mut self) -> Result<(), Error> {
-        self.run_special(|a| matches!(a, Attach::Begin))
+        self.run_special(|_, a| matches!(a, Attach::Begin))
     }
 
     pub fn run_end(&mut self) -> Result<(), Error> {
@@ -328,12 +320,13 @@ impl Session {
             while self.events.next().is_some() {}
         }
         self.ending = true;
-        self.run_special(|a| matches!(a, Attach::End))
+        self.run_special(|_, a| matches!(a, Attach::End))
     }
 
-    /// Runs the BEGIN or END programs once, through BPF_PROG_TEST_RUN.
-    fn run_special(&mut self, which: impl Fn(&Attach) -> bool) -> Result<(), Error> {
-        for p in self.object.programs.iter().filter(|p| which(&p.attach)) {
+    /// Runs the BEGIN or END programs `which` selects (by index and attach point) once, through
+    /// BPF_PROG_TEST_RUN.
+    fn run_special(&mut self, which: impl Fn(usize, &Attach) -> bool) -> Result<(), Error> {
+        for (_, p) in self.object.programs.iter().enumerate().filter(|(i, p)| which(*i, &p.attach)) {
             let prog: &mut RawTracePoint = self.ebpf.program_mut(&p.symbol).unwrap().try_into().unwrap();
             prog.test_run(RawTracePointRunOptions::new())
                 .map_err(|e| Error::Run { probe: p.attach.probe_name(), reason: chain(&e) })?;
