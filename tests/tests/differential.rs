@@ -120,3 +120,10 @@ fn same_as_bpftrace_arithmetic() {
         &["1000"],
     );
 }
+
+/// Every entry of tests/conformance/differential.test (see src/table.rs): each script under bpftrace
+/// 0.17 and under vt, against the same `shapes` workload, printing the same.
+#[test]
+fn same_as_bpftrace_table() {
+    vt_tests::table::run_table("same_as_bpftrace_table", "conformance/differential.test", env!("CARGO_BIN_EXE_shapes"), 3);
+}
