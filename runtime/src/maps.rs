@@ -37,6 +37,9 @@ fn is_array(spec: &MapSpec) -> bool {
     spec.map_type == BPF_MAP_TYPE_PERCPU_ARRAY
 }
 
+/// One entry: its key, and its value on each CPU (one value for maps that are not per-CPU).
+type RawEntry = (Vec<u8>, Vec<Vec<u8>>);
+
 impl KernelMap<'_> {
     /// The host's one value, per CPU, and its per-CPU stride.
     fn host_value(&self) -> io::Result<(Vec<u8>, usize)> {
@@ -61,7 +64,7 @@ impl KernelMap<'_> {
     }
 
     /// Every (key, value) pair; per-CPU values come as one slice per CPU.
-    fn entries(&self) -> io::Result<Vec<(Vec<u8>, Vec<Vec<u8>>)>> {
+    fn entries(&self) -> io::Result<Vec<RawEntry>> {
         if let Some(offset) = self.spec.within {
             let (buf, stride) = self.host_value()?;
             let size = self.spec.value_size as usize;
