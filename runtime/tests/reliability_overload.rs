@@ -125,7 +125,7 @@ fn full_map_reports_dropped_updates() {
     let warning = |map: &str| {
         let prefix = "Warning: ";
         let suffix = format!(" updates to @{map} dropped: the map is full (4096 entries)");
-        let line = stderr.lines().find(|l| l.starts_with(prefix) && l.ends_with(suffix));
+        let line = stderr.lines().find(|l| l.starts_with(prefix) && l.ends_with(&suffix));
         let line = line.unwrap_or_else(|| panic!("no warning for @{map}: {stderr}"));
         line[prefix.len()..line.len() - suffix.len()].parse::<u64>().unwrap()
     };
