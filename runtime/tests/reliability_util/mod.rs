@@ -26,7 +26,9 @@ pub fn can_trace(test: &str) -> bool {
     };
     match why {
         Some(why) => {
-            eprintln!("SKIP {test}: {why}");
+            let msg = format!("SKIPPED {test}: {why}");
+            assert!(std::env::var_os("VT_TESTS_REQUIRE_BPF").is_none(), "{msg}, and VT_TESTS_REQUIRE_BPF forbids skipping");
+            eprintln!("\n*** {msg} ***\n");
             false
         }
         None => true,
