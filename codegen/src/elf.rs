@@ -27,34 +27,14 @@ pub fn write(obj: &Object) -> Vec<u8> {
             for field in [m.map_type, m.key_size, m.value_size, m.max_entries, 0] {
                 def.extend_from_slice(&field.to_le_bytes());
             }
-            let offset = elf.append_section_data(maps_section, &def, 4);
-            Some(elf.add_symbol(Symbol {
-                name: m.symbol.as_bytes().to_vec(),
-                value: offset,
-                size: def.len() as u64,
-                kind: SymbolKind::Data,
-                scope: SymbolScope::Dynamic,
-                weak: false,
-                section: SymbolSection::Section(maps_section),
-                flags: SymbolFlags::None,
-            }))
+            Some(add_data(&mut elf, maps_section, &m.symbol, &def, 4, SymbolKind::Data).0)
         })
         .collect();
 
     for p in &obj.programs {
         let section = elf.add_section(Vec::new(), p.section.as_bytes().to_vec(), SectionKind::Text);
         let bytes: Vec<u8> = p.code.words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let offset = elf.append_section_data(section, &bytes, 8);
-        elf.add_symbol(Symbol {
-            name: p.symbol.as_bytes().to_vec(),
-            value: offset,
-            size: bytes.len() as u64,
-            kind: SymbolKind::Text,
-            scope: SymbolScope::Dynamic,
-            weak: false,
-            section: SymbolSection::Section(section),
-            flags: SymbolFlags::None,
-        });
+        let (_, offset) = add_data(&mut elf, section, &p.symbol, &bytes, 8, SymbolKind::Text);
         for r in &p.code.relocs {
             elf.add_relocation(
                 section,
@@ -69,4 +49,27 @@ pub fn write(obj: &Object) -> Vec<u8> {
         }
     }
     elf.write().expect("writing an in-memory ELF cannot fail")
+}
+
+/// Appends `data` to `section` under a global symbol `name`; returns the symbol and its offset.
+fn add_data(
+    elf: &mut ElfObject<'_>,
+    section: object::write::SectionId,
+    name: &str,
+    data: &[u8],
+    align: u64,
+    kind: SymbolKind,
+) -> (SymbolId, u64) {
+    let offset = elf.append_section_data(section, data, align);
+    let symbol = elf.add_symbol(Symbol {
+        name: name.as_bytes().to_vec(),
+        value: offset,
+        size: data.len() as u64,
+        kind,
+        scope: SymbolScope::Dynamic,
+        weak: false,
+        section: SymbolSection::Section(section),
+        flags: SymbolFlags::None,
+    });
+    (symbol, offset)
 }
