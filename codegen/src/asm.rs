@@ -49,10 +49,39 @@ pub struct Code {
 /// Helpers called by generated code (numbers from `enum bpf_func_id`).
 pub mod helper {
     pub const MAP_LOOKUP_ELEM: u32 = 1;
+    pub const MAP_UPDATE_ELEM: u32 = 2;
+    pub const MAP_DELETE_ELEM: u32 = 3;
     pub const KTIME_GET_NS: u32 = 5;
+    pub const GET_PRANDOM_U32: u32 = 7;
     pub const GET_SMP_PROCESSOR_ID: u32 = 8;
     pub const GET_CURRENT_PID_TGID: u32 = 14;
+    pub const GET_CURRENT_UID_GID: u32 = 15;
+    pub const GET_CURRENT_COMM: u32 = 16;
+    pub const GET_CURRENT_TASK: u32 = 35;
+    pub const PROBE_READ_STR: u32 = 45;
+    pub const GET_CURRENT_CGROUP_ID: u32 = 80;
+    pub const PROBE_READ_KERNEL: u32 = 113;
+    pub const PROBE_READ_KERNEL_STR: u32 = 115;
     pub const RINGBUF_OUTPUT: u32 = 130;
+
+    /// The kernel's name of each helper above, for listings.
+    pub const NAMES: &[(u32, &str)] = &[
+        (MAP_LOOKUP_ELEM, "bpf_map_lookup_elem"),
+        (MAP_UPDATE_ELEM, "bpf_map_update_elem"),
+        (MAP_DELETE_ELEM, "bpf_map_delete_elem"),
+        (KTIME_GET_NS, "bpf_ktime_get_ns"),
+        (GET_PRANDOM_U32, "bpf_get_prandom_u32"),
+        (GET_SMP_PROCESSOR_ID, "bpf_get_smp_processor_id"),
+        (GET_CURRENT_PID_TGID, "bpf_get_current_pid_tgid"),
+        (GET_CURRENT_UID_GID, "bpf_get_current_uid_gid"),
+        (GET_CURRENT_COMM, "bpf_get_current_comm"),
+        (GET_CURRENT_TASK, "bpf_get_current_task"),
+        (PROBE_READ_STR, "bpf_probe_read_str"),
+        (GET_CURRENT_CGROUP_ID, "bpf_get_current_cgroup_id"),
+        (PROBE_READ_KERNEL, "bpf_probe_read_kernel"),
+        (PROBE_READ_KERNEL_STR, "bpf_probe_read_kernel_str"),
+        (RINGBUF_OUTPUT, "bpf_ringbuf_output"),
+    ];
 }
 
 impl Asm {
@@ -252,13 +281,9 @@ fn describe(ins: &Instruction) -> String {
 }
 
 fn helper_name(id: u32) -> String {
-    match id {
-        helper::MAP_LOOKUP_ELEM => "bpf_map_lookup_elem".into(),
-        helper::KTIME_GET_NS => "bpf_ktime_get_ns".into(),
-        helper::GET_SMP_PROCESSOR_ID => "bpf_get_smp_processor_id".into(),
-        helper::GET_CURRENT_PID_TGID => "bpf_get_current_pid_tgid".into(),
-        helper::RINGBUF_OUTPUT => "bpf_ringbuf_output".into(),
-        n => format!("#{n}"),
+    match helper::NAMES.iter().find(|(n, _)| *n == id) {
+        Some((_, name)) => name.to_string(),
+        None => format!("#{id}"),
     }
 }
 

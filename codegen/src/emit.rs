@@ -21,17 +21,6 @@ const TEMPS: [Reg; 3] = [Reg::R9, Reg::R8, Reg::R7];
 const SCALARS: Reg = Reg::R9;
 const STACK_LIMIT: i32 = 512;
 
-/// More helpers (numbers from `enum bpf_func_id`).
-const MAP_UPDATE_ELEM: u32 = 2;
-const MAP_DELETE_ELEM: u32 = 3;
-const PROBE_READ_STR: u32 = 45;
-const GET_PRANDOM_U32: u32 = 7;
-const GET_CURRENT_UID_GID: u32 = 15;
-const GET_CURRENT_COMM: u32 = 16;
-const GET_CURRENT_TASK: u32 = 35;
-const GET_CURRENT_CGROUP_ID: u32 = 80;
-const PROBE_READ_KERNEL: u32 = 113;
-const PROBE_READ_KERNEL_STR: u32 = 115;
 const BPF_NOEXIST: i32 = 1;
 
 pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &Internal) -> Result<Code, Diagnostic> {
@@ -173,7 +162,7 @@ impl Emitter<'_> {
                 let ty = ty.clone();
                 let val = self.alloc(ty.size());
                 self.value_to(value, val, &ty);
-                self.map_call(*map, key, Some(val), MAP_UPDATE_ELEM, 0);
+                self.map_call(*map, key, Some(val), helper::MAP_UPDATE_ELEM, 0);
                 let stored = self.asm.label();
                 self.asm.jump_if(Jmp::IfSignedGreaterOrEqual, Reg::R0, Src::Imm(0), stored);
                 self.count_drop(*map);
@@ -181,7 +170,7 @@ impl Emitter<'_> {
             }
             TStmt::MapDelete { map, keys } => {
                 let key = self.key(*map, keys, None);
-                self.map_call(*map, key, None, MAP_DELETE_ELEM, 0);
+                self.map_call(*map, key, None, helper::MAP_DELETE_ELEM, 0);
             }
             TStmt::VarStore { slot, value } => {
                 let buf = self.var(*slot);
@@ -430,7 +419,7 @@ impl Emitter<'_> {
             self.asm.jump_if(Jmp::IfNotEqual, Reg::R0, Src::Imm(0), found);
             let zero = self.alloc(crate::value_size(&self.maps[map].kind));
             self.zero(zero.off, zero.size);
-            self.map_call(map, key, Some(zero), MAP_UPDATE_ELEM, BPF_NOEXIST);
+            self.map_call(map, key, Some(zero), helper::MAP_UPDATE_ELEM, BPF_NOEXIST);
             self.map_call(map, key, None, helper::MAP_LOOKUP_ELEM, 0);
             self.asm.jump_if(Jmp::IfNotEqual, Reg::R0, Src::Imm(0), found);
             // Still missing: the map is full.
@@ -573,7 +562,7 @@ impl Emitter<'_> {
                 self.zero(dst.off, dst.size);
                 self.addr(Reg::R1, dst);
                 self.asm.mov(Reg::R2, Src::Imm(dst.size.min(16) as i32));
-                self.asm.call(GET_CURRENT_COMM);
+                self.asm.call(helper::GET_CURRENT_COMM);
             }
             TExprKind::CtxChars { offset } => {
                 let Ty::Str(n) = e.ty else { unreachable!() };
@@ -582,7 +571,7 @@ impl Emitter<'_> {
                 self.asm.mov(Reg::R2, Src::Imm(n.min(dst.size - 1) as i32));
                 self.asm.mov(Reg::R3, Src::Reg(CTX));
                 self.asm.alu(Alu::Add, Reg::R3, Src::Imm(*offset as i32));
-                self.asm.call(PROBE_READ_KERNEL);
+                self.asm.call(helper::PROBE_READ_KERNEL);
             }
             TExprKind::CtxDataLoc { offset } => {
                 self.zero(dst.off, dst.size);
@@ -592,7 +581,7 @@ impl Emitter<'_> {
                 self.asm.alu(Alu::Add, Reg::R3, Src::Reg(CTX));
                 self.addr(Reg::R1, dst);
                 self.asm.mov(Reg::R2, Src::Imm(dst.size as i32));
-                self.asm.call(PROBE_READ_KERNEL_STR);
+                self.asm.call(helper::PROBE_READ_KERNEL_STR);
             }
             TExprKind::ReadStr { ptr, len, .. } => {
                 self.zero(dst.off, dst.size);
@@ -621,7 +610,7 @@ impl Emitter<'_> {
                 }
                 self.addr(Reg::R1, dst);
                 self.asm.mov(Reg::R3, Src::Reg(p));
-                self.asm.call(PROBE_READ_STR);
+                self.asm.call(helper::PROBE_READ_STR);
                 self.release(p);
             }
             TExprKind::Var(slot) => {
@@ -779,7 +768,7 @@ impl Emitter<'_> {
         self.asm.alu(Alu::Add, Reg::R3, Src::Reg(CTX));
         self.addr(Reg::R1, tmp);
         self.asm.mov(Reg::R2, Src::Imm(elem as i32));
-        self.asm.call(PROBE_READ_KERNEL);
+        self.asm.call(helper::PROBE_READ_KERNEL);
         self.asm.bind(out);
         self.asm.insn(Instruction::loadx(i, Reg::R10, tmp.off16(), mem_size(ty.bits)));
         self.extend(i, ty);
@@ -841,13 +830,13 @@ impl Emitter<'_> {
         let (call, shift, low) = match b {
             Builtin::Pid => (helper::GET_CURRENT_PID_TGID, 32, false),
             Builtin::Tid => (helper::GET_CURRENT_PID_TGID, 0, true),
-            Builtin::Uid => (GET_CURRENT_UID_GID, 0, true),
-            Builtin::Gid => (GET_CURRENT_UID_GID, 32, false),
+            Builtin::Uid => (helper::GET_CURRENT_UID_GID, 0, true),
+            Builtin::Gid => (helper::GET_CURRENT_UID_GID, 32, false),
             Builtin::Nsecs => (helper::KTIME_GET_NS, 0, false),
             Builtin::Cpu => (helper::GET_SMP_PROCESSOR_ID, 0, false),
-            Builtin::Rand => (GET_PRANDOM_U32, 0, false),
-            Builtin::Cgroup => (GET_CURRENT_CGROUP_ID, 0, false),
-            Builtin::Curtask => (GET_CURRENT_TASK, 0, false),
+            Builtin::Rand => (helper::GET_PRANDOM_U32, 0, false),
+            Builtin::Cgroup => (helper::GET_CURRENT_CGROUP_ID, 0, false),
+            Builtin::Curtask => (helper::GET_CURRENT_TASK, 0, false),
             Builtin::Elapsed => {
                 // nsecs minus the session start the runtime stored in vt_start.
                 let mark = self.frame;
