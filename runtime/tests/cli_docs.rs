@@ -3,28 +3,19 @@
 mod cli_util;
 use cli_util::*;
 
-fn stdout_of(args: &[&str]) -> String {
-    let out = run_with_deadline({
-        let mut c = vt();
-        c.args(args);
-        c
-    }, 60);
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn completions_for_each_shell_know_the_flags_and_subcommands() {
-    let bash = stdout_of(&["completions", "bash"]);
+    let bash = vt_stdout(&["completions", "bash"]);
     assert!(bash.contains("_vt()"), "{bash}");
     for word in ["build", "completions", "man", "repl", "-p", "-c", "-o", "-q", "-f", "--hist-style"] {
         assert!(bash.contains(word), "bash completion lacks {word}");
     }
-    let zsh = stdout_of(&["completions", "zsh"]);
+    let zsh = vt_stdout(&["completions", "zsh"]);
     assert!(zsh.starts_with("#compdef vt"), "{zsh}");
-    let fish = stdout_of(&["completions", "fish"]);
+    let fish = vt_stdout(&["completions", "fish"]);
     assert!(fish.contains("complete -c vt"), "{fish}");
-    assert!(stdout_of(&["completions", "elvish"]).contains("vt"));
+    assert!(vt_stdout(&["completions", "elvish"]).contains("vt"));
     let bad = run_with_deadline({
         let mut c = vt();
         c.args(["completions", "tcsh"]);
@@ -35,7 +26,7 @@ fn completions_for_each_shell_know_the_flags_and_subcommands() {
 
 #[test]
 fn man_page_is_roff_with_every_option() {
-    let man = stdout_of(&["man"]);
+    let man = vt_stdout(&["man"]);
     assert!(man.contains(".TH vt 1"), "{man}");
     for opt in ["\\-p", "\\-c", "\\-o", "\\-q", "\\-f", "json", "\\-\\-tracefs", "build"] {
         assert!(man.contains(opt), "man page lacks {opt}");
@@ -44,11 +35,11 @@ fn man_page_is_roff_with_every_option() {
 
 #[test]
 fn help_and_version() {
-    let help = stdout_of(&["--help"]);
+    let help = vt_stdout(&["--help"]);
     for line in ["-p <PID>", "-c <CMD>", "-o <FILE>", "-f <FORMAT>", "build", "completions", "man"] {
         assert!(help.contains(line), "--help lacks {line}");
     }
-    assert!(stdout_of(&["--version"]).starts_with("vt "));
+    assert!(vt_stdout(&["--version"]).starts_with("vt "));
     // -c and -p together are a usage error, as in bpftrace.
     let out = run_with_deadline({
         let mut c = vt();

@@ -11,15 +11,6 @@ fn tracefs_root() -> Option<std::path::PathBuf> {
         .find(|p| p.join("available_events").exists())
 }
 
-fn vt_list(args: &[&str]) -> String {
-    let out = run_with_deadline({
-        let mut c = vt();
-        c.args(args);
-        c
-    }, 60);
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn list_is_the_kernels_set_of_events() {
@@ -27,7 +18,7 @@ fn list_is_the_kernels_set_of_events() {
         eprintln!("\n*** SKIPPED list_is_the_kernels_set_of_events: no tracefs with available_events ***\n");
         return;
     };
-    let listed = vt_list(&["-l"]);
+    let listed = vt_stdout(&["-l"]);
     let tracepoints: BTreeSet<String> =
         listed.lines().filter_map(|l| l.strip_prefix("tracepoint:")).map(String::from).collect();
     let kernel: BTreeSet<String> = std::fs::read_to_string(root.join("available_events"))
@@ -58,9 +49,9 @@ fn list_globs_and_verbose_as_bpftrace() {
         eprintln!("\n*** SKIPPED list_globs_and_verbose_as_bpftrace: no syscalls tracepoints ***\n");
         return;
     }
-    assert_eq!(vt_list(&["-l", "tracepoint:syscalls:sys_enter_getpp*"]), "tracepoint:syscalls:sys_enter_getppid\n");
-    assert_eq!(vt_list(&["-l", "t:syscalls:sys_exit_getppid"]), "tracepoint:syscalls:sys_exit_getppid\n");
-    let verbose = vt_list(&["-lv", "tracepoint:syscalls:sys_enter_read"]);
+    assert_eq!(vt_stdout(&["-l", "tracepoint:syscalls:sys_enter_getpp*"]), "tracepoint:syscalls:sys_enter_getppid\n");
+    assert_eq!(vt_stdout(&["-l", "t:syscalls:sys_exit_getppid"]), "tracepoint:syscalls:sys_exit_getppid\n");
+    let verbose = vt_stdout(&["-lv", "tracepoint:syscalls:sys_enter_read"]);
     assert_eq!(
         verbose,
         "tracepoint:syscalls:sys_enter_read\n    int __syscall_nr\n    unsigned int fd\n    char * buf\n    size_t count\n"
@@ -76,7 +67,7 @@ fn list_globs_and_verbose_as_bpftrace() {
             c
         }, 120);
         let theirs = String::from_utf8_lossy(&out.stdout).into_owned();
-        let ours = vt_list(args);
+        let ours = vt_stdout(args);
         if args[0] == "-lv" {
             assert_eq!(ours, theirs, "vt {args:?} and bpftrace {args:?} differ");
             continue;

@@ -113,6 +113,15 @@ pub fn vt() -> Command {
     Command::new(VT)
 }
 
+/// What `vt ARGS` prints on stdout; it must succeed within a minute.
+pub fn vt_stdout(args: &[&str]) -> String {
+    let mut c = vt();
+    c.args(args);
+    let out = run_with_deadline(c, 60);
+    assert!(out.status.success(), "vt {args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A started vt whose stdout is read line by line.
 pub struct Running {
     pub child: Child,
