@@ -118,6 +118,27 @@ fn ktime_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// An aya loader that has not read the kernel's BTF. aya 0.14's `EbpfLoader::new()` always parses
+/// /sys/kernel/btf/vmlinux (15–25 ms and some 19 MB of heap here), for relocations that vt's programs
+/// never need: they carry no BTF. So the loader is made in a thread of its own whose root directory is
+/// /sys/kernel/btf itself: from there the absolute path resolves to nothing, aya finds no BTF and goes
+/// on without it. (Where the thread cannot change its root, the loader simply reads the BTF.)
+fn loader_without_btf() -> EbpfLoader<'static> {
+    std::thread::spawn(|| {
+        let root = c"/sys/kernel/btf";
+        // SAFETY: unshare(CLONE_FS) gives this thread its own root and working directory, so the
+        // chroot changes them for this thread alone; the path is NUL-terminated.
+        unsafe {
+            if libc::unshare(libc::CLONE_FS) == 0 {
+                libc::chroot(root.as_ptr());
+            }
+        }
+        EbpfLoader::new()
+    })
+    .join()
+    .unwrap_or_else(|_| EbpfLoader::new())
+}
+
 impl Session {
     /// Creates the maps and loads every program through the verifier; attaches nothing.
     pub fn load(object: Object) -> Result<Session, Error> {
@@ -127,7 +148,7 @@ impl Session {
         // SAFETY: the u64 buffer is at least bytes.len() bytes long and u8 has no alignment needs.
         let view = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr() as *mut u8, bytes.len()) };
         view.copy_from_slice(&bytes);
-        let mut ebpf = EbpfLoader::new().load(view).map_err(|e| match not_permitted(&e) {
+        let mut ebpf = loader_without_btf().load(view).map_err(|e| match not_permitted(&e) {
             true => Error::Permission(chain(&e)),
             false => Error::Load(chain(&e)),
         })?;
