@@ -111,11 +111,16 @@ struct Workload {
 impl Workload {
     fn new(n: usize, kills: usize, comm: Option<&str>) -> Workload {
         let rename = comm.map_or(String::new(), |c| format!("ctypes.CDLL(None).prctl(15, b'{c}', 0, 0, 0)\n"));
+        // "ready" once the imports are done: importing ctypes makes getppid calls of its own.
         let code = format!(
-            "import os, sys, ctypes\nsys.stdin.buffer.read(1)\n{rename}[os.getppid() for _ in range({n})]\n\
+            "import os, sys, ctypes\nprint('ready', flush=True)\nsys.stdin.buffer.read(1)\n{rename}[os.getppid() for _ in range({n})]\n\
              [os.kill(os.getpid(), 0) for _ in range({kills})]\n"
         );
-        let child = Command::new("python3").arg("-c").arg(code).stdin(Stdio::piped()).spawn().expect("python3");
+        let mut child =
+            Command::new("python3").arg("-c").arg(code).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("python3");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line, "ready\n", "the python workload did not start");
         Workload { child }
     }
 
