@@ -21,8 +21,9 @@ enum Item {
     Insn(Instruction),
     /// A conditional (or, with `Jmp::Absolute`, unconditional) jump to a label, patched at the end.
     Jump { op: Jmp, dst: Reg, src: Src, to: Label },
-    /// `ld_imm64 dst, map` with a relocation against map number `map`.
-    LoadMap { dst: Reg, map: usize },
+    /// `ld_imm64 dst, map` with a relocation against map number `map`; with `value`, the address of
+    /// the map's (one) value instead of the map.
+    LoadMap { dst: Reg, map: usize, value: bool },
 }
 
 #[derive(Default)]
@@ -109,7 +110,12 @@ impl Asm {
     }
 
     pub fn load_map(&mut self, dst: Reg, map: usize) {
-        self.items.push(Item::LoadMap { dst, map });
+        self.items.push(Item::LoadMap { dst, map, value: false });
+    }
+
+    /// `dst = &map[0]`: a global variable's address (the map is an ELF data section).
+    pub fn load_map_value(&mut self, dst: Reg, map: usize) {
+        self.items.push(Item::LoadMap { dst, map, value: true });
     }
 
     pub fn mov(&mut self, dst: Reg, src: Src) {
@@ -174,9 +180,10 @@ impl Asm {
                         (_, Src::Imm(i)) => Instruction::jmp_if(*dst, *op, *i as i64, off),
                     }
                 }
-                Item::LoadMap { dst, map } => {
+                Item::LoadMap { dst, map, value } => {
                     relocs.push(MapReloc { insn: slot[idx], map: *map });
-                    Instruction::loadtype(*dst, 0, MemoryOpLoadType::Map)
+                    let kind = if *value { MemoryOpLoadType::MapValue } else { MemoryOpLoadType::Map };
+                    Instruction::loadtype(*dst, 0, kind)
                 }
             };
             let (lo, hi) = ins.encode();
@@ -195,6 +202,10 @@ pub fn listing(code: &Code, map_name: impl Fn(usize) -> String) -> String {
     while i < code.words.len() {
         let ins = Instruction::decode(&code.words[i..]).expect("we only list what we encoded");
         let text = match code.relocs.iter().find(|r| r.insn == i) {
+            // src_reg 2 is BPF_PSEUDO_MAP_VALUE: the address of the map's value, as bpftool shows it.
+            Some(r) if ins.get_src_reg().as_num() == 2 => {
+                format!("{} = map[{}][0]+0 ll", reg(ins.get_dst_reg()), map_name(r.map))
+            }
             Some(r) => format!("{} = map[{}] ll", reg(ins.get_dst_reg()), map_name(r.map)),
             None => describe(&ins),
         };

@@ -1,8 +1,9 @@
 //! The ELF writer: a relocatable BPF object with a `license` section, a legacy `maps` section (one
 //! `struct bpf_map_def` symbol per map), one executable section per program with its `STT_FUNC` symbol,
-//! and `R_BPF_64_64` relocations on the `ld_imm64` of each map reference.
+//! the run switch as a `.bss` section of its own (`RUN_SWITCH`), and `R_BPF_64_64` relocations on the
+//! `ld_imm64` of each map reference.
 
-use crate::Object;
+use crate::{Object, RUN_SWITCH};
 use object::write::{Object as ElfObject, Relocation, Symbol, SymbolId, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
 
@@ -19,9 +20,15 @@ pub fn write(obj: &Object) -> Vec<u8> {
     let map_symbols: Vec<Option<SymbolId>> = obj
         .maps
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(i, m)| {
             if m.within.is_some() {
                 return None;
+            }
+            if i == obj.internal.run {
+                let bss = elf.add_section(Vec::new(), RUN_SWITCH.as_bytes().to_vec(), SectionKind::UninitializedData);
+                let offset = elf.append_section_bss(bss, m.value_size as u64, 4);
+                return Some(add_symbol(&mut elf, bss, RUN_SWITCH, offset, m.value_size as u64, SymbolKind::Data));
             }
             let mut def = Vec::with_capacity(20);
             for field in [m.map_type, m.key_size, m.value_size, m.max_entries, 0] {
@@ -61,15 +68,26 @@ fn add_data(
     kind: SymbolKind,
 ) -> (SymbolId, u64) {
     let offset = elf.append_section_data(section, data, align);
-    let symbol = elf.add_symbol(Symbol {
+    (add_symbol(elf, section, name, offset, data.len() as u64, kind), offset)
+}
+
+/// A global symbol `name` for `size` bytes at `offset` of `section`.
+fn add_symbol(
+    elf: &mut ElfObject<'_>,
+    section: object::write::SectionId,
+    name: &str,
+    offset: u64,
+    size: u64,
+    kind: SymbolKind,
+) -> SymbolId {
+    elf.add_symbol(Symbol {
         name: name.as_bytes().to_vec(),
         value: offset,
-        size: data.len() as u64,
+        size,
         kind,
         scope: SymbolScope::Dynamic,
         weak: false,
         section: SymbolSection::Section(section),
         flags: SymbolFlags::None,
-    });
-    (symbol, offset)
+    })
 }

@@ -47,8 +47,12 @@ pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &
         e.asm.jump_if(Jmp::IfEqual, r, Src::Imm(0), done);
         e.release(r);
     }
+    // BEGIN and END run on the runtime's request alone (END after the switch is off): no switch.
+    let switched = !matches!(p.attach, Attach::Begin | Attach::End);
     if shared {
-        e.shared_lookup();
+        e.shared_lookup(switched);
+    } else if switched {
+        e.run_check();
     }
     e.block(&p.body);
     let done = e.done;
@@ -222,15 +226,29 @@ impl Emitter<'_> {
     }
 
     /// `SCALARS = &vt_scalars[0]`, the one lookup every keyless aggregation of the program shares.
-    fn shared_lookup(&mut self) {
-        let key = self.alloc(8);
-        self.asm.insn(Instruction::store32(Reg::R10, key.off16(), 0));
+    /// `switched`: the key is the run switch itself, so that once the runtime turns it to 1 the
+    /// lookup finds nothing (the array has one entry) and the program leaves: the run check for free.
+    fn shared_lookup(&mut self, switched: bool) {
         self.asm.load_map(Reg::R1, self.internal.scalars.expect("shared maps have a host"));
-        self.addr(Reg::R2, key);
+        if switched {
+            self.asm.load_map_value(Reg::R2, self.internal.run);
+        } else {
+            let key = self.alloc(8);
+            self.asm.insn(Instruction::store32(Reg::R10, key.off16(), 0));
+            self.addr(Reg::R2, key);
+        }
         self.asm.call(helper::MAP_LOOKUP_ELEM);
         let done = self.done;
         self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), done);
         self.asm.mov(SCALARS, Src::Reg(Reg::R0));
+    }
+
+    /// Leaves the program when the runtime has stopped the session (the run switch is not 0).
+    fn run_check(&mut self) {
+        self.asm.load_map_value(Reg::R1, self.internal.run);
+        self.asm.insn(Instruction::loadx32(Reg::R1, Reg::R1, 0));
+        let done = self.done;
+        self.asm.jump_if(Jmp::IfNotEqual, Reg::R1, Src::Imm(0), done);
     }
 
     /// Writes the 16-byte event header.

@@ -85,7 +85,15 @@ pub struct Internal {
     /// The per-CPU array whose one value holds every keyless aggregation (see `MapSpec::within`).
     #[serde(default)]
     pub scalars: Option<usize>,
+    /// The run switch: a u32 that every attached program reads before it does anything, 0 while the
+    /// session runs and 1 once the runtime has stopped it. One write stops every program at once,
+    /// without the kernel's slow detaching. A global variable: the ELF section `RUN_SWITCH`, which aya
+    /// makes a one-entry array whose value programs address directly.
+    pub run: usize,
 }
+
+/// The run switch's ELF section and kernel map name (aya names a data section's map after it).
+pub const RUN_SWITCH: &str = ".bss.vt_run";
 
 /// Everything the runtime needs: the maps (user maps first, in `Program::maps` order, then the internal
 /// ones), the programs, and the formats events refer to.
@@ -176,6 +184,7 @@ pub fn compile(program: &Program) -> Result<Object, Diagnostic> {
         lost: internal("vt_lost", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1 + program.maps.len() as u32),
         start: internal("vt_start", BPF_MAP_TYPE_ARRAY, 4, 8, 1),
         scalars: (scalars_size > 0).then(|| internal("vt_scalars", BPF_MAP_TYPE_PERCPU_ARRAY, 4, scalars_size, 1)),
+        run: internal(RUN_SWITCH, BPF_MAP_TYPE_ARRAY, 4, 4, 1),
     };
     let mut programs = Vec::with_capacity(program.probes.len());
     for (i, p) in program.probes.iter().enumerate() {

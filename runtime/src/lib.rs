@@ -2,6 +2,7 @@
 //! them. The `vt` binary (`main.rs`) is a front end over `session::Session`.
 
 pub mod child;
+pub mod closer;
 pub mod format;
 pub mod json;
 pub mod maps;

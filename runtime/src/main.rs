@@ -495,7 +495,9 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
             break;
         }
     }
-    session.detach();
+    // One write stops every program; the detaching, for which the kernel makes close(2) wait, is left
+    // to a child process that outlives vt (see `closer`).
+    session.stop().map_err(fail)?;
     session.run_end().map_err(fail)?;
     let outputs = session.drain_outputs().map_err(fail)?;
     sink.outputs(&session, outputs);
@@ -511,5 +513,7 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
     for warning in session.dropped_warnings() {
         eprintln!("{warning}");
     }
+    let _ = sink.out.flush();
+    runtime::closer::outlive(session);
     Ok(())
 }

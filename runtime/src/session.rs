@@ -253,6 +253,18 @@ impl Session {
         }
     }
 
+    /// Turns the run switch off: from here on every attached program returns at once, so the maps stop
+    /// changing and nothing more is printed, while the probes stay attached (see `closer`).
+    pub fn stop(&self) -> Result<(), Error> {
+        let fd = self.map_fd(self.object.internal.run)?;
+        sys::update(fd, &0u32.to_ne_bytes(), &1u32.to_ne_bytes()).map_err(|e| Error::Map(e.to_string()))
+    }
+
+    /// Whether any probe is attached.
+    pub fn attached(&self) -> bool {
+        self.links.iter().any(Option::is_some)
+    }
+
     /// Detaches every probe, so that the maps stop changing. Closing a tracepoint's perf event waits for
     /// an RCU grace period (tens of milliseconds), so the links are closed from several threads at once.
     pub fn detach(&mut self) {

@@ -19,7 +19,7 @@ use lang::typed::Attach;
 use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 4] = b"\x7fVTO";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize, Debug)]
 pub struct Header {

@@ -1,145 +1,141 @@
-tracepoint:vhost_net:vhost_net_rx_end (tracepoint/vhost_net/vhost_net_rx_end, 71 insns):
+tracepoint:vhost_net:vhost_net_rx_end (tracepoint/vhost_net/vhost_net_rx_end, 70 insns):
    0: r6 = r1
-   1: *(u32 *)(r10 -8) = 0
-   2: r1 = map[vt_scalars] ll
-   4: r2 = r10
-   5: r2 += -8
-   6: call bpf_map_lookup_elem
-   7: if r0 == 0 goto +61
-   8: r9 = r0
-   9: r7 = *(u32 *)(r6 +8)
-  10: r7 <<= 32
-  11: r7 s>>= 32
-  12: if r7 s> 0 goto +3
-  13: r7 s>>= 63
-  14: r7 += 1
-  15: goto +17
-  16: r1 = r7
-  17: r7 = 2
-  18: if r1 < 65536 goto +2
-  19: r1 >>= 16
-  20: r7 += 16
-  21: if r1 < 256 goto +2
-  22: r1 >>= 8
-  23: r7 += 8
-  24: if r1 < 16 goto +2
-  25: r1 >>= 4
-  26: r7 += 4
-  27: if r1 < 4 goto +2
-  28: r1 >>= 2
-  29: r7 += 2
-  30: if r1 < 2 goto +2
-  31: r1 >>= 1
-  32: r7 += 1
-  33: if r7 > 64 goto +5
-  34: r7 <<= 3
-  35: r7 += r9
-  36: r1 = *(u64 *)(r7 +0)
-  37: r1 += 1
-  38: *(u64 *)(r7 +0) = r1
-  39: r7 = *(u32 *)(r6 +12)
-  40: r7 <<= 32
-  41: r7 s>>= 32
-  42: if r7 s> 0 goto +3
-  43: r7 s>>= 63
-  44: r7 += 1
-  45: goto +17
-  46: r1 = r7
-  47: r7 = 2
-  48: if r1 < 65536 goto +2
-  49: r1 >>= 16
-  50: r7 += 16
-  51: if r1 < 256 goto +2
-  52: r1 >>= 8
-  53: r7 += 8
-  54: if r1 < 16 goto +2
-  55: r1 >>= 4
-  56: r7 += 4
-  57: if r1 < 4 goto +2
-  58: r1 >>= 2
-  59: r7 += 2
-  60: if r1 < 2 goto +2
-  61: r1 >>= 1
-  62: r7 += 1
-  63: if r7 > 64 goto +5
-  64: r7 <<= 3
-  65: r7 += r9
-  66: r1 = *(u64 *)(r7 +520)
-  67: r1 += 1
-  68: *(u64 *)(r7 +520) = r1
-  69: r0 = 0
-  70: exit
-tracepoint:vhost_net:vhost_net_tx_end (tracepoint/vhost_net/vhost_net_tx_end, 71 insns):
+   1: r1 = map[vt_scalars] ll
+   3: r2 = map[.bss.vt_run][0]+0 ll
+   5: call bpf_map_lookup_elem
+   6: if r0 == 0 goto +61
+   7: r9 = r0
+   8: r7 = *(u32 *)(r6 +8)
+   9: r7 <<= 32
+  10: r7 s>>= 32
+  11: if r7 s> 0 goto +3
+  12: r7 s>>= 63
+  13: r7 += 1
+  14: goto +17
+  15: r1 = r7
+  16: r7 = 2
+  17: if r1 < 65536 goto +2
+  18: r1 >>= 16
+  19: r7 += 16
+  20: if r1 < 256 goto +2
+  21: r1 >>= 8
+  22: r7 += 8
+  23: if r1 < 16 goto +2
+  24: r1 >>= 4
+  25: r7 += 4
+  26: if r1 < 4 goto +2
+  27: r1 >>= 2
+  28: r7 += 2
+  29: if r1 < 2 goto +2
+  30: r1 >>= 1
+  31: r7 += 1
+  32: if r7 > 64 goto +5
+  33: r7 <<= 3
+  34: r7 += r9
+  35: r1 = *(u64 *)(r7 +0)
+  36: r1 += 1
+  37: *(u64 *)(r7 +0) = r1
+  38: r7 = *(u32 *)(r6 +12)
+  39: r7 <<= 32
+  40: r7 s>>= 32
+  41: if r7 s> 0 goto +3
+  42: r7 s>>= 63
+  43: r7 += 1
+  44: goto +17
+  45: r1 = r7
+  46: r7 = 2
+  47: if r1 < 65536 goto +2
+  48: r1 >>= 16
+  49: r7 += 16
+  50: if r1 < 256 goto +2
+  51: r1 >>= 8
+  52: r7 += 8
+  53: if r1 < 16 goto +2
+  54: r1 >>= 4
+  55: r7 += 4
+  56: if r1 < 4 goto +2
+  57: r1 >>= 2
+  58: r7 += 2
+  59: if r1 < 2 goto +2
+  60: r1 >>= 1
+  61: r7 += 1
+  62: if r7 > 64 goto +5
+  63: r7 <<= 3
+  64: r7 += r9
+  65: r1 = *(u64 *)(r7 +520)
+  66: r1 += 1
+  67: *(u64 *)(r7 +520) = r1
+  68: r0 = 0
+  69: exit
+tracepoint:vhost_net:vhost_net_tx_end (tracepoint/vhost_net/vhost_net_tx_end, 70 insns):
    0: r6 = r1
-   1: *(u32 *)(r10 -8) = 0
-   2: r1 = map[vt_scalars] ll
-   4: r2 = r10
-   5: r2 += -8
-   6: call bpf_map_lookup_elem
-   7: if r0 == 0 goto +61
-   8: r9 = r0
-   9: r7 = *(u32 *)(r6 +8)
-  10: r7 <<= 32
-  11: r7 s>>= 32
-  12: if r7 s> 0 goto +3
-  13: r7 s>>= 63
-  14: r7 += 1
-  15: goto +17
-  16: r1 = r7
-  17: r7 = 2
-  18: if r1 < 65536 goto +2
-  19: r1 >>= 16
-  20: r7 += 16
-  21: if r1 < 256 goto +2
-  22: r1 >>= 8
-  23: r7 += 8
-  24: if r1 < 16 goto +2
-  25: r1 >>= 4
-  26: r7 += 4
-  27: if r1 < 4 goto +2
-  28: r1 >>= 2
-  29: r7 += 2
-  30: if r1 < 2 goto +2
-  31: r1 >>= 1
-  32: r7 += 1
-  33: if r7 > 64 goto +5
-  34: r7 <<= 3
-  35: r7 += r9
-  36: r1 = *(u64 *)(r7 +1040)
-  37: r1 += 1
-  38: *(u64 *)(r7 +1040) = r1
-  39: r7 = *(u32 *)(r6 +12)
-  40: r7 <<= 32
-  41: r7 s>>= 32
-  42: if r7 s> 0 goto +3
-  43: r7 s>>= 63
-  44: r7 += 1
-  45: goto +17
-  46: r1 = r7
-  47: r7 = 2
-  48: if r1 < 65536 goto +2
-  49: r1 >>= 16
-  50: r7 += 16
-  51: if r1 < 256 goto +2
-  52: r1 >>= 8
-  53: r7 += 8
-  54: if r1 < 16 goto +2
-  55: r1 >>= 4
-  56: r7 += 4
-  57: if r1 < 4 goto +2
-  58: r1 >>= 2
-  59: r7 += 2
-  60: if r1 < 2 goto +2
-  61: r1 >>= 1
-  62: r7 += 1
-  63: if r7 > 64 goto +5
-  64: r7 <<= 3
-  65: r7 += r9
-  66: r1 = *(u64 *)(r7 +1560)
-  67: r1 += 1
-  68: *(u64 *)(r7 +1560) = r1
-  69: r0 = 0
-  70: exit
+   1: r1 = map[vt_scalars] ll
+   3: r2 = map[.bss.vt_run][0]+0 ll
+   5: call bpf_map_lookup_elem
+   6: if r0 == 0 goto +61
+   7: r9 = r0
+   8: r7 = *(u32 *)(r6 +8)
+   9: r7 <<= 32
+  10: r7 s>>= 32
+  11: if r7 s> 0 goto +3
+  12: r7 s>>= 63
+  13: r7 += 1
+  14: goto +17
+  15: r1 = r7
+  16: r7 = 2
+  17: if r1 < 65536 goto +2
+  18: r1 >>= 16
+  19: r7 += 16
+  20: if r1 < 256 goto +2
+  21: r1 >>= 8
+  22: r7 += 8
+  23: if r1 < 16 goto +2
+  24: r1 >>= 4
+  25: r7 += 4
+  26: if r1 < 4 goto +2
+  27: r1 >>= 2
+  28: r7 += 2
+  29: if r1 < 2 goto +2
+  30: r1 >>= 1
+  31: r7 += 1
+  32: if r7 > 64 goto +5
+  33: r7 <<= 3
+  34: r7 += r9
+  35: r1 = *(u64 *)(r7 +1040)
+  36: r1 += 1
+  37: *(u64 *)(r7 +1040) = r1
+  38: r7 = *(u32 *)(r6 +12)
+  39: r7 <<= 32
+  40: r7 s>>= 32
+  41: if r7 s> 0 goto +3
+  42: r7 s>>= 63
+  43: r7 += 1
+  44: goto +17
+  45: r1 = r7
+  46: r7 = 2
+  47: if r1 < 65536 goto +2
+  48: r1 >>= 16
+  49: r7 += 16
+  50: if r1 < 256 goto +2
+  51: r1 >>= 8
+  52: r7 += 8
+  53: if r1 < 16 goto +2
+  54: r1 >>= 4
+  55: r7 += 4
+  56: if r1 < 4 goto +2
+  57: r1 >>= 2
+  58: r7 += 2
+  59: if r1 < 2 goto +2
+  60: r1 >>= 1
+  61: r7 += 1
+  62: if r7 > 64 goto +5
+  63: r7 <<= 3
+  64: r7 += r9
+  65: r1 = *(u64 *)(r7 +1560)
+  66: r1 += 1
+  67: *(u64 *)(r7 +1560) = r1
+  68: r0 = 0
+  69: exit
 END (raw_tp/vt_end, 467 insns):
    0: r6 = r1
    1: *(u64 *)(r10 -16) = 2

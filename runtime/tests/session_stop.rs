@@ -1,0 +1,121 @@
+//! Ending a run without waiting for the kernel: the run switch stops every attached program at once
+//! (`Session::stop`), and `vt` leaves the detaching to a child process (`closer`) that holds nothing
+//! but vt's BPF files and exits once the kernel has let them go.
+
+mod reliability_util;
+
+use reliability_util::can_trace;
+use runtime::session::{Output, Session};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+fn getppid_times(n: usize) {
+    for _ in 0..n {
+        // SAFETY: getppid has no preconditions; the raw syscall is what the tracepoint sees.
+        unsafe { libc::syscall(libc::SYS_getppid) };
+    }
+}
+
+#[test]
+fn after_stop_the_attached_programs_change_nothing() {
+    if !can_trace("after_stop_the_attached_programs_change_nothing") {
+        return;
+    }
+    // This test is alone in its binary: the getppid calls of this process are its own.
+    let me = std::process::id();
+    let text = format!(
+        "tracepoint:syscalls:sys_enter_getppid /pid == {me}/ {{ @n = count(); @k[1] = count(); @h = hist(5); printf(\"hit\\n\"); }}
+         tracepoint:syscalls:sys_enter_getppid /pid == {me}/ {{ @s[2] = sum(3); }}"
+    );
+    let script = lang::parse::parse(&text).expect("parses");
+    let mut tracefs = lang::provider::Tracefs::new("/sys/kernel/tracing");
+    let program = lang::check::check(&script, &mut tracefs, &[]).expect("checks");
+    let mut session = Session::load(codegen::compile(&program).expect("compiles")).expect("loads");
+    session.attach().expect("attaches");
+    getppid_times(5);
+    session.stop().expect("stops");
+    getppid_times(7);
+    assert!(session.attached(), "stopping detaches nothing");
+    let printed = session.drain_outputs().expect("reads the ring buffer");
+    assert_eq!(printed.iter().filter(|o| matches!(o, Output::Printf(b) if b == b"hit\n")).count(), 5);
+    let maps = session.exit_text().expect("reads the maps");
+    for line in ["@n: 5", "@k[1]: 5", "@s[2]: 15", "[4, 8)                 5 |@@@@"] {
+        assert!(maps.contains(line), "no {line:?} in\n{maps}");
+    }
+}
+
+/// (pid, comm) of the processes holding an fd of one of the BPF programs `progs`.
+fn holders(progs: &BTreeSet<u64>) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for proc in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = proc.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Ok(fds) = std::fs::read_dir(proc.path().join("fdinfo")) else { continue };
+        let holds = fds.flatten().any(|fd| {
+            std::fs::read_to_string(fd.path()).is_ok_and(|info| {
+                info.lines().any(|l| l.strip_prefix("prog_id:").and_then(|v| v.trim().parse().ok()).is_some_and(|id| progs.contains(&id)))
+            })
+        });
+        if holds {
+            let comm = std::fs::read_to_string(proc.path().join("comm")).unwrap_or_default();
+            found.push((pid, comm.trim().to_string()));
+        }
+    }
+    found
+}
+
+/// Program ids held by process `pid`.
+fn progs_of(pid: u32) -> BTreeSet<u64> {
+    let mut ids = BTreeSet::new();
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fdinfo")).into_iter().flatten().flatten() {
+        let info = std::fs::read_to_string(fd.path()).unwrap_or_default();
+        ids.extend(info.lines().filter_map(|l| l.strip_prefix("prog_id:")?.trim().parse::<u64>().ok()));
+    }
+    ids
+}
+
+#[test]
+fn vt_exits_before_the_kernel_detaches_and_its_closer_holds_only_bpf_files() {
+    if !can_trace("vt_exits_before_the_kernel_detaches_and_its_closer_holds_only_bpf_files") {
+        return;
+    }
+    // Ten tracepoints take the kernel about a second to detach; vt itself is gone long before that.
+    let names = ["getppid", "getpid", "gettid", "getuid", "getgid", "geteuid", "getegid", "getpgrp", "getsid", "sched_yield"];
+    let mut script: String = names.iter().map(|n| format!("tracepoint:syscalls:sys_enter_{n} {{ @[probe] = count(); }}\n")).collect();
+    script += "interval:ms:300 { exit(); }";
+    let child = std::process::Command::new(reliability_util::vt())
+        .args(["-q", "-e", &script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("vt runs");
+    // The programs of this vt, once all ten are loaded.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (pid, mut progs) = (child.id(), BTreeSet::new());
+    while progs.len() < names.len() + 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        progs = progs_of(pid);
+    }
+    assert_eq!(progs.len(), names.len() + 1, "vt's programs: ten tracepoints and the interval");
+    let out = reliability_util::wait_output(child, Duration::from_secs(20));
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\n\n"), "the maps' preamble is printed");
+
+    // Whoever still holds vt's programs is its closer, with nothing open but BPF files and a pipe.
+    for (pid, comm) in holders(&progs) {
+        assert_eq!(comm, "vt-closer", "process {pid} holds vt's programs");
+        for fd in std::fs::read_dir(format!("/proc/{pid}/fd")).into_iter().flatten().flatten() {
+            let Ok(target) = std::fs::read_link(fd.path()) else { continue };
+            let target = target.to_string_lossy().into_owned();
+            assert!(
+                target.starts_with("anon_inode:bpf") || target == "anon_inode:[perf_event]" || target.starts_with("pipe:"),
+                "the closer {pid} holds fd {:?} -> {target}",
+                fd.file_name()
+            );
+        }
+    }
+    // And it lets go: nothing of vt's is left in the kernel.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !holders(&progs).is_empty() {
+        assert!(Instant::now() < deadline, "vt's programs are still held: {:?}", holders(&progs));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
