@@ -7,8 +7,10 @@
  *     close_cost seq|par sys_enter_getppid sys_enter_getpid ...
  *     close_cost raw sys_enter sys_exit ...     (raw tracepoint links instead, closed one after another)
  *
- * Closing the last perf event of a tracepoint unregisters the probe and waits for RCU grace periods
- * (tracepoint_synchronize_unregister) before close(2) returns; threads let those waits overlap.
+ * Two waits make such a close slow: taking the BPF program off the tracepoint waits for an RCU grace
+ * period, and closing the last perf event of a tracepoint unregisters the probe and waits for more
+ * (tracepoint_synchronize_unregister, under the kernel's event_mutex). CLOSE_COST_HOLD=1 opens a second,
+ * program-less perf event on each tracepoint first and keeps it open, which leaves only the first wait.
  * Build: gcc -O2 -pthread -o close_cost close_cost.c (compare.py does this itself).
  */
 #include <fcntl.h>
@@ -94,6 +96,12 @@ int main(int argc, char **argv) {
     int *fds = calloc(n, sizeof *fds);
     pthread_t *th = calloc(n, sizeof *th);
     for (int i = 0; i < n; i++) fds[i] = raw ? open_raw_tracepoint(argv[i + 2]) : open_tracepoint(argv[i + 2]);
+    if (getenv("CLOSE_COST_HOLD")) {
+        int prog = prog_fd;
+        prog_fd = -1;
+        for (int i = 0; i < n; i++) open_tracepoint(argv[i + 2]);
+        prog_fd = prog;
+    }
     double t0 = now_ms();
     if (par) {
         for (int i = 0; i < n; i++) pthread_create(&th[i], NULL, closer, (void *)(long)fds[i]);

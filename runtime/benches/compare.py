@@ -74,10 +74,11 @@ def sh(cmd, **kw):
 
 
 class Run:
-    """One finished child: wall seconds, peak RSS in KiB, exit status, stderr text."""
+    """One finished child: wall seconds, peak RSS in KiB, exit status, stderr text, and the seconds until
+    every process it left behind had exited too (vt's closer)."""
 
-    def __init__(self, wall, rss_kib, status, stderr):
-        self.wall, self.rss_kib, self.status, self.stderr = wall, rss_kib, status, stderr
+    def __init__(self, wall, rss_kib, status, stderr, settled):
+        self.wall, self.rss_kib, self.status, self.stderr, self.settled = wall, rss_kib, status, stderr, settled
 
 
 SPAWN = None  # the compiled spawn.c
@@ -88,8 +89,8 @@ def timed(argv, env=None, timeout=120, stdout_path=os.devnull):
     with tempfile.NamedTemporaryFile() as err:
         out = subprocess.run([SPAWN, stdout_path, err.name] + argv, check=True, capture_output=True, text=True,
                              env=dict(env or os.environ, SPAWN_TIMEOUT=str(int(timeout))))
-        ns, rss, status = out.stdout.split()
-        return Run(int(ns) / 1e9, int(rss), int(status), open(err.name, errors="replace").read())
+        ns, rss, status, settled = out.stdout.split()
+        return Run(int(ns) / 1e9, int(rss), int(status), open(err.name, errors="replace").read(), int(settled) / 1e9)
 
 
 def check_ok(name, run):
@@ -368,6 +369,8 @@ def main():
         ratio = med(vw) / med(bw)
         t.add(f"{label}, wall", spread(vw, ms), spread(bw, ms), ratio,
               None if target is None else f"≤ {target}", None if target is None else ratio <= target)
+        vs, bs = [r.settled for r in vt_runs], [r.settled for r in bt_runs]
+        t.add(f"{label}, until the kernel has detached (vt-closer exits)", spread(vs, ms), spread(bs, ms), med(vs) / med(bs))
         vr, br = [r.rss_kib for r in vt_runs], [r.rss_kib for r in bt_runs]
         ratio = med(vr) / med(br)
         t.add(f"{label}, peak RSS", mib(med(vr)), mib(med(br)), ratio,
@@ -483,13 +486,16 @@ def main():
     log("close cost: 10 tracepoint perf events with a BPF program, sequential vs parallel; raw tracepoints")
     raws = ["sys_enter", "sys_exit", "sched_switch", "sched_wakeup", "sched_process_exec", "sched_process_exit",
             "sched_process_fork", "irq_handler_entry", "irq_handler_exit", "softirq_entry"]
-    seq, par, one, raw = alternate(3, [
+    held = dict(os.environ, CLOSE_COST_HOLD="1")
+    seq, par, one, one_held, raw = alternate(3, [
         lambda: float(sh([close_cost, "seq"] + tps)),
         lambda: float(sh([close_cost, "par"] + tps)),
         lambda: float(sh([close_cost, "seq", tps[0]])),
+        lambda: float(sh([close_cost, "seq", tps[0]], env=held)),
         lambda: float(sh([close_cost, "raw"] + raws)),
     ])
     t.add("kernel: close 1 tracepoint perf event (C, BPF attached)", spread(one, lambda x: f"{x:.0f} ms"), "")
+    t.add("kernel: the same, tracepoint kept registered (detach only)", spread(one_held, lambda x: f"{x:.0f} ms"), "")
     t.add("kernel: close 10, one after another", spread(seq, lambda x: f"{x:.0f} ms"), "")
     t.add("kernel: close 10 from 10 threads", spread(par, lambda x: f"{x:.0f} ms"), "")
     t.add("kernel: close 10 raw tracepoint links instead", spread(raw, lambda x: f"{x:.1f} ms"), "")
