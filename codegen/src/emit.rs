@@ -47,8 +47,9 @@ pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &
         e.asm.jump_if(Jmp::IfEqual, r, Src::Imm(0), done);
         e.release(r);
     }
-    // BEGIN and END run on the runtime's request alone (END after the switch is off): no switch.
-    let switched = !matches!(p.attach, Attach::Begin | Attach::End);
+    // BEGIN and END run on the runtime's request alone (END after the switch is off), and an empty
+    // block has nothing to stop: no switch.
+    let switched = !matches!(p.attach, Attach::Begin | Attach::End) && !p.body.is_empty();
     if shared {
         e.shared_lookup(switched);
     } else if switched {

@@ -328,7 +328,7 @@ fn final_text(shared: &Shared) -> String {
         return String::new();
     };
     let mut out = Vec::new();
-    l.session.detach();
+    stop_or_detach(&mut l.session);
     let _ = l.session.drain_events(&mut out);
     if let Err(e) = l.session.run_end() {
         out.extend(format!("vt: {e}\n").bytes());
@@ -339,7 +339,17 @@ fn final_text(shared: &Shared) -> String {
         Ok(t) => text += &t,
         Err(e) => text += &format!("vt: {e}\n"),
     }
+    // The REPL is about to exit: the kernel's part of detaching can outlive it.
+    crate::closer::outlive(l.session);
     text
+}
+
+/// Stops every program of `session` (one map write); detaches them, the slow way, if that fails.
+fn stop_or_detach(session: &mut Session) {
+    if let Err(e) = session.stop() {
+        eprintln!("vt: {e}");
+        session.detach();
+    }
 }
 
 impl Repl {
@@ -494,7 +504,9 @@ impl Repl {
         let started = Instant::now();
         if let Some(mut old) = live.take() {
             self.count_hits(&old);
-            old.session.detach();
+            // Stopping is one map write; detaching, for which the kernel makes close(2) wait, happens
+            // in a thread of its own once the maps are carried over.
+            stop_or_detach(&mut old.session);
             let _ = old.session.drain_events(&mut out);
             match old.session.export_maps() {
                 Ok(maps) => {
@@ -506,6 +518,7 @@ impl Repl {
                 }
                 Err(e) => eprintln!("vt: cannot read the maps to carry them over: {e}"),
             }
+            std::thread::spawn(move || drop(old));
         }
         let mut failed = Vec::new();
         for (i, &owner) in owners.iter().enumerate() {

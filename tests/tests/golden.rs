@@ -59,3 +59,12 @@ fn golden_sum_predicate_angle_block() {
     let script = "tracepoint:syscalls:sys_enter_write /pid == 42 && args->count > 100/ < @s = sum(args->count); @ = count() >";
     check_golden("sum_predicate.listing", &listing(&["-d"], script));
 }
+
+/// The run switch: a program without keyless aggregations tests it first; BEGIN and END, which only run
+/// when the runtime asks, and an empty block, which does nothing, do not.
+#[test]
+fn golden_run_switch() {
+    let script = "BEGIN { @n = count(); } tracepoint:syscalls:sys_enter_getppid { @k[pid] = count(); }
+tracepoint:syscalls:sys_enter_write { } END { @n = count(); }";
+    check_golden("run_switch.listing", &listing(&["-d"], script));
+}
