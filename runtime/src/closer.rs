@@ -1,9 +1,9 @@
 //! Leaving the kernel's slow part of detaching to a child process.
 //!
-//! Detaching a program from a tracepoint makes close(2) wait for an RCU grace period (30–40 ms here),
-//! and closing the tracepoint's last perf event waits for another while the kernel holds its
-//! `event_mutex`: 70–80 ms per tracepoint, one tracepoint after another. bpftrace pays that before it
-//! exits. vt does not need to: once the run switch is off (`Session::stop`), the programs do nothing
+//! Taking a program off a tracepoint makes close(2) wait for an RCU grace period (25–40 ms here), and
+//! closing the tracepoint's last perf event waits for more while the kernel holds its `event_mutex`:
+//! about 70 ms per tracepoint, one tracepoint after another (`runtime/benches/close_cost.c`). bpftrace
+//! pays that before it exits. vt does not need to: once the run switch is off (`Session::stop`), the programs do nothing
 //! and the maps hold still, so vt prints them, hands its BPF file descriptors to a child process and
 //! exits. The child closes them and exits in turn, when the kernel is done: until then `bpftool` still
 //! lists vt's (idle) programs, held by that child.
