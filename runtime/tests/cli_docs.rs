@@ -1,7 +1,7 @@
 //! `vt completions SHELL` and `vt man`, both generated from the clap definition.
 
-mod cli_util;
-use cli_util::*;
+mod support;
+use support::*;
 
 
 #[test]

@@ -1,8 +1,8 @@
 //! `-f json`: every line parsed back with serde_json and checked field by field against a workload of
 //! known shape, and (where bpftrace is installed) byte for byte against bpftrace 0.17's `-f json`.
 
-mod cli_util;
-use cli_util::*;
+mod support;
+use support::*;
 use serde_json::{json, Value};
 
 /// The JSON lines of a run (bpftrace's `\n\n` exit preamble, the only other lines, checked apart).
@@ -59,9 +59,9 @@ fn json_of_a_known_workload_field_by_field() {
     // The layout (spaces after `:` and `,`) is bpftrace's, not serde's compact form.
     assert!(stdout.contains("{\"type\": \"hist\", \"data\": {\"@h\": [{\"min\": 4, \"max\": 7, \"count\": 7}]}}\n"));
 
-    if let Some(bt) = bpftrace() {
+    if let Some(bt) = bpftrace_or_skip("json_of_a_known_workload_field_by_field: the comparison with bpftrace") {
         let out = run_with_deadline({
-            let mut c = std::process::Command::new(bt);
+            let mut c = std::process::Command::new(&bt);
             c.env("VT_CLI_WORKLOAD", "7").args(["-f", "json", "-c", &workload_line(), "-e", SCRIPT]);
             c
         }, 120);
@@ -70,8 +70,6 @@ fn json_of_a_known_workload_field_by_field() {
         let their_cpid = parse(&theirs)[1]["data"].as_str().unwrap().strip_prefix("cpid ").unwrap().trim().to_string();
         let ours = stdout.replace(&cpid.to_string(), "PID");
         assert_eq!(theirs.replace(&their_cpid, "PID"), ours, "bpftrace 0.17 -f json and vt -f json differ");
-    } else {
-        eprintln!("*** bpftrace not installed: -f json not compared with it ***");
     }
 }
 
@@ -112,16 +110,14 @@ fn json_prints_as_bpftrace() {
     parse(&stdout);
     // One known difference: bpftrace prints a tuple-valued map entry as a JSON array; vt as its text.
     assert_eq!(stdout, PRINTS_WANT);
-    if let Some(bt) = bpftrace() {
+    if let Some(bt) = bpftrace_or_skip("json_prints_as_bpftrace: the comparison with bpftrace") {
         let out = run_with_deadline({
-            let mut c = std::process::Command::new(bt);
+            let mut c = std::process::Command::new(&bt);
             c.args(["-f", "json", "-e", PRINTS]);
             c
         }, 120);
         let theirs = String::from_utf8_lossy(&out.stdout).replace("[1,\"x\"]", "\"(1, x)\"");
         assert_eq!(theirs, PRINTS_WANT, "bpftrace 0.17 -f json");
-    } else {
-        eprintln!("*** bpftrace not installed: -f json not compared with it ***");
     }
 }
 

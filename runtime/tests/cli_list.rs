@@ -1,7 +1,7 @@
 //! `vt -l` against the kernel's own list of events (and bpftrace 0.17's `-l`, where installed).
 
-mod cli_util;
-use cli_util::*;
+mod support;
+use support::*;
 use std::collections::BTreeSet;
 
 fn tracefs_root() -> Option<std::path::PathBuf> {
@@ -15,7 +15,7 @@ fn tracefs_root() -> Option<std::path::PathBuf> {
 #[test]
 fn list_is_the_kernels_set_of_events() {
     let Some(root) = tracefs_root() else {
-        eprintln!("\n*** SKIPPED list_is_the_kernels_set_of_events: no tracefs with available_events ***\n");
+        skip("list_is_the_kernels_set_of_events", "no tracefs with available_events");
         return;
     };
     let listed = vt_stdout(&["-l"]);
@@ -42,11 +42,11 @@ fn list_is_the_kernels_set_of_events() {
 #[test]
 fn list_globs_and_verbose_as_bpftrace() {
     let Some(root) = tracefs_root() else {
-        eprintln!("\n*** SKIPPED list_globs_and_verbose_as_bpftrace: no tracefs ***\n");
+        skip("list_globs_and_verbose_as_bpftrace", "no tracefs");
         return;
     };
     if !root.join("events/syscalls/sys_enter_read").is_dir() {
-        eprintln!("\n*** SKIPPED list_globs_and_verbose_as_bpftrace: no syscalls tracepoints ***\n");
+        skip("list_globs_and_verbose_as_bpftrace", "no syscalls tracepoints");
         return;
     }
     assert_eq!(vt_stdout(&["-l", "tracepoint:syscalls:sys_enter_getpp*"]), "tracepoint:syscalls:sys_enter_getppid\n");
@@ -56,13 +56,10 @@ fn list_globs_and_verbose_as_bpftrace() {
         verbose,
         "tracepoint:syscalls:sys_enter_read\n    int __syscall_nr\n    unsigned int fd\n    char * buf\n    size_t count\n"
     );
-    let Some(bt) = bpftrace() else {
-        eprintln!("*** bpftrace not installed: -l not compared with it ***");
-        return;
-    };
+    let Some(bt) = bpftrace_or_skip("list_globs_and_verbose_as_bpftrace: the comparison with bpftrace") else { return };
     for args in [&["-l", "tracepoint:*"][..], &["-l", "tracepoint:sched:*"], &["-lv", "tracepoint:syscalls:sys_enter_read"]] {
         let out = run_with_deadline({
-            let mut c = std::process::Command::new(bt);
+            let mut c = std::process::Command::new(&bt);
             c.args(args);
             c
         }, 120);

@@ -1,7 +1,7 @@
 //! `-c`, `-p`, `-o`, `-q` and exit codes, on real tracepoints with a workload of known shape.
 
-mod cli_util;
-use cli_util::*;
+mod support;
+use support::*;
 
 /// `-c`: the child is held until the probes are attached (so every one of its calls is seen), `cpid`
 /// is its pid, and vt exits when it does, printing the maps as at Ctrl-C.
@@ -153,17 +153,15 @@ fn dash_o_and_dash_q() {
     assert_eq!(lines[0], "{\"type\": \"attached_probes\", \"data\": {\"probes\": 1}}");
     assert_eq!(lines[1], "{\"type\": \"printf\", \"data\": \"x 7\\n\"}");
     assert_eq!(lines[2], "{\"type\": \"map\", \"data\": {\"@a\": 1}}");
-    if let Some(bt) = bpftrace() {
+    if let Some(bt) = bpftrace_or_skip("dash_o_and_dash_q: the comparison with bpftrace") {
         let bfile = dir.join("bpftrace.txt");
         let out = run_with_deadline({
-            let mut c = std::process::Command::new(bt);
+            let mut c = std::process::Command::new(&bt);
             c.arg("-q").arg("-o").arg(&bfile).args(["-e", script]);
             c
         }, 60);
         assert!(out.status.success(), "{out:?}");
         assert_eq!(std::fs::read_to_string(&bfile).unwrap(), want, "bpftrace's -o file");
-    } else {
-        eprintln!("*** bpftrace not installed: -o not compared with it ***");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

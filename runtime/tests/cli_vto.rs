@@ -1,8 +1,8 @@
 //! Compile once, run anywhere: `vt build` in one process, `vt FILE.vto` in another, with the same output
 //! as compiling and running directly; refused where this host's tracepoint layout differs.
 
-mod cli_util;
-use cli_util::*;
+mod support;
+use support::*;
 use std::path::{Path, PathBuf};
 
 const SCRIPT: &str = "BEGIN { @n = 0; printf(\"ready\\n\"); }

@@ -2,9 +2,9 @@
 //! script. Each gets one clear line (or one spanned error), a non-zero exit code, and nothing stays
 //! attached, and each kind of failure has its own exit status.
 
-mod reliability_util;
+mod support;
 
-use reliability_util::*;
+use support::*;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -33,7 +33,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Runs vt, as `nobody` when `as_nobody`.
 fn vt_as(as_nobody: bool, args: &[&str]) -> Output {
-    let mut cmd = Command::new(vt());
+    let mut cmd = vt();
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     if as_nobody {
         // SAFETY: only async-signal-safe calls between fork and exec.

@@ -2,11 +2,11 @@
 //! (and what it delivered plus what it lost is exactly what happened), and a long run at the highest
 //! rate this machine gives keeps vt's memory flat and its counts exact.
 
-mod reliability_util;
+mod support;
 
-use reliability_util::*;
+use support::*;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +30,7 @@ struct Vt {
 impl Vt {
     /// Starts `program` (whose BEGIN prints `ready`) and waits until it is attached.
     fn start(program: &str, params: &[String]) -> Vt {
-        let mut child = Command::new(vt())
+        let mut child = vt()
             .arg("-e")
             .arg(program)
             .args(params)

@@ -2,9 +2,9 @@
 //! traces — leaves no BPF program, map or link behind, and SIGINT and SIGTERM still print the maps
 //! collected so far.
 
-mod reliability_util;
+mod support;
 
-use reliability_util::*;
+use support::*;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,7 +26,7 @@ struct Tally {
 
 /// One run: start vt, wait `delay`, send `signal`, check what it printed.
 fn one_run(signal: i32, delay: Duration, tally: &std::sync::Mutex<Tally>) {
-    let child = Command::new(vt())
+    let child = vt()
         .args(["-e", SCRIPT])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -103,7 +103,7 @@ fn leak_check_sees_a_pinned_map() {
         .status()
         .expect("bpftool runs");
     if !made.success() {
-        eprintln!("SKIP leak_check_sees_a_pinned_map: bpftool cannot pin a map");
+        skip("leak_check_sees_a_pinned_map", "bpftool cannot pin a map under /sys/fs/bpf");
         return;
     }
     let leaked = leaked_since(&before, Duration::from_millis(300));

@@ -2,9 +2,9 @@
 //! many instructions: a spanned error like any other), after loading otherwise (the verifier's one-line
 //! reason with the probe's name, its whole log with `-v`). Either way nothing stays in the kernel.
 
-mod reliability_util;
+mod support;
 
-use reliability_util::*;
+use support::*;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);

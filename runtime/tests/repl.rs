@@ -11,37 +11,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const VT: &str = env!("CARGO_BIN_EXE_vt");
+mod support;
+
+use support::{bpf_ready, skip, VT};
+
 const TIMEOUT_MS: u64 = 30_000;
 
-fn skip(test: &str, why: &str) -> bool {
-    let msg = format!("SKIPPED: {test}: {why}");
-    assert!(
-        std::env::var("VT_TESTS_REQUIRE_BPF").map_or(true, |v| v != "1"),
-        "{msg} (VT_TESTS_REQUIRE_BPF=1 forbids skipping)"
-    );
-    eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-    eprintln!("!!! {msg}");
-    eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
-    true
-}
-
-/// Whether the test can run: root, tracefs with the getppid tracepoint, BPF that loads, python3.
+/// Whether the test can run: BPF and the getppid tracepoint (`support::bpf_ready`), and python3.
 fn unavailable(test: &str) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return skip(test, "not root: loading BPF programs needs root");
+    if !bpf_ready(test) {
+        return true;
     }
     if Command::new("python3").arg("-c").arg("pass").status().map_or(true, |s| !s.success()) {
-        return skip(test, "python3 (the workload) is not on PATH");
+        skip(test, "python3 (the workload) is not on PATH");
+        return true;
     }
-    let out =
-        Command::new(VT).args(["-e", "tracepoint:syscalls:sys_enter_getppid { exit(); } BEGIN { exit(); }"]).output();
-    match out {
-        Ok(o) if o.status.success() => false,
-        Ok(o) => skip(test, &format!("BPF is not usable here: {}", String::from_utf8_lossy(&o.stderr).trim())),
-        Err(e) => skip(test, &format!("cannot run vt: {e}")),
-    }
+    false
 }
 
 fn tempdir(tag: &str) -> PathBuf {

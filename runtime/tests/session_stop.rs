@@ -2,9 +2,9 @@
 //! (`Session::stop`), and `vt` leaves the detaching to a child process (`closer`) that holds nothing
 //! but vt's BPF files and exits once the kernel has let them go.
 
-mod reliability_util;
+mod support;
 
-use reliability_util::can_trace;
+use support::can_trace;
 use runtime::session::{Output, Session};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -44,33 +44,13 @@ fn after_stop_the_attached_programs_change_nothing() {
     }
 }
 
-/// (pid, comm) of the processes holding an fd of one of the BPF programs `progs`.
-fn holders(progs: &BTreeSet<u64>) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    for proc in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = proc.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else { continue };
-        let Ok(fds) = std::fs::read_dir(proc.path().join("fdinfo")) else { continue };
-        let holds = fds.flatten().any(|fd| {
-            std::fs::read_to_string(fd.path()).is_ok_and(|info| {
-                info.lines().any(|l| l.strip_prefix("prog_id:").and_then(|v| v.trim().parse().ok()).is_some_and(|id| progs.contains(&id)))
-            })
-        });
-        if holds {
-            let comm = std::fs::read_to_string(proc.path().join("comm")).unwrap_or_default();
-            found.push((pid, comm.trim().to_string()));
-        }
-    }
-    found
-}
-
-/// Program ids held by process `pid`.
-fn progs_of(pid: u32) -> BTreeSet<u64> {
-    let mut ids = BTreeSet::new();
-    for fd in std::fs::read_dir(format!("/proc/{pid}/fdinfo")).into_iter().flatten().flatten() {
-        let info = std::fs::read_to_string(fd.path()).unwrap_or_default();
-        ids.extend(info.lines().filter_map(|l| l.strip_prefix("prog_id:")?.trim().parse::<u64>().ok()));
-    }
-    ids
+/// (pid, comm) of the processes holding one of the BPF programs `progs` (or a link to one).
+fn holders(progs: &BTreeSet<u32>) -> Vec<(u32, String)> {
+    vt_tests::all_pids()
+        .into_iter()
+        .filter(|&pid| vt_tests::bpf_objects(pid).progs.iter().any(|id| progs.contains(id)))
+        .map(|pid| (pid, std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()))
+        .collect()
 }
 
 #[test]
@@ -82,7 +62,7 @@ fn vt_exits_before_the_kernel_detaches_and_its_closer_holds_only_bpf_files() {
     let names = ["getppid", "getpid", "gettid", "getuid", "getgid", "geteuid", "getegid", "getpgrp", "getsid", "sched_yield"];
     let mut script: String = names.iter().map(|n| format!("tracepoint:syscalls:sys_enter_{n} {{ @[probe] = count(); }}\n")).collect();
     script += "interval:ms:300 { exit(); }";
-    let child = std::process::Command::new(reliability_util::vt())
+    let child = support::vt()
         .args(["-q", "-e", &script])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -92,10 +72,10 @@ fn vt_exits_before_the_kernel_detaches_and_its_closer_holds_only_bpf_files() {
     let (pid, mut progs) = (child.id(), BTreeSet::new());
     while progs.len() < names.len() + 1 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
-        progs = progs_of(pid);
+        progs = vt_tests::bpf_objects(pid).progs.into_iter().collect();
     }
     assert_eq!(progs.len(), names.len() + 1, "vt's programs: ten tracepoints and the interval");
-    let out = reliability_util::wait_output(child, Duration::from_secs(20));
+    let out = support::wait_output(child, Duration::from_secs(20));
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("\n\n"), "the maps' preamble is printed");
 

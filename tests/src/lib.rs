@@ -21,7 +21,7 @@ pub mod table;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Condvar, Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -192,6 +192,44 @@ pub fn bpftool_or_skip(test: &str) -> Option<PathBuf> {
         skip(test, "bpftool is not on PATH (apt-get install bpftool)");
     }
     found
+}
+
+// ---- running a command to its end -------------------------------------------------------------------------
+
+/// Waits for `child` to exit, reading its piped stdout and stderr (if any) on threads; kills it and panics
+/// after `limit`.
+pub fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let pid = child.id();
+    let readers = [child.stdout.take().map(|o| Box::new(o) as Box<dyn Read + Send>), child.stderr.take().map(|e| Box::new(e) as _)]
+        .map(|r| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut r) = r {
+                    let _ = r.read_to_end(&mut buf);
+                }
+                buf
+            })
+        });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = match rx.recv_timeout(limit) {
+        Ok(s) => s.expect("cannot wait for the child"),
+        Err(_) => {
+            // SAFETY: killing the child we started, by its pid.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("process {pid} did not finish within {limit:?}");
+        }
+    };
+    let [stdout, stderr] = readers.map(|r| r.join().unwrap());
+    Output { status, stdout, stderr }
+}
+
+/// Runs `cmd` to its end (stdin from /dev/null, stdout and stderr captured) within `secs` seconds.
+pub fn run_with_deadline(mut cmd: Command, secs: u64) -> Output {
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    wait_output(child.unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}")), Duration::from_secs(secs))
 }
 
 // ---- capturing a child's output -------------------------------------------------------------------------
@@ -591,6 +629,12 @@ pub struct BpfObjects {
     pub progs: Vec<u32>,
     pub maps: Vec<u32>,
     pub links: Vec<u32>,
+}
+
+/// The pid of every process, from /proc.
+pub fn all_pids() -> Vec<u32> {
+    let entries = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    entries.filter_map(|e| e.file_name().to_str()?.parse().ok()).collect()
 }
 
 pub fn bpf_objects(pid: u32) -> BpfObjects {
