@@ -17,6 +17,9 @@ pub struct KernelMap<'a> {
     pub fd: BorrowedFd<'a>,
     pub ncpus: usize,
     pub host: Option<&'a MapSpec>,
+    /// `zero()` has run on it since it was last cleared: a keyless avg, stats or histogram holding
+    /// nothing then prints its zero (as in bpftrace) instead of nothing.
+    pub zeroed: bool,
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -145,6 +148,9 @@ impl KernelMap<'_> {
                         grouped.entry(parts).or_insert_with(|| vec![0; n])[bucket] += count;
                     }
                 }
+                if grouped.is_empty() && self.def.key.is_empty() && self.zeroed {
+                    grouped.insert(Vec::new(), vec![0; n]);
+                }
                 for (parts, counts) in grouped {
                     let value = match *agg {
                         Agg::LHist { min, max, step } => Value::LHist { min, max, step, buckets: counts },
@@ -157,8 +163,9 @@ impl KernelMap<'_> {
                 for (key, cpus) in &entries {
                     let Some(value) = combine(kind, cpus) else { continue };
                     // A keyless avg or stats holding nothing (never updated, or cleared) prints
-                    // nothing, as in bpftrace.
-                    if self.def.key.is_empty() && matches!(value, Value::Avg { count: 0, .. } | Value::Stats { count: 0, .. }) {
+                    // nothing, as in bpftrace; after zero() it prints its zero.
+                    let empty = matches!(value, Value::Avg { count: 0, .. } | Value::Stats { count: 0, .. });
+                    if self.def.key.is_empty() && empty && !self.zeroed {
                         continue;
                     }
                     let key = if self.def.key.is_empty() { Vec::new() } else { decode_key(&self.def.key, key) };

@@ -711,8 +711,8 @@ impl Repl {
 
     fn clear(&self, arg: &str) {
         let Some(d) = self.dumps(arg) else { return };
-        let live = self.shared.live();
-        let Some(l) = live.as_ref() else { return };
+        let mut live = self.shared.live();
+        let Some(l) = live.as_mut() else { return };
         for m in &d {
             if let Err(e) = l.session.clear_map(&m.name) {
                 eprintln!("vt: {e}");

@@ -82,6 +82,8 @@ pub struct Session {
     pub hist_style: format::HistStyle,
     /// The attachment of each program, while attached.
     links: Vec<Option<LinkId>>,
+    /// Per user map: `zero()` ran on it since it was last cleared (`KernelMap::zeroed`).
+    zeroed: Vec<bool>,
 }
 
 /// The full error chain of an aya error, on one line.
@@ -171,8 +173,18 @@ impl Session {
         let events = RingBuf::try_from(map).map_err(|e| Error::Load(chain(&e)))?;
         let ncpus = aya::util::nr_cpus().map_err(|(what, e)| Error::Load(format!("{what}: {e}")))?;
         let links = object.programs.iter().map(|_| None).collect();
-        let session =
-            Session { ebpf, object, events, ncpus, exit_requested: false, ending: false, hist_style: Default::default(), links };
+        let zeroed = vec![false; object.user_maps.len()];
+        let session = Session {
+            ebpf,
+            object,
+            events,
+            ncpus,
+            exit_requested: false,
+            ending: false,
+            hist_style: Default::default(),
+            links,
+            zeroed,
+        };
         session.write_start()?;
         Ok(session)
     }
@@ -322,9 +334,10 @@ impl Session {
     }
 
     /// `clear(@name)` from user space; `false` when there is no such map.
-    pub fn clear_map(&self, name: &str) -> Result<bool, Error> {
+    pub fn clear_map(&mut self, name: &str) -> Result<bool, Error> {
         let Some(i) = self.object.user_maps.iter().position(|d| d.name == name) else { return Ok(false) };
         self.kernel_map(i)?.clear().map_err(|e| Error::Map(e.to_string()))?;
+        self.zeroed[i] = false;
         Ok(true)
     }
 
@@ -429,10 +442,12 @@ impl Session {
                 }
                 event::CLEAR => {
                     self.kernel_map(arg)?.clear().map_err(|e| Error::Map(e.to_string()))?;
+                    self.zeroed[arg] = false;
                     continue;
                 }
                 event::ZERO => {
                     self.kernel_map(arg)?.zero().map_err(|e| Error::Map(e.to_string()))?;
+                    self.zeroed[arg] = true;
                     continue;
                 }
                 _ => continue,
@@ -463,6 +478,7 @@ impl Session {
             fd: self.map_fd(host.unwrap_or(index))?,
             ncpus: self.ncpus,
             host: host.map(|h| &self.object.maps[h]),
+            zeroed: self.zeroed[index],
         })
     }
 
