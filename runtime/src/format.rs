@@ -108,6 +108,8 @@ pub enum Value {
     UInt(u64),
     /// A string assignment (`@name = comm`).
     Str(String),
+    /// A tuple assignment (`@t = (1, "a")`): its type and bytes, printed `(1, a)` (`[1,"a"]` in JSON).
+    Tuple { ty: lang::typed::Ty, bytes: Vec<u8> },
 }
 
 /// The kind of a map, which decides sorting, trailing newlines and how an empty map prints.
@@ -158,7 +160,7 @@ impl Value {
             Value::LHist { .. } => MapKind::LHist,
             Value::Int(_) => MapKind::Int,
             Value::UInt(_) => MapKind::UInt,
-            Value::Str(_) => MapKind::Str,
+            Value::Str(_) | Value::Tuple { .. } => MapKind::Str,
         }
     }
 }
@@ -410,7 +412,7 @@ fn sort_value(v: &Value) -> Option<i128> {
         Value::UInt(u) => i128::from(*u),
         Value::Avg { count, total } | Value::Stats { count, total } => i128::from(avg_of(*count, *total)),
         Value::Hist(b) | Value::LHist { buckets: b, .. } => b.iter().map(|&x| i128::from(x)).sum(),
-        Value::Str(_) => return None,
+        Value::Str(_) | Value::Tuple { .. } => return None,
     })
 }
 
@@ -436,6 +438,7 @@ fn value_text(v: &Value, div: u32) -> String {
         Value::Hist(b) => hist_text(b, div),
         Value::LHist { min, max, step, buckets } => lhist_text(*min, *max, *step, buckets),
         Value::Str(s) => s.clone(),
+        Value::Tuple { ty, bytes } => crate::maps::value_text(ty, bytes),
         _ => unreachable!("numbers are printed above"),
     }
 }

@@ -142,6 +142,7 @@ fn entry_value(v: &Value, div: u32) -> String {
         Value::Hist(b) => hist_buckets(b),
         Value::LHist { min, max, step, buckets } => lhist_buckets(*min, *max, *step, buckets),
         Value::Str(s) => string(s),
+        Value::Tuple { ty, bytes } => typed_value(ty, bytes),
         _ => unreachable!("numbers are printed above"),
     }
 }

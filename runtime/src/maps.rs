@@ -248,10 +248,11 @@ fn combine(kind: &MapKind, cpus: &[Vec<u8>]) -> Option<Value> {
         MapKind::Agg(Agg::Avg) => Value::Avg { count: sum(0), total: sum(8) as i64 },
         MapKind::Agg(Agg::Stats) => Value::Stats { count: sum(0), total: sum(8) as i64 },
         MapKind::Agg(_) => unreachable!("histograms are grouped by the caller"),
-        MapKind::Value(ty) => match (ty, value_text(ty, &cpus[0])) {
-            (Ty::Int(i), _) if i.signed => Value::Int(u64_at(&cpus[0], 0) as i64),
-            (Ty::Int(_), _) => Value::UInt(u64_at(&cpus[0], 0)),
-            (_, text) => Value::Str(text),
+        MapKind::Value(ty) => match ty {
+            Ty::Int(i) if i.signed => Value::Int(u64_at(&cpus[0], 0) as i64),
+            Ty::Int(_) => Value::UInt(u64_at(&cpus[0], 0)),
+            Ty::Str(_) => Value::Str(value_text(ty, &cpus[0])),
+            Ty::Tuple(_) => Value::Tuple { ty: ty.clone(), bytes: cpus[0].clone() },
         },
     })
 }
