@@ -507,6 +507,9 @@ impl Repl {
             // Stopping is one map write; detaching, for which the kernel makes close(2) wait, happens
             // in a thread of its own once the maps are carried over.
             stop_or_detach(&mut old.session);
+            if let Err(e) = new.continue_from(&old.session) {
+                eprintln!("vt: {e}");
+            }
             let _ = old.session.drain_events(&mut out);
             match old.session.export_maps() {
                 Ok(maps) => {

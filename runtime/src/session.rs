@@ -185,14 +185,27 @@ impl Session {
             links,
             zeroed,
         };
-        session.write_start()?;
+        session.set_start(ktime_ns())?;
         Ok(session)
     }
 
-    /// Records the session's start for `elapsed`.
-    fn write_start(&self) -> Result<(), Error> {
+    /// Records when the session started, in `bpf_ktime_get_ns` time: `elapsed` counts from there.
+    fn set_start(&self, ns: u64) -> Result<(), Error> {
         let fd = self.map_fd(self.object.internal.start)?;
-        sys::update(fd, &0u32.to_ne_bytes(), &ktime_ns().to_ne_bytes()).map_err(|e| Error::Map(e.to_string()))
+        sys::update(fd, &0u32.to_ne_bytes(), &ns.to_ne_bytes()).map_err(|e| Error::Map(e.to_string()))
+    }
+
+    /// When the session started (see `set_start`).
+    fn start(&self) -> Result<u64, Error> {
+        let fd = self.map_fd(self.object.internal.start)?;
+        let mut value = [0u8; 8];
+        sys::lookup(fd, &0u32.to_ne_bytes(), &mut value).map_err(|e| Error::Map(e.to_string()))?;
+        Ok(u64::from_ne_bytes(value))
+    }
+
+    /// Takes `older`'s start as this session's, so that `elapsed` runs on across a REPL's swaps.
+    pub fn continue_from(&self, older: &Session) -> Result<(), Error> {
+        self.set_start(older.start()?)
     }
 
     fn map_fd(&self, index: usize) -> Result<std::os::fd::BorrowedFd<'_>, Error> {

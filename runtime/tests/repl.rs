@@ -211,6 +211,12 @@ fn counts_persist_detach_stops_and_nothing_is_left_attached() {
     p.send_control('c').unwrap();
     expect(&mut p, "vt> ");
 
+    // `elapsed` runs on across the swap a new entry makes: the session is older than the 500 ms above.
+    enter(&mut p, "BEGIN { printf(\"elapsed %d ms\\n\", elapsed / 1000000); }");
+    let ms = number_after(&mut p, "elapsed ");
+    expect(&mut p, "[3] added (BEGIN ran)");
+    assert!(ms >= 500, "elapsed restarted at the swap: {ms} ms");
+
     // Detached, a probe counts no more.
     let loaded = prog_ids_of(vt_pid);
     assert!(!vt_programs_loaded(&loaded).is_empty(), "bpftool lists the session's programs while it runs");
@@ -226,6 +232,11 @@ fn counts_persist_detach_stops_and_nothing_is_left_attached() {
     p.send_control('d').unwrap();
     assert_eq!(expect_number(&mut p, "@calls: "), 12);
     wait_exit(&mut p);
+    // The kernel's part of detaching happens in vt's closers, which outlive it for a moment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !vt_programs_loaded(&loaded).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let left = vt_programs_loaded(&loaded);
     assert!(left.is_empty(), "programs left after exit: {left:?}");
 
