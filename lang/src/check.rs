@@ -60,6 +60,12 @@ pub fn check(script: &Script, tracefs: &mut Tracefs, params: &[String]) -> Resul
 /// [`check`] with the command line's options.
 pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions) -> Result<Program, Vec<Diagnostic>> {
     let params = opts.params.as_slice();
+    if script.probes.is_empty() {
+        // bpftrace refuses an empty script too; without the check vt would wait, attached to nothing.
+        let d = Diagnostic::new(Span::new(0, 0), "the script has no probes", "a probe block goes here")
+            .with_help("write one, e.g. `tracepoint:syscalls:sys_enter_getppid { @calls = count(); }`");
+        return Err(vec![d]);
+    }
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     for probe in &script.probes {
