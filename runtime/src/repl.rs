@@ -43,6 +43,7 @@ Commands:
   :help                 this text
   :probes               the session's probes: id, state, hit count
   :detach ID|all        stop a probe (or every probe); its maps stay
+  :attach ID            start a detached probe again
   :maps                 the session's maps: kind, key, entries
   :print [@m]           print a map (every map without one)
   :clear [@m]           clear a map (every map without one)
@@ -392,6 +393,7 @@ impl Repl {
             "quit" | "q" | "exit" => return false,
             "probes" => self.probes(),
             "detach" => self.detach(arg),
+            "attach" => self.reattach(arg),
             "maps" => self.maps(),
             "print" | "p" => self.print(arg),
             "clear" => self.clear(arg),
@@ -430,9 +432,14 @@ impl Repl {
                 return;
             }
         };
-        if script.probes.is_empty() {
-            return;
+        if !script.probes.is_empty() {
+            self.build(&script, text, name);
         }
+    }
+
+    /// Compiles the session's blocks, then the new ones of `script` (parsed from `text`), loads the
+    /// result and swaps it in; the swap attaches the blocks that are marked attached.
+    fn build(&mut self, script: &lang::ast::Script, text: &str, name: &str) -> bool {
         // The whole script: every live block, then the new entry, so that spans in the entry map back.
         let mut source = String::new();
         let mut ranges = Vec::new(); // (block index, start, end) in `source`
@@ -460,12 +467,18 @@ impl Repl {
         };
         let whole = match lang::parse(&source) {
             Ok(s) => s,
-            Err(d) => return eprint!("{}", render(d)),
+            Err(d) => {
+                eprint!("{}", render(d));
+                return false;
+            }
         };
         let mut tracefs = Tracefs::new(&self.root);
         let program = match lang::check::check(&whole, &mut tracefs, &[]) {
             Ok(p) => p,
-            Err(d) => return eprint!("{}", render(d)),
+            Err(d) => {
+                eprint!("{}", render(d));
+                return false;
+            }
         };
         let owners: Vec<usize> = program
             .probes
@@ -474,11 +487,17 @@ impl Repl {
             .collect();
         let object = match codegen::compile(&program) {
             Ok(o) => o,
-            Err(d) => return eprint!("{}", render(vec![d])),
+            Err(d) => {
+                eprint!("{}", render(vec![d]));
+                return false;
+            }
         };
         let session = match Session::load(object) {
             Ok(s) => s,
-            Err(e) => return eprintln!("vt: {e}"),
+            Err(e) => {
+                eprintln!("vt: {e}");
+                return false;
+            }
         };
         for (k, p) in script.probes.iter().enumerate() {
             let id = self.next_id + k;
@@ -492,6 +511,7 @@ impl Repl {
         self.next_id += script.probes.len();
         self.shared.muted.store(false, Ordering::SeqCst);
         self.swap(session, owners, first_new);
+        true
     }
 
     /// Replaces the running session with `new`, carrying the maps over; blocks from `first_new` on are
@@ -655,6 +675,25 @@ impl Repl {
             }
         }
         self.blocks[index].state = State::Detached;
+    }
+
+    /// `:attach ID`: a detached block attaches again, in a rebuilt session (its program was unloaded).
+    fn reattach(&mut self, arg: &str) {
+        let Some(index) = arg.parse::<usize>().ok().and_then(|id| self.blocks.iter().position(|b| b.id == id)) else {
+            return eprintln!("vt: :attach takes a probe id (see :probes)");
+        };
+        if self.blocks[index].state != State::Detached {
+            return eprintln!("vt: probe {arg} is not detached");
+        }
+        self.blocks[index].state = State::Attached;
+        let built = self.build(&lang::ast::Script { probes: Vec::new() }, "", "<session>");
+        // The swap marks a block whose attach failed as detached again.
+        if built && self.blocks[index].state == State::Attached {
+            println!("[{arg}] attached");
+        } else {
+            self.blocks[index].state = State::Detached;
+            eprintln!("vt: probe {arg} stays detached");
+        }
     }
 
     fn detach(&mut self, arg: &str) {

@@ -228,9 +228,17 @@ fn counts_persist_detach_stops_and_nothing_is_left_attached() {
     enter(&mut p, ":probes");
     expect(&mut p, "   2  detached");
 
+    // :attach brings it back, in a rebuilt session, counting on from where it stopped.
+    enter(&mut p, ":attach 2");
+    expect(&mut p, "[2] attached");
+    Workload::new(3, 0, Some(&comm)).run();
+    enter(&mut p, ":print @named");
+    assert_eq!(expect_number(&mut p, "@named: "), 8, "5 before :detach, 3 after :attach");
+    let loaded = prog_ids_of(vt_pid);
+
     // Ctrl-D: everything detached, the maps printed, exit 0, and no program of ours left.
     p.send_control('d').unwrap();
-    assert_eq!(expect_number(&mut p, "@calls: "), 12);
+    assert_eq!(expect_number(&mut p, "@calls: "), 15, "block 2 counts @calls too: 12, then 3 after :attach");
     wait_exit(&mut p);
     // The kernel's part of detaching happens in vt's closers, which outlive it for a moment.
     let deadline = Instant::now() + Duration::from_secs(10);

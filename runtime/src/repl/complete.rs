@@ -12,7 +12,7 @@ use rustyline::Context;
 use std::cell::RefCell;
 
 pub const COMMANDS: &[&str] = &[
-    ":help", ":probes", ":detach", ":maps", ":print", ":clear", ":list", ":format", ":style", ":watch", ":save",
+    ":help", ":probes", ":detach", ":attach", ":maps", ":print", ":clear", ":list", ":format", ":style", ":watch", ":save",
     ":load", ":resume", ":quit",
 ];
 
@@ -89,6 +89,7 @@ impl Helper {
         match cmd {
             ":print" | ":clear" | ":watch" => (start, maps()),
             ":detach" => (start, starting(word, self.ids.iter().cloned().chain(["all".to_string()]))),
+            ":attach" => (start, starting(word, self.ids.iter().cloned())),
             ":style" => (start, starting(word, ["bpftrace", "bcc"])),
             ":format" => {
                 // CAT:NAME, completed like a tracepoint spec without its provider.
