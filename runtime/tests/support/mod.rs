@@ -213,9 +213,11 @@ pub fn kernel_objects() -> BTreeSet<Obj> {
 }
 
 /// Whether a name is one vt gives: programs `vt<N>_...`, maps `vt_...` (`vt_m<N>`, `vt_events`,
-/// `vt_lost`, `vt_start`, `vt_scalars`).
+/// `vt_lost`, `vt_start`, `vt_scalars`) and the run switch (`codegen::RUN_SWITCH`).
 pub fn vt_named(name: &str) -> bool {
-    name.starts_with("vt_") || (name.starts_with("vt") && name[2..].starts_with(|c: char| c.is_ascii_digit()))
+    name.starts_with("vt_")
+        || name == codegen::RUN_SWITCH
+        || (name.starts_with("vt") && name[2..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// vt's objects among `objects`: its programs and maps by name, and the links of its programs.
