@@ -1,6 +1,6 @@
 //! Ending a run without waiting for the kernel: the run switch stops every attached program at once
-//! (`Session::stop`), and `vt` leaves the detaching to a child process (`closer`) that holds nothing
-//! but vt's BPF files and exits once the kernel has let them go.
+//! (`Session::stop`), and `vt` leaves the detaching to child processes (`vt-closer`, see `closer`) that
+//! hold nothing but vt's BPF files and exit once the kernel has let them go.
 
 mod support;
 
@@ -21,7 +21,7 @@ fn after_stop_the_attached_programs_change_nothing() {
     if !can_trace("after_stop_the_attached_programs_change_nothing") {
         return;
     }
-    // This test is alone in its binary: the getppid calls of this process are its own.
+    // The getppid calls of this process are this test's own: the other test here only starts vt.
     let me = std::process::id();
     let text = format!(
         "tracepoint:syscalls:sys_enter_getppid /pid == {me}/ {{ @n = count(); @k[1] = count(); @h = hist(5); printf(\"hit\\n\"); }}
