@@ -189,10 +189,15 @@ impl Session {
         Ok(session)
     }
 
+    /// Writes the one value of the internal one-entry array `map` (`Internal::start`, `Internal::run`).
+    fn set_internal(&self, map: usize, value: &[u8]) -> Result<(), Error> {
+        let fd = self.map_fd(map)?;
+        sys::update(fd, &0u32.to_ne_bytes(), value).map_err(|e| Error::Map(e.to_string()))
+    }
+
     /// Records when the session started, in `bpf_ktime_get_ns` time: `elapsed` counts from there.
     fn set_start(&self, ns: u64) -> Result<(), Error> {
-        let fd = self.map_fd(self.object.internal.start)?;
-        sys::update(fd, &0u32.to_ne_bytes(), &ns.to_ne_bytes()).map_err(|e| Error::Map(e.to_string()))
+        self.set_internal(self.object.internal.start, &ns.to_ne_bytes())
     }
 
     /// When the session started (see `set_start`).
@@ -281,8 +286,7 @@ impl Session {
     /// Turns the run switch off: from here on every attached program returns at once, so the maps stop
     /// changing and nothing more is printed, while the probes stay attached (see `closer`).
     pub fn stop(&self) -> Result<(), Error> {
-        let fd = self.map_fd(self.object.internal.run)?;
-        sys::update(fd, &0u32.to_ne_bytes(), &1u32.to_ne_bytes()).map_err(|e| Error::Map(e.to_string()))
+        self.set_internal(self.object.internal.run, &1u32.to_ne_bytes())
     }
 
     /// Whether any probe is attached.
@@ -349,9 +353,16 @@ impl Session {
     /// `clear(@name)` from user space; `false` when there is no such map.
     pub fn clear_map(&mut self, name: &str) -> Result<bool, Error> {
         let Some(i) = self.object.user_maps.iter().position(|d| d.name == name) else { return Ok(false) };
-        self.kernel_map(i)?.clear().map_err(|e| Error::Map(e.to_string()))?;
-        self.zeroed[i] = false;
+        self.clear_or_zero(i, false)?;
         Ok(true)
+    }
+
+    /// `clear(@m)` or (with `zero`) `zero(@m)` of user map `i`, remembering which for `dump`.
+    fn clear_or_zero(&mut self, i: usize, zero: bool) -> Result<(), Error> {
+        let map = self.kernel_map(i)?;
+        if zero { map.zero() } else { map.clear() }.map_err(|e| Error::Map(e.to_string()))?;
+        self.zeroed[i] = zero;
+        Ok(())
     }
 
     /// Copies `raw` into this session's user map of the same name when its layout is the same; returns
@@ -453,14 +464,8 @@ impl Session {
                     let map = self.kernel_map(arg)?.dump().map_err(|e| Error::Map(e.to_string()))?;
                     Output::Map { map, top, div, label }
                 }
-                event::CLEAR => {
-                    self.kernel_map(arg)?.clear().map_err(|e| Error::Map(e.to_string()))?;
-                    self.zeroed[arg] = false;
-                    continue;
-                }
-                event::ZERO => {
-                    self.kernel_map(arg)?.zero().map_err(|e| Error::Map(e.to_string()))?;
-                    self.zeroed[arg] = true;
+                event::CLEAR | event::ZERO => {
+                    self.clear_or_zero(arg, kind == event::ZERO)?;
                     continue;
                 }
                 _ => continue,

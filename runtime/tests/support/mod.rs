@@ -49,8 +49,9 @@ pub fn vt_stdout(args: &[&str]) -> String {
 
 /// `vt ARGS` to its end within `limit`.
 pub fn run_vt(args: &[&str], limit: Duration) -> Output {
-    let child = vt().args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
-    wait_output(child.expect("vt runs"), limit)
+    let mut c = vt();
+    c.args(args);
+    run_with_deadline(c, limit.as_secs())
 }
 
 /// The workload: when `VT_CLI_WORKLOAD` is set, the test binary does this before `main` (from
