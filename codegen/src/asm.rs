@@ -59,6 +59,7 @@ pub mod helper {
     pub const GET_CURRENT_UID_GID: u32 = 15;
     pub const GET_CURRENT_COMM: u32 = 16;
     pub const GET_CURRENT_TASK: u32 = 35;
+    pub const GET_NUMA_NODE_ID: u32 = 42;
     pub const PROBE_READ_STR: u32 = 45;
     pub const GET_CURRENT_CGROUP_ID: u32 = 80;
     pub const PROBE_READ_KERNEL: u32 = 113;
@@ -77,6 +78,7 @@ pub mod helper {
         (GET_CURRENT_UID_GID, "bpf_get_current_uid_gid"),
         (GET_CURRENT_COMM, "bpf_get_current_comm"),
         (GET_CURRENT_TASK, "bpf_get_current_task"),
+        (GET_NUMA_NODE_ID, "bpf_get_numa_node_id"),
         (PROBE_READ_STR, "bpf_probe_read_str"),
         (GET_CURRENT_CGROUP_ID, "bpf_get_current_cgroup_id"),
         (PROBE_READ_KERNEL, "bpf_probe_read_kernel"),

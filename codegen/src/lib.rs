@@ -3,11 +3,14 @@
 
 pub mod asm;
 pub mod elf;
-mod emit;
+pub mod emit;
+pub mod layout;
+pub mod registry;
 
 use asm::Code;
 use lang::diag::Diagnostic;
-use lang::typed::{Agg, Attach, MapDef, MapKind, PrintfFormat, Program};
+use lang::typed::{Attach, MapDef, PrintfFormat, Program, Target};
+use registry::Emitters;
 use std::fmt::Write as _;
 
 /// Kernel map types (`enum bpf_map_type`).
@@ -106,75 +109,18 @@ pub struct Object {
     pub formats: Vec<PrintfFormat>,
 }
 
-/// Bytes of a map's key: the key parts, plus the bucket index for keyed histograms.
-pub fn key_size(def: &MapDef) -> u32 {
-    let parts: u32 = def.key.iter().map(|t| t.size()).sum();
-    match (&def.kind, parts) {
-        (MapKind::Agg(Agg::Hist | Agg::LHist { .. }), 0) => 4,
-        (MapKind::Agg(Agg::Hist | Agg::LHist { .. }), n) => n + 8,
-        (MapKind::Agg(_), 0) => 4,
-        (_, 0) => 8,
-        (_, n) => n,
-    }
-}
-
-/// Bytes of one (per-CPU) value: 8 for count and histogram buckets; `[value, seen]` for sum, min and
-/// max (a sum nothing was added to prints nothing, as in bpftrace); `[count, total]` for avg and
-/// stats; the value's size for plain maps.
-pub fn value_size(kind: &MapKind) -> u32 {
-    match kind {
-        MapKind::Agg(Agg::Sum { .. } | Agg::Min | Agg::Max | Agg::Avg | Agg::Stats) => 16,
-        MapKind::Agg(_) => 8,
-        MapKind::Value(t) => t.size(),
-    }
-}
-
-/// Number of buckets of a histogram aggregation.
-pub fn buckets(agg: Agg) -> Option<u32> {
-    match agg {
-        Agg::Hist => Some(HIST_BUCKETS),
-        Agg::LHist { min, max, step } => Some(((max - min) / step) as u32 + 2),
-        _ => None,
-    }
-}
-
-fn map_spec(i: usize, def: &MapDef) -> MapSpec {
-    let keyless = def.key.is_empty();
-    let (map_type, max_entries) = match &def.kind {
-        MapKind::Agg(a) if keyless => (BPF_MAP_TYPE_PERCPU_ARRAY, buckets(*a).unwrap_or(1)),
-        MapKind::Agg(_) => (BPF_MAP_TYPE_PERCPU_HASH, MAP_ENTRIES),
-        MapKind::Value(_) => (BPF_MAP_TYPE_HASH, if keyless { 1 } else { MAP_ENTRIES }),
-    };
-    MapSpec {
-        symbol: format!("vt_m{i}"),
-        map_type,
-        key_size: key_size(def),
-        value_size: value_size(&def.kind),
-        max_entries,
-        within: None,
-    }
-}
-
-/// The most bytes of keyless aggregations kept in the shared per-CPU value; the rest get maps of their
-/// own (the kernel caps per-CPU values at 32 KiB).
-const SCALARS_BYTES: u32 = 16 * 1024;
-
-/// Places keyless aggregations inside one shared per-CPU value, while it has room.
-fn share_scalars(maps: &mut [MapSpec], defs: &[MapDef]) -> u32 {
-    let mut size = 0;
-    for (spec, def) in maps.iter_mut().zip(defs) {
-        let bytes = spec.value_size * spec.max_entries;
-        if def.key.is_empty() && matches!(def.kind, MapKind::Agg(_)) && size + bytes <= SCALARS_BYTES {
-            spec.within = Some(size);
-            size += bytes;
+/// Compiles a checked program with the registry's emitters (`lib`): every map's layout, every
+/// program's code.
+pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnostic> {
+    for def in &program.maps {
+        if let lang::typed::MapKind::Agg(a) = &def.kind {
+            if lib.aggregation(&a.name).is_none() {
+                return Err(Diagnostic::new(def.span, format!("vt has no aggregation `{}`", a.name), "unknown aggregation"));
+            }
         }
     }
-    size
-}
-
-pub fn compile(program: &Program) -> Result<Object, Diagnostic> {
-    let mut maps: Vec<MapSpec> = program.maps.iter().enumerate().map(|(i, m)| map_spec(i, m)).collect();
-    let scalars_size = share_scalars(&mut maps, &program.maps);
+    let mut maps: Vec<MapSpec> = program.maps.iter().enumerate().map(|(i, m)| layout::map_spec(i, m, lib)).collect();
+    let scalars_size = layout::share_scalars(&mut maps, &program.maps);
     let mut internal = |symbol: &str, map_type, key_size, value_size, max_entries| {
         maps.push(MapSpec { symbol: symbol.into(), map_type, key_size, value_size, max_entries, within: None });
         maps.len() - 1
@@ -188,16 +134,16 @@ pub fn compile(program: &Program) -> Result<Object, Diagnostic> {
     };
     let mut programs = Vec::with_capacity(program.probes.len());
     for (i, p) in program.probes.iter().enumerate() {
-        let (section, tag) = match &p.attach {
-            Attach::Begin => ("raw_tp/vt_begin".to_string(), "begin".to_string()),
-            Attach::End => ("raw_tp/vt_end".to_string(), "end".to_string()),
-            Attach::Tracepoint { category, name, .. } => (format!("tracepoint/{category}/{name}"), name.clone()),
-            Attach::Interval { unit, value, .. } => ("perf_event".to_string(), format!("{unit}{value}")),
+        let section = match &p.attach.target {
+            Target::Begin => "raw_tp/vt_begin".to_string(),
+            Target::End => "raw_tp/vt_end".to_string(),
+            Target::Tracepoint { category, name } => format!("tracepoint/{category}/{name}"),
+            Target::Clock { .. } => "perf_event".to_string(),
         };
         // Kernel program names hold at most 15 characters.
-        let mut symbol = format!("vt{i}_{tag}");
+        let mut symbol = format!("vt{i}_{}", p.attach.tag);
         symbol.truncate(15);
-        let code = emit::program(p, &program.maps, &maps, &internal)?;
+        let code = emit::program(p, &program.maps, &maps, &internal, lib)?;
         programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code, span: p.span });
     }
     Ok(Object { user_maps: program.maps.clone(), maps, internal, programs, formats: program.formats.clone() })

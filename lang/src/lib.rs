@@ -6,7 +6,10 @@ pub mod diag;
 pub mod parse;
 pub mod print;
 pub mod printf;
-pub mod provider;
+pub mod tracefs;
+/// The old name of `tracefs`, kept for callers.
+pub use tracefs as provider;
+pub mod registry;
 pub mod typed;
 
 pub use diag::{line_col, render, Diagnostic};

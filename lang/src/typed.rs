@@ -1,10 +1,10 @@
 //! The checked program: what the checker hands to codegen. Every probe is expanded to its attach points
 //! (one program per attach point, since `args` layouts differ), every expression carries its type, every
 //! field is resolved to an offset in the probe's context, every map has one kind and one key type, and
-//! every variable a stack slot.
+//! every variable a type (codegen decides where it lives).
 
 use crate::ast::{BinOp, Span, UnOp};
-use crate::provider::Format;
+use crate::tracefs::Format;
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -42,56 +42,62 @@ impl MapKind {
     }
 }
 
-/// The aggregations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Agg {
-    Count,
-    /// `signed`: whether the summed values are signed (an unsigned sum prints unsigned).
-    Sum { signed: bool },
-    Min,
-    Max,
-    Avg,
-    Stats,
-    /// bpftrace's log2 histogram.
-    Hist,
-    /// A linear histogram.
-    LHist { min: i64, max: i64, step: i64 },
+/// An aggregation, as the registry's entry of that name defines it (`count`, `hist`, `lhist`, ...).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Agg {
+    /// The registry entry's name.
+    pub name: String,
+    /// Constant arguments that shape the map (lhist's min, max and step); two maps of the same
+    /// aggregation agree on these.
+    pub params: Vec<i64>,
+    /// Whether the values fed to it are signed (an unsigned sum prints unsigned). Not part of the
+    /// map's identity: a map keeps the signedness it was first defined with.
+    pub signed: bool,
 }
 
 impl Agg {
-    pub fn name(self) -> &'static str {
-        match self {
-            Agg::Count => "count",
-            Agg::Sum { .. } => "sum",
-            Agg::Min => "min",
-            Agg::Max => "max",
-            Agg::Avg => "avg",
-            Agg::Stats => "stats",
-            Agg::Hist => "hist",
-            Agg::LHist { .. } => "lhist",
-        }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Whether `other` may feed the map this one defined.
+    pub fn same_kind(&self, other: &Agg) -> bool {
+        self.name == other.name && self.params == other.params
     }
 }
 
-/// Where a program attaches.
+/// Where a program attaches, as data: the probe kind's entry decides it, one runtime module per
+/// kernel program type carries it out.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub enum Attach {
+pub struct Attach {
+    /// The probe as bpftrace names it (`tracepoint:sched:sched_switch`, `BEGIN`, `interval:s:1`).
+    pub probe: String,
+    /// A short tag for the kernel program's name (which holds at most 15 characters).
+    pub tag: String,
+    pub target: Target,
+    /// The record `args` reads, for probe kinds that have one.
+    pub args: Option<Arc<Format>>,
+}
+
+/// The kernel side of an attach point: a kernel program type and its parameters.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Target {
+    /// Run once by the runtime at the start (BEGIN) or the end (END) of a session.
     Begin,
     End,
-    Tracepoint { category: String, name: String, format: Arc<Format> },
-    /// `interval:s:N` / `ms` / `us` / `hz`: every `period_ns`, on one CPU.
-    Interval { unit: String, value: u64, period_ns: u64 },
+    /// A tracepoint program on `category:name`.
+    Tracepoint { category: String, name: String },
+    /// A perf_event program on a software clock: every `period_ns`, on one CPU.
+    Clock { period_ns: u64 },
 }
 
 impl Attach {
-    /// The probe as bpftrace names it (`tracepoint:sched:sched_switch`, `BEGIN`, `interval:s:1`).
+    /// The probe as bpftrace names it.
     pub fn probe_name(&self) -> String {
-        match self {
-            Attach::Begin => "BEGIN".into(),
-            Attach::End => "END".into(),
-            Attach::Tracepoint { category, name, .. } => format!("tracepoint:{category}:{name}"),
-            Attach::Interval { unit, value, .. } => format!("interval:{unit}:{value}"),
-        }
+        self.probe.clone()
+    }
+    /// BEGIN and END run on the runtime's request, not on a kernel event.
+    pub fn is_special(&self) -> bool {
+        matches!(self.target, Target::Begin | Target::End)
     }
 }
 
@@ -102,16 +108,13 @@ pub struct ProbeProgram {
     pub span: Span,
     pub predicate: Option<TExpr>,
     pub body: Vec<TStmt>,
-    /// Bytes of stack the variables need (slots are 8-byte aligned offsets below the frame).
-    pub vars_size: u32,
+    /// The types of the program's variables, indexed by `VarId` (codegen gives them their stack slots).
+    pub vars: Vec<Ty>,
 }
 
-/// A variable's home: `size` bytes at `offset` bytes into the variable area.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Slot {
-    pub offset: u32,
-    pub size: u32,
-}
+/// A variable of one probe program: an index into `ProbeProgram::vars`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VarId(pub u32);
 
 #[derive(Clone, Debug)]
 pub enum TStmt {
@@ -122,10 +125,10 @@ pub enum TStmt {
     /// `delete(@m[k])`
     MapDelete { map: usize, keys: Vec<TExpr> },
     /// `$v = e`
-    VarStore { slot: Slot, value: TExpr },
+    VarStore { var: VarId, value: TExpr },
     If { cond: TExpr, then: Vec<TStmt>, otherwise: Vec<TStmt> },
-    /// `for ($i : lo..hi)`: a bounded loop with the variable in `slot`.
-    For { slot: Slot, lo: TExpr, hi: TExpr, body: Vec<TStmt> },
+    /// `for ($i : lo..hi)`: a bounded loop over the variable `var`.
+    For { var: VarId, lo: TExpr, hi: TExpr, body: Vec<TStmt> },
     /// Something the runtime does, in order with the other events of the ring buffer.
     Event(EventStmt),
     /// `exit()`: ask the runtime to stop, and leave this probe.
@@ -170,15 +173,6 @@ impl Ty {
     pub const I64: Ty = Ty::Int(IntTy::I64);
     pub const U64: Ty = Ty::Int(IntTy::U64);
 
-    /// Bytes this value takes in a map key, a map value, a variable or an event (8-byte aligned parts).
-    pub fn size(&self) -> u32 {
-        match self {
-            Ty::Int(_) => 8,
-            Ty::Str(n) => n.div_ceil(8) * 8,
-            Ty::Tuple(parts) => parts.iter().map(Ty::size).sum(),
-        }
-    }
-
     pub fn int(&self) -> Option<IntTy> {
         match self {
             Ty::Int(i) => Some(*i),
@@ -220,7 +214,11 @@ pub enum TExprKind {
     Const(u64),
     /// A string literal (its type gives the padded size).
     StrConst(String),
-    Builtin(Builtin),
+    /// A builtin of the registry, by name (`pid`, `comm`, ...): its entry emits it.
+    Builtin(&'static str),
+    /// A value function of the registry, by name (`bswap(x)`, ...), with its checked arguments (and the
+    /// map it takes first, for `has_key(@m, k)`).
+    Call { func: &'static str, map: Option<usize>, args: Vec<TExpr> },
     /// An integer field of the probe's context record, `bits / 8` bytes at `offset`.
     CtxField { offset: u32 },
     /// A `char[N]` field: `N` bytes at `offset`, as a string.
@@ -229,13 +227,9 @@ pub enum TExprKind {
     CtxArrayElem { offset: u32, elem: u32, len: u32, index: Box<TExpr> },
     /// A `__data_loc char[]` field: the 32-bit locator at `offset` (`off | len << 16`) names the string.
     CtxDataLoc { offset: u32 },
-    /// `str(ptr [, len])`: read a NUL-terminated string from kernel or user memory.
-    ReadStr { ptr: Box<TExpr>, len: Option<Box<TExpr>>, user: bool },
-    Var(Slot),
+    Var(VarId),
     /// A plain-value map's entry (0 or the empty string when absent).
     MapRead { map: usize, keys: Vec<TExpr> },
-    /// Whether the map has an entry at `keys`.
-    HasKey { map: usize, keys: Vec<TExpr> },
     Unary(UnOp, Box<TExpr>),
     /// Integer arithmetic, bitwise, shifts and comparisons (`ty` of the operands decides signedness).
     Binary(BinOp, Box<TExpr>, Box<TExpr>),
@@ -245,20 +239,4 @@ pub enum TExprKind {
     /// An integer cast to `ty` (truncation, then sign or zero extension).
     Cast(Box<TExpr>),
     Tuple(Vec<TExpr>),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Builtin {
-    Pid,
-    Tid,
-    Uid,
-    Gid,
-    Nsecs,
-    /// Nanoseconds since the session started (the runtime stores the start in a map).
-    Elapsed,
-    Cpu,
-    Comm,
-    Rand,
-    Cgroup,
-    Curtask,
 }

@@ -1,61 +1,10 @@
-//! Providers: the one place that knows each probe kind — its spec syntax, how its wildcards expand and what
-//! `args` means. Adding a probe kind means adding one entry to `PROVIDERS`.
+//! Tracepoint formats from tracefs (read lazily, one `format` file per tracepoint a script names), and
+//! the name matching every probe kind shares: globs and "did you mean" hints. The probe kinds themselves
+//! are registry entries in the `library` crate.
 
-use crate::ast::{Ident, ProbeSpec};
-use crate::diag::Diagnostic;
-use crate::typed::Attach;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// A provider entry: the names a spec may start with and the function that resolves such a spec.
-pub struct Provider {
-    pub names: &'static [&'static str],
-    /// Turns a spec into attach points (several where it has wildcards).
-    pub resolve: fn(&ProbeSpec, &mut Tracefs) -> Result<Vec<Attach>, Diagnostic>,
-}
-
-pub const PROVIDERS: &[Provider] = &[
-    Provider { names: &["BEGIN"], resolve: |s, _| special(s, Attach::Begin) },
-    Provider { names: &["END"], resolve: |s, _| special(s, Attach::End) },
-    Provider { names: &["tracepoint", "t"], resolve: resolve_tracepoint },
-    Provider { names: &["interval", "i"], resolve: |s, _| resolve_interval(s) },
-];
-
-pub fn find(name: &str) -> Option<&'static Provider> {
-    PROVIDERS.iter().find(|p| p.names.contains(&name))
-}
-
-fn special(spec: &ProbeSpec, attach: Attach) -> Result<Vec<Attach>, Diagnostic> {
-    match spec.parts.first() {
-        None => Ok(vec![attach]),
-        Some(p) => Err(Diagnostic::new(
-            p.span.to(spec.parts.last().unwrap().span),
-            format!("{} takes no arguments", spec.provider.name),
-            "unexpected",
-        )),
-    }
-}
-
-/// `interval:UNIT:N` with unit `s`, `ms`, `us` or `hz`.
-fn resolve_interval(spec: &ProbeSpec) -> Result<Vec<Attach>, Diagnostic> {
-    let bad = |span| {
-        Diagnostic::new(span, "an interval is written `interval:UNIT:N`", "malformed interval")
-            .with_help("UNIT is s, ms, us or hz, e.g. `interval:s:1` or `interval:hz:99`")
-    };
-    let [unit, n] = spec.parts.as_slice() else { return Err(bad(spec.span)) };
-    let value: u64 = n.name.parse().ok().filter(|&v| v > 0).ok_or_else(|| bad(n.span))?;
-    let period_ns = match unit.name.as_str() {
-        "s" => value.checked_mul(1_000_000_000),
-        "ms" => value.checked_mul(1_000_000),
-        "us" => value.checked_mul(1_000),
-        "hz" => Some(1_000_000_000 / value),
-        _ => None,
-    }
-    .filter(|&p| p > 0)
-    .ok_or_else(|| bad(unit.span))?;
-    Ok(vec![Attach::Interval { unit: unit.name.clone(), value, period_ns }])
-}
 
 /// One field of a tracepoint record, as its `format` file describes it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -178,7 +127,8 @@ impl Tracefs {
         &self.root
     }
 
-    fn events(&self) -> PathBuf {
+    /// The `events` directory: one directory per category, one per event below.
+    pub fn events(&self) -> PathBuf {
         self.root.join("events")
     }
 
@@ -218,22 +168,6 @@ impl Tracefs {
     }
 }
 
-/// Every probe whose name matches `pattern` (a glob over the whole name, e.g. `tracepoint:sched:*`),
-/// sorted: BEGIN, END, the interval forms, and this kernel's tracepoints (only directory names are read).
-pub fn list(tracefs: &Tracefs, pattern: &str) -> Vec<String> {
-    let mut names: Vec<String> = ["BEGIN", "END", "interval:hz:", "interval:ms:", "interval:s:", "interval:us:"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for category in tracefs.categories() {
-        for event in tracefs.events_of(&category) {
-            names.push(format!("tracepoint:{category}:{event}"));
-        }
-    }
-    names.retain(|n| glob_match(pattern, n));
-    names
-}
-
 impl Field {
     /// The field as a C declaration, the way `vt -lv` shows it: `int recv_pkts`, `char comm[16]`.
     pub fn declaration(&self) -> String {
@@ -259,7 +193,8 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     go(pattern.as_bytes(), text.as_bytes())
 }
 
-fn has_wildcard(s: &str) -> bool {
+/// Whether a probe part holds a glob wildcard.
+pub fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?'])
 }
 
@@ -283,70 +218,6 @@ pub fn did_you_mean(names: &[&str]) -> Option<String> {
             many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
         )),
     }
-}
-
-fn resolve_tracepoint(spec: &ProbeSpec, tracefs: &mut Tracefs) -> Result<Vec<Attach>, Diagnostic> {
-    let [cat, name] = spec.parts.as_slice() else {
-        return Err(Diagnostic::new(spec.span, "a tracepoint is written `tracepoint:CATEGORY:NAME`", "malformed probe")
-            .with_help("e.g. `tracepoint:syscalls:sys_enter_openat`; `vt -l 'tracepoint:*'` lists them"));
-    };
-    if !tracefs.events().is_dir() {
-        return Err(Diagnostic::new(
-            spec.span,
-            format!("no tracepoints: {} does not exist", tracefs.events().display()),
-            "cannot resolve this probe",
-        )
-        .with_help("mount tracefs: `mount -t tracefs nodev /sys/kernel/tracing` (vt does it itself when run as root)"));
-    }
-    // Without wildcards, the format file is all there is to read.
-    if !has_wildcard(&cat.name) && !has_wildcard(&name.name) {
-        if let Ok(format) = tracefs.format(&cat.name, &name.name) {
-            return Ok(vec![Attach::Tracepoint { category: cat.name.clone(), name: name.name.clone(), format }]);
-        }
-    }
-    let categories: Vec<String> =
-        tracefs.categories().into_iter().filter(|c| glob_match(&cat.name, c)).collect();
-    let mut found = Vec::new();
-    for category in &categories {
-        for event in tracefs.events_of(category) {
-            if glob_match(&name.name, &event) {
-                found.push((category.clone(), event));
-            }
-        }
-    }
-    if found.is_empty() {
-        return Err(unknown_tracepoint(spec, cat, name, &categories, tracefs));
-    }
-    let mut attaches = Vec::new();
-    for (category, event) in found {
-        match tracefs.format(&category, &event) {
-            Ok(format) => attaches.push(Attach::Tracepoint { category, name: event, format }),
-            // A wildcard may match events whose format is unreadable; skip those, bpftrace does too.
-            Err(_) if has_wildcard(&cat.name) || has_wildcard(&name.name) => {}
-            Err(e) => {
-                return Err(Diagnostic::new(
-                    spec.span,
-                    format!("cannot read the format of tracepoint {category}:{event}: {e}"),
-                    "here",
-                ))
-            }
-        }
-    }
-    Ok(attaches)
-}
-
-fn unknown_tracepoint(spec: &ProbeSpec, cat: &Ident, name: &Ident, matched: &[String], tracefs: &Tracefs) -> Diagnostic {
-    if matched.is_empty() {
-        let all = tracefs.categories();
-        let hint = did_you_mean(&closest(&cat.name, all.iter().map(String::as_str)))
-            .unwrap_or_else(|| "`vt -l 'tracepoint:*'` lists the tracepoints of this kernel".into());
-        return Diagnostic::new(cat.span, format!("unknown tracepoint category `{}`", cat.name), "no such category")
-            .with_help(hint);
-    }
-    let events: Vec<String> = matched.iter().flat_map(|c| tracefs.events_of(c)).collect();
-    let hint = did_you_mean(&closest(&name.name, events.iter().map(String::as_str)))
-        .unwrap_or_else(|| format!("`vt -l 'tracepoint:{}:*'` lists that category", cat.name));
-    Diagnostic::new(name.span, format!("unknown tracepoint `{}`", spec.text()), "no such tracepoint").with_help(hint)
 }
 
 #[cfg(test)]

@@ -1,0 +1,106 @@
+//! The ring buffer (printf, print, time, clear, zero, exit events, in order) and the run switch.
+
+use super::{Buf, Emitter, SCALARS};
+use crate::asm::{helper, Reg, Src};
+use crate::event;
+use crate::layout;
+use bpf_ins::{Instruction, JumpOperation as Jmp};
+use lang::typed::*;
+
+impl Emitter<'_> {
+    /// `SCALARS = &vt_scalars[0]`, the one lookup every keyless aggregation of the program shares.
+    /// `switched`: the key is the run switch itself, so that once the runtime turns it to 1 the
+    /// lookup finds nothing (the array has one entry) and the program leaves: the run check for free.
+    pub(super) fn shared_lookup(&mut self, switched: bool) {
+        let Some(scalars) = self.internal.scalars else {
+            self.missing.get_or_insert_with(|| "a shared aggregation without its host map".into());
+            return;
+        };
+        self.asm.load_map(Reg::R1, scalars);
+        if switched {
+            self.asm.load_map_value(Reg::R2, self.internal.run);
+        } else {
+            let key = self.alloc(8);
+            self.asm.insn(Instruction::store32(Reg::R10, key.off16(), 0));
+            self.addr(Reg::R2, key);
+        }
+        self.asm.call(helper::MAP_LOOKUP_ELEM);
+        let done = self.done;
+        self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), done);
+        self.asm.mov(SCALARS, Src::Reg(Reg::R0));
+    }
+
+    /// Leaves the program when the runtime has stopped the session (the run switch is not 0).
+    pub(super) fn run_check(&mut self) {
+        self.asm.load_map_value(Reg::R1, self.internal.run);
+        self.asm.insn(Instruction::loadx32(Reg::R1, Reg::R1, 0));
+        let done = self.done;
+        self.asm.jump_if(Jmp::IfNotEqual, Reg::R1, Src::Imm(0), done);
+    }
+
+    /// Writes the 16-byte event header.
+    pub(super) fn header(&mut self, rec: Buf, kind: u64, arg: u64) {
+        self.asm.insn(Instruction::store64(Reg::R10, rec.off16(), kind as i64));
+        self.asm.insn(Instruction::store64(Reg::R10, rec.off16() + 8, arg as i64));
+    }
+
+    pub(super) fn event(&mut self, ev: &EventStmt) {
+        match ev {
+            EventStmt::Printf { format, args } => {
+                let size: u32 = args.iter().map(|a| layout::size(&a.ty)).sum();
+                let rec = self.alloc(16 + size);
+                self.header(rec, event::PRINTF, *format as u64);
+                let mut at = 16;
+                for a in args {
+                    let ty = a.ty.clone();
+                    self.value_to(a, rec.at(at, layout::size(&ty)), &ty);
+                    at += layout::size(&ty);
+                }
+                self.output(rec);
+            }
+            EventStmt::PrintValue { format, value } => {
+                let ty = value.ty.clone();
+                let rec = self.alloc(16 + layout::size(&ty));
+                self.header(rec, event::PRINT_VALUE, *format as u64);
+                self.value_to(value, rec.at(16, layout::size(&ty)), &ty);
+                self.output(rec);
+            }
+            EventStmt::Time { format } => self.simple_event(event::TIME, *format as u64, &[]),
+            EventStmt::Print { map, top, div, label } => {
+                let label = label.map_or(0, |l| l as u64 + 1);
+                self.simple_event(event::PRINT, *map as u64, &[*top, *div, label])
+            }
+            EventStmt::Clear { map } => self.simple_event(event::CLEAR, *map as u64, &[]),
+            EventStmt::Zero { map } => self.simple_event(event::ZERO, *map as u64, &[]),
+        }
+    }
+
+    pub(super) fn simple_event(&mut self, kind: u64, arg: u64, payload: &[u64]) {
+        let rec = self.alloc(16 + 8 * payload.len() as u32);
+        self.header(rec, kind, arg);
+        for (i, v) in payload.iter().enumerate() {
+            self.asm.mov_const(Reg::R1, *v);
+            self.asm.insn(Instruction::storex64(Reg::R10, rec.off16() + 16 + 8 * i as i16, Reg::R1));
+        }
+        self.output(rec);
+    }
+
+    /// Sends a record to the ring buffer; counts it as lost when there is no room.
+    pub(super) fn output(&mut self, rec: Buf) {
+        self.asm.load_map(Reg::R1, self.internal.events);
+        self.addr(Reg::R2, rec);
+        self.asm.mov(Reg::R3, Src::Imm(rec.size as i32));
+        self.asm.mov(Reg::R4, Src::Imm(0));
+        self.asm.call(helper::RINGBUF_OUTPUT);
+        let ok = self.asm.label();
+        self.asm.jump_if(Jmp::IfSignedGreaterOrEqual, Reg::R0, Src::Imm(0), ok);
+        let key = self.alloc(8);
+        self.asm.insn(Instruction::store64(Reg::R10, key.off16(), 0));
+        self.asm.load_map(Reg::R1, self.internal.lost);
+        self.addr(Reg::R2, key);
+        self.asm.call(helper::MAP_LOOKUP_ELEM);
+        self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), ok);
+        self.increment(Reg::R0, 0, Src::Imm(1));
+        self.asm.bind(ok);
+    }
+}

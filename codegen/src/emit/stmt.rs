@@ -1,0 +1,78 @@
+//! Statements: map stores and deletes, variables, `if`, `for`, `exit`, `return`, and events.
+
+use super::{storage_of, terminates, Emitter};
+use crate::asm::{helper, Reg, Src};
+use crate::event;
+use crate::layout::size;
+use bpf_ins::{ArithmeticOperation as Alu, Instruction, JumpOperation as Jmp};
+use lang::typed::*;
+
+impl Emitter<'_> {
+    pub(super) fn stmt(&mut self, s: &TStmt) {
+        match s {
+            TStmt::Aggregate { map, keys, value } => self.aggregate(*map, keys, value.as_ref()),
+            TStmt::MapStore { map, keys, value } => {
+                let key = self.key(*map, keys, None);
+                let MapKind::Value(ty) = &self.maps[*map].kind else { unreachable!("checked: a value map") };
+                let ty = ty.clone();
+                let val = self.alloc(size(&ty));
+                self.value_to(value, val, &ty);
+                self.map_call(*map, key, Some(val), helper::MAP_UPDATE_ELEM, 0);
+                let stored = self.asm.label();
+                self.asm.jump_if(Jmp::IfSignedGreaterOrEqual, Reg::R0, Src::Imm(0), stored);
+                self.count_drop(*map);
+                self.asm.bind(stored);
+            }
+            TStmt::MapDelete { map, keys } => {
+                let key = self.key(*map, keys, None);
+                self.map_call(*map, key, None, helper::MAP_DELETE_ELEM, 0);
+            }
+            TStmt::VarStore { var, value } => {
+                let buf = self.var(*var);
+                let ty = storage_of(&value.ty, buf.size);
+                self.value_to(value, buf, &ty);
+            }
+            TStmt::If { cond, then, otherwise } => {
+                let (other, end) = (self.asm.label(), self.asm.label());
+                let r = self.expr(cond);
+                self.asm.jump_if(Jmp::IfEqual, r, Src::Imm(0), other);
+                self.release(r);
+                self.block(then);
+                if !terminates(then) {
+                    self.asm.jump(end);
+                }
+                self.asm.bind(other);
+                self.block(otherwise);
+                self.asm.bind(end);
+            }
+            TStmt::For { var, lo, hi, body } => {
+                let var = self.var(*var);
+                self.value_to(lo, var, &Ty::I64);
+                let (top, end) = (self.asm.label(), self.asm.label());
+                self.asm.bind(top);
+                let h = self.expr(hi);
+                self.asm.insn(Instruction::loadx64(Reg::R1, Reg::R10, var.off16()));
+                self.asm.jump_if(Jmp::IfSignedGreaterOrEqual, Reg::R1, Src::Reg(h), end);
+                self.release(h);
+                self.block(body);
+                self.asm.insn(Instruction::loadx64(Reg::R1, Reg::R10, var.off16()));
+                self.asm.alu(Alu::Add, Reg::R1, Src::Imm(1));
+                self.asm.insn(Instruction::storex64(Reg::R10, var.off16(), Reg::R1));
+                self.asm.jump(top);
+                self.asm.bind(end);
+            }
+            TStmt::Event(ev) => self.event(ev),
+            TStmt::Exit => {
+                let rec = self.alloc(16);
+                self.header(rec, event::EXIT, 0);
+                self.output(rec);
+                let done = self.done;
+                self.asm.jump(done);
+            }
+            TStmt::Return => {
+                let done = self.done;
+                self.asm.jump(done);
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The checker: resolves probes through the registry's probe kinds, gives every map one kind and one key
+//! type, types every expression with bpftrace's rules, and reports each problem as a spanned diagnostic
+//! (all of them, not just the first).
+//!
+//! Maps may be read in a probe that comes before the one that assigns them, so checking runs twice: a
+//! first pass only learns the maps' kinds (and reports nothing), the second checks for real.
+//!
+//! The passes: `stmt` (statements and the event statements), `expr` (expressions, builtins, calls and
+//! `args` fields), `maps` (map definitions and access), `services` (what registry entries may ask).
+
+mod expr;
+mod maps;
+mod services;
+mod stmt;
+
+use crate::ast::*;
+use crate::diag::Diagnostic;
+use crate::tracefs::{closest, did_you_mean, Tracefs};
+use crate::registry::{Kind, Registry};
+use crate::typed::*;
+use std::collections::HashMap;
+
+/// bpftrace's default for `str()` and for string maps: 64 bytes including the NUL.
+pub const STRLEN: u32 = 64;
+/// Statements an `unroll` (nested ones multiplied) may expand to.
+const MAX_UNROLLED: usize = 10_000;
+
+/// What the command line adds to a script.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// The positional parameters (`$1` is `params[0]`).
+    pub params: Vec<String>,
+    /// `-p PID`: every tracepoint program is filtered to this process (an implicit `pid == PID &&`
+    /// before its predicate). BEGIN, END and interval programs are not: they do not run in the
+    /// traced process's context.
+    pub pid: Option<u32>,
+    /// `-c CMD`: the child's pid, the value of `cpid` (an error without it).
+    pub cpid: Option<u32>,
+}
+
+/// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
+pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, reg: &dyn Registry) -> Result<Program, Vec<Diagnostic>> {
+    let params = opts.params.as_slice();
+    if script.probes.is_empty() {
+        // bpftrace refuses an empty script too; without the check vt would wait, attached to nothing.
+        let d = Diagnostic::new(Span::new(0, 0), "the script has no probes", "a probe block goes here")
+            .with_help("write one, e.g. `tracepoint:syscalls:sys_enter_getppid { @calls = count(); }`");
+        return Err(vec![d]);
+    }
+    let mut attaches = Vec::new();
+    let mut errors = Vec::new();
+    for probe in &script.probes {
+        for spec in &probe.specs {
+            let Some(kind) = reg.probe_kind(&spec.provider.name) else {
+                let names = reg.names(Kind::Probe);
+                let mut d = Diagnostic::new(
+                    spec.provider.span,
+                    format!("unknown probe type `{}`", spec.provider.name),
+                    "no such probe type",
+                );
+                d.help = did_you_mean(&closest(&spec.provider.name, names));
+                errors.push(d);
+                continue;
+            };
+            match kind.resolve(spec, tracefs) {
+                Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
+                Err(d) => errors.push(d),
+            }
+        }
+    }
+    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false };
+    for (probe, attach) in &attaches {
+        cx.probe(probe, attach.clone());
+    }
+    cx.learning = false;
+    cx.errors.clear();
+    cx.formats.clear();
+    let mut probes: Vec<ProbeProgram> = attaches.into_iter().map(|(p, a)| cx.probe(p, a)).collect();
+    if let Some(pid) = opts.pid {
+        for p in probes.iter_mut().filter(|p| matches!(p.attach.target, Target::Tracepoint { .. })) {
+            p.predicate = Some(pid_filter(pid, p.predicate.take(), p.span));
+        }
+    }
+    errors.append(&mut cx.errors);
+    if errors.is_empty() {
+        Ok(Program { maps: cx.maps, probes, formats: cx.formats })
+    } else {
+        // One error per place: a block attached to many tracepoints reports each problem once.
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|d| seen.insert((d.span, d.message.clone())));
+        Err(errors)
+    }
+}
+
+struct Checker<'p> {
+    reg: &'p dyn Registry,
+    maps: Vec<MapDef>,
+    formats: Vec<PrintfFormat>,
+    errors: Vec<Diagnostic>,
+    params: &'p [String],
+    cpid: Option<u32>,
+    /// The first pass: define maps, report nothing.
+    learning: bool,
+    /// Checking `@m++` / `@m--`, which (as in bpftrace) defines a new map as signed.
+    incr: bool,
+}
+
+/// The variables of one probe program.
+#[derive(Default)]
+struct Scope {
+    vars: HashMap<String, (VarId, Ty)>,
+    list: Vec<Ty>,
+}
+
+struct Ctx<'a> {
+    attach: &'a Attach,
+    scope: Scope,
+}
+
+fn unsupported(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(span, format!("{what} is not supported by vt yet"), "not supported")
+}
+
+fn int(kind: TExprKind, ty: IntTy, span: Span) -> TExpr {
+    TExpr { kind, ty: Ty::Int(ty), span }
+}
+
+impl Checker<'_> {
+    fn err(&mut self, d: Diagnostic) {
+        self.errors.push(d);
+    }
+
+    fn fail<T>(&mut self, d: Diagnostic) -> Option<T> {
+        self.err(d);
+        None
+    }
+
+    fn probe(&mut self, probe: &Probe, attach: Attach) -> ProbeProgram {
+        let mut cx = Ctx { attach: &attach, scope: Scope::default() };
+        let predicate = probe.predicate.as_ref().and_then(|e| self.cond(e, &mut cx));
+        let body = self.block(&probe.body, &mut cx);
+        let vars = std::mem::take(&mut cx.scope.list);
+        ProbeProgram { attach, span: probe.span, predicate, body, vars }
+    }
+
+    fn block(&mut self, stmts: &[Stmt], cx: &mut Ctx) -> Vec<TStmt> {
+        let mut out = Vec::new();
+        for s in stmts {
+            if let Some(t) = self.stmt(s, cx) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    fn arity(&mut self, func: &Ident, args: &[Expr], want: std::ops::RangeInclusive<usize>, span: Span) -> Option<()> {
+        if want.contains(&args.len()) {
+            return Some(());
+        }
+        let expected = match (*want.start(), *want.end()) {
+            (a, b) if a == b => format!("{a}"),
+            (a, usize::MAX) => format!("at least {a}"),
+            (a, b) => format!("{a} to {b}"),
+        };
+        self.fail(Diagnostic::new(
+            span,
+            format!("{}() takes {expected} argument(s), {} given", func.name, args.len()),
+            "wrong number of arguments",
+        ))
+    }
+
+    /// An integer known at check time (a literal, or a positional parameter).
+    fn const_int(&mut self, e: &Expr, what: &str) -> Option<u64> {
+        match &e.kind {
+            ExprKind::Int(v) => Some(*v),
+            ExprKind::Unary { op: UnOp::Neg, expr } => self.const_int(expr, what).map(|v| (v as i64).wrapping_neg() as u64),
+            ExprKind::Positional(n) => match self.param(*n, e.span)? {
+                TExprKind::Const(v) => Some(v),
+                _ => self.fail(Diagnostic::new(e.span, format!("{what} must be an integer"), "not an integer")),
+            },
+            _ => self.fail(Diagnostic::new(e.span, format!("{what} must be an integer literal"), "not a constant")),
+        }
+    }
+
+    fn param(&mut self, n: u32, span: Span) -> Option<TExprKind> {
+        // bpftrace: a missing positional parameter is 0 (or "" when used as a string).
+        let text = self.params.get((n as usize).wrapping_sub(1)).map(String::as_str).unwrap_or("0");
+        Some(match parse_int(text) {
+            Some(v) => TExprKind::Const(v),
+            None if n as usize <= self.params.len() => TExprKind::StrConst(text.to_string()),
+            None => return self.fail(Diagnostic::new(span, format!("no parameter ${n}"), "missing")),
+        })
+    }
+}
+
+/// Statements in `stmts`, counting those inside `if` and `for` bodies.
+fn stmt_count(stmts: &[TStmt]) -> usize {
+    stmts
+        .iter()
+        .map(|s| match s {
+            TStmt::If { then, otherwise, .. } => 1 + stmt_count(then) + stmt_count(otherwise),
+            TStmt::For { body, .. } => 1 + stmt_count(body),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The span of a `$var` or `@map` name with its sigil (an `Ident`'s span leaves it out), as bpftrace
+/// underlines it.
+fn sigiled(name: Span) -> Span {
+    Span::new(name.start.saturating_sub(1), name.end)
+}
+
+/// `pid == PID && (predicate)`, the filter `-p PID` puts on a tracepoint program.
+fn pid_filter(pid: u32, predicate: Option<TExpr>, span: Span) -> TExpr {
+    let own = int(TExprKind::Builtin("pid"), IntTy::U64, span);
+    let target = int(TExprKind::Const(u64::from(pid)), IntTy::U64, span);
+    let eq = int(TExprKind::Binary(BinOp::Eq, Box::new(own), Box::new(target)), IntTy::U64, span);
+    match predicate {
+        None => eq,
+        Some(p) => int(TExprKind::Binary(BinOp::And, Box::new(eq), Box::new(p)), IntTy::U64, span),
+    }
+}
+
+fn parse_int(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse::<u64>().ok().or_else(|| s.parse::<i64>().ok().map(|v| v as u64)),
+    }
+}

@@ -1,0 +1,34 @@
+//! What the checker lends a registry entry while it checks a call (see `registry::Checking`).
+
+use super::{Checker, Ctx};
+use crate::ast::{Expr, MapRef};
+use crate::diag::Diagnostic;
+use crate::registry::{Call, Checking};
+use crate::typed::TExpr;
+use std::ops::RangeInclusive;
+
+pub(super) struct Services<'c, 'p, 'a> {
+    pub ch: &'c mut Checker<'p>,
+    pub cx: &'c mut Ctx<'a>,
+}
+
+impl Checking for Services<'_, '_, '_> {
+    fn expr(&mut self, e: &Expr) -> Option<TExpr> {
+        self.ch.expr(e, self.cx)
+    }
+    fn int_expr(&mut self, e: &Expr) -> Option<TExpr> {
+        self.ch.int_expr(e, self.cx)
+    }
+    fn const_int(&mut self, e: &Expr, what: &str) -> Option<u64> {
+        self.ch.const_int(e, what)
+    }
+    fn arity(&mut self, call: &Call, want: RangeInclusive<usize>) -> Option<()> {
+        self.ch.arity(call.func, call.args, want, call.span)
+    }
+    fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(usize, Vec<TExpr>)> {
+        self.ch.map_access(m, self.cx, what)
+    }
+    fn error(&mut self, d: Diagnostic) {
+        self.ch.err(d);
+    }
+}

@@ -1,0 +1,223 @@
+//! Statements: assignments, control flow, and the calls that are statements of their own (`exit`,
+//! `printf`, `time`, `print`, `clear`, `zero`), which become events the runtime carries out in order.
+
+use super::{int, sigiled, stmt_count, Checker, Ctx, MAX_UNROLLED};
+use crate::ast::*;
+use crate::diag::Diagnostic;
+use crate::printf;
+use crate::typed::*;
+
+impl Checker<'_> {
+    pub(super) fn stmt(&mut self, stmt: &Stmt, cx: &mut Ctx) -> Option<TStmt> {
+        match &stmt.kind {
+            StmtKind::MapAssign { map, value } => self.map_assign(map, value, cx),
+            StmtKind::MapCompound { map, op, value } => {
+                let current = Expr { kind: ExprKind::Map(map.clone()), span: map.span };
+                self.map_assign(map, &combined(current, *op, value.clone(), stmt.span), cx)
+            }
+            StmtKind::MapIncr { map, delta } => {
+                let (op, one) = incr(*delta, stmt.span);
+                let current = Expr { kind: ExprKind::Map(map.clone()), span: map.span };
+                self.incr = true;
+                let t = self.map_assign(map, &combined(current, op, one, stmt.span), cx);
+                self.incr = false;
+                t
+            }
+            StmtKind::VarAssign { var, value } => self.var_assign(var, value, cx),
+            StmtKind::VarCompound { var, op, value } => {
+                let current = Expr { kind: ExprKind::Var(var.name.clone()), span: var.span };
+                self.var_assign(var, &combined(current, *op, value.clone(), stmt.span), cx)
+            }
+            StmtKind::VarIncr { var, delta } => {
+                let (op, one) = incr(*delta, stmt.span);
+                let current = Expr { kind: ExprKind::Var(var.name.clone()), span: var.span };
+                self.var_assign(var, &combined(current, op, one, stmt.span), cx)
+            }
+            StmtKind::If { cond, then, otherwise } => {
+                let cond = self.cond(cond, cx);
+                let then = self.block(then, cx);
+                let otherwise = self.block(otherwise, cx);
+                Some(TStmt::If { cond: cond?, then, otherwise })
+            }
+            StmtKind::Unroll { count, body } => {
+                let n = self.const_int(count, "unroll count")?;
+                if !(1..=100).contains(&n) {
+                    return self.fail(Diagnostic::new(count.span, "unroll count must be between 1 and 100", "out of range"));
+                }
+                let body = self.block(body, cx);
+                // Nested unrolls multiply: `unroll(100)` four deep would be 10^8 statements.
+                let total = (n as usize).saturating_mul(stmt_count(&body));
+                if total > MAX_UNROLLED {
+                    let msg = format!("this unroll expands to {total} statements; at most {MAX_UNROLLED} fit a BPF program");
+                    return self.fail(Diagnostic::new(stmt.span, msg, "unrolled too far"));
+                }
+                let cond = int(TExprKind::Const(1), IntTy::U64, stmt.span);
+                let repeated = (0..n).flat_map(|_| body.clone()).collect();
+                Some(TStmt::If { cond, then: repeated, otherwise: Vec::new() })
+            }
+            StmtKind::For { var, lo, hi, body } => {
+                let lo = self.int_expr(lo, cx);
+                let hi = self.int_expr(hi, cx);
+                let var = self.declare(var, &Ty::I64, cx)?;
+                let body = self.block(body, cx);
+                Some(TStmt::For { var, lo: lo?, hi: hi?, body })
+            }
+            StmtKind::Delete { map } => {
+                let (index, keys) = self.map_access(map, cx, "delete")?;
+                Some(TStmt::MapDelete { map: index, keys })
+            }
+            StmtKind::Return => Some(TStmt::Return),
+            StmtKind::Expr(e) => self.expr_stmt(e, cx),
+        }
+    }
+
+    /// `exit()`, `printf(..)`, `print(..)`, `clear(@m)`, `zero(@m)`, `time(..)`.
+    fn expr_stmt(&mut self, e: &Expr, cx: &mut Ctx) -> Option<TStmt> {
+        let ExprKind::Call { func, args } = &e.kind else {
+            // An expression for nothing but its value: check it, then drop it.
+            self.expr(e, cx)?;
+            return None;
+        };
+        let event = match func.name.as_str() {
+            "exit" => {
+                self.arity(func, args, 0..=0, e.span)?;
+                return Some(TStmt::Exit);
+            }
+            "printf" => self.printf(func, args, e.span, cx)?,
+            "time" => {
+                self.arity(func, args, 0..=1, e.span)?;
+                // time() takes a strftime format, not a printf one.
+                let text = match args.first() {
+                    Some(Expr { kind: ExprKind::Str(t), .. }) => t.clone(),
+                    Some(a) => return self.fail(Diagnostic::new(a.span, "the format must be a string literal", "not a string literal")),
+                    None => "%H:%M:%S\n".to_string(),
+                };
+                EventStmt::Time { format: self.add_format(text, Vec::new()) }
+            }
+            "print" => self.print(func, args, e.span, cx)?,
+            "clear" | "zero" => {
+                self.arity(func, args, 1..=1, e.span)?;
+                let ExprKind::Map(m) = &args[0].kind else {
+                    return self.fail(Diagnostic::new(args[0].span, format!("{}() takes a map", func.name), "not a map"));
+                };
+                let map = self.existing_map(&m.name)?;
+                if func.name == "clear" { EventStmt::Clear { map } } else { EventStmt::Zero { map } }
+            }
+            _ => {
+                self.expr(e, cx)?;
+                return None;
+            }
+        };
+        Some(TStmt::Event(event))
+    }
+
+    fn printf(&mut self, func: &Ident, args: &[Expr], span: Span, cx: &mut Ctx) -> Option<EventStmt> {
+        self.arity(func, args, 1..=usize::MAX, span)?;
+        let (text, pieces) = self.format_arg(&args[0])?;
+        let specs: Vec<&printf::Spec> = pieces
+            .iter()
+            .filter_map(|p| match p {
+                printf::Piece::Conv(s) => Some(s),
+                printf::Piece::Lit(_) => None,
+            })
+            .collect();
+        if specs.len() != args.len() - 1 {
+            return self.fail(Diagnostic::new(
+                span,
+                format!("printf's format has {} conversions but {} arguments follow", specs.len(), args.len() - 1),
+                "argument count mismatch",
+            ));
+        }
+        let mut targs = Vec::new();
+        for (spec, a) in specs.iter().zip(&args[1..]) {
+            let t = self.expr(a, cx)?;
+            let ok = match &t.ty {
+                Ty::Str(_) => spec.wants_string(),
+                Ty::Int(_) => !spec.wants_string(),
+                Ty::Tuple(_) => false,
+            };
+            if !ok {
+                let want = if spec.wants_string() { "a string" } else { "an integer" };
+                let msg = format!("this argument is {} but its conversion wants {want}", t.ty.describe());
+                return self.fail(Diagnostic::new(a.span, msg, "wrong type"));
+            }
+            targs.push(t);
+        }
+        let format = self.add_format(text, targs.iter().map(|t| t.ty.clone()).collect());
+        Some(EventStmt::Printf { format, args: targs })
+    }
+
+    fn print(&mut self, func: &Ident, args: &[Expr], span: Span, cx: &mut Ctx) -> Option<EventStmt> {
+        self.arity(func, args, 1..=3, span)?;
+        if let ExprKind::Map(m) = &args[0].kind {
+            if m.keys.is_empty() {
+                let map = self.existing_map(&m.name)?;
+                if let Some(Expr { kind: ExprKind::Str(label), span }) = args.get(1) {
+                    let is_hist = matches!(&self.maps[map].kind, MapKind::Agg(a) if a.name == "hist");
+                    if args.len() > 2 || !is_hist {
+                        let msg = "print(@m, \"label\") prints a hist() map in BCC's layout";
+                        return self.fail(Diagnostic::new(*span, msg, "not a histogram label"));
+                    }
+                    let label = Some(self.add_format(label.clone(), Vec::new()));
+                    return Some(EventStmt::Print { map, top: 0, div: 0, label });
+                }
+                let top = match args.get(1) { Some(a) => self.const_int(a, "print's top")?, None => 0 };
+                let div = match args.get(2) { Some(a) => self.const_int(a, "print's div")?, None => 0 };
+                return Some(EventStmt::Print { map, top, div, label: None });
+            }
+        }
+        if args.len() > 1 {
+            return self.fail(Diagnostic::new(span, "print(value) takes one argument", "too many arguments"));
+        }
+        let value = self.expr(&args[0], cx)?;
+        Some(EventStmt::PrintValue { format: self.add_format(String::new(), vec![value.ty.clone()]), value })
+    }
+
+    fn add_format(&mut self, text: String, args: Vec<Ty>) -> usize {
+        self.formats.push(PrintfFormat { text, args });
+        self.formats.len() - 1
+    }
+
+    /// A format string argument: a string literal that parses as a printf format.
+    fn format_arg(&mut self, a: &Expr) -> Option<(String, Vec<printf::Piece>)> {
+        let ExprKind::Str(text) = &a.kind else {
+            return self.fail(Diagnostic::new(a.span, "the format must be a string literal", "not a string literal"));
+        };
+        match printf::parse(text) {
+            Ok(p) => Some((text.clone(), p)),
+            Err(msg) => self.fail(Diagnostic::new(a.span, msg, "bad format")),
+        }
+    }
+
+    fn var_assign(&mut self, var: &Ident, value: &Expr, cx: &mut Ctx) -> Option<TStmt> {
+        let v = self.expr(value, cx)?;
+        let id = self.declare(var, &v.ty, cx)?;
+        Some(TStmt::VarStore { var: id, value: v })
+    }
+
+    /// The variable `$var`, declared on first assignment with the value's type.
+    fn declare(&mut self, var: &Ident, ty: &Ty, cx: &mut Ctx) -> Option<VarId> {
+        let ty = super::maps::storage_ty(ty);
+        if let Some((id, existing)) = cx.scope.vars.get(&var.name) {
+            if !super::maps::compatible(existing, &ty) {
+                let msg = format!("${} is {} and cannot be assigned {}", var.name, existing.describe(), ty.describe());
+                return self.fail(Diagnostic::new(sigiled(var.span), msg, "type mismatch"));
+            }
+            return Some(*id);
+        }
+        let id = VarId(cx.scope.list.len() as u32);
+        cx.scope.list.push(ty.clone());
+        cx.scope.vars.insert(var.name.clone(), (id, ty));
+        Some(id)
+    }
+}
+
+/// `current op rhs`: what a compound assignment or `++`/`--` stores.
+fn combined(current: Expr, op: BinOp, rhs: Expr, span: Span) -> Expr {
+    Expr { kind: ExprKind::Binary { op, lhs: Box::new(current), rhs: Box::new(rhs) }, span }
+}
+
+fn incr(delta: i64, span: Span) -> (BinOp, Expr) {
+    let op = if delta < 0 { BinOp::Sub } else { BinOp::Add };
+    (op, Expr { kind: ExprKind::Int(delta.unsigned_abs()), span })
+}

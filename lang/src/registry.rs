@@ -1,0 +1,94 @@
+//! The registry as the checker sees it: what a probe kind, a builtin, a function or an aggregation must
+//! say about itself so that the checker can type a script. The entries themselves live in the `library`
+//! crate, one file each, and also carry their BPF emission (codegen's side of the same entry).
+//!
+//! The checker holds a `&dyn Registry` and asks it by name; it has no list of names of its own.
+
+use crate::ast::{Expr, Ident, MapRef, ProbeSpec, Span};
+use crate::diag::Diagnostic;
+use crate::tracefs::Tracefs;
+use crate::typed::{Agg, Attach, TExpr};
+use std::ops::RangeInclusive;
+
+/// The kinds of names the registry holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Probe,
+    Builtin,
+    Function,
+    Aggregation,
+    /// Calls that are statements of their own (`printf`, `print`, `clear`, `zero`, `delete`, `exit`,
+    /// `time`): the checker's core handles them, but their names are listed here all the same.
+    Statement,
+}
+
+/// The one list of names, and the entries behind them.
+pub trait Registry: Sync {
+    fn probe_kind(&self, name: &str) -> Option<&dyn ProbeKind>;
+    fn builtin(&self, name: &str) -> Option<&dyn Builtin>;
+    fn function(&self, name: &str) -> Option<&dyn Function>;
+    fn aggregation(&self, name: &str) -> Option<&dyn Aggregation>;
+    /// Every name of one kind, aliases included, in registration order.
+    fn names(&self, kind: Kind) -> Vec<&'static str>;
+}
+
+/// A probe kind: its spec syntax and how a spec becomes attach points.
+pub trait ProbeKind: Sync {
+    /// The names a spec may start with (`tracepoint`, `t`).
+    fn names(&self) -> &'static [&'static str];
+    /// Turns a spec into attach points (several where it has wildcards).
+    fn resolve(&self, spec: &ProbeSpec, tracefs: &mut Tracefs) -> Result<Vec<Attach>, Diagnostic>;
+    /// What `vt -l` lists for this kind (only names; wildcards are matched by the caller).
+    fn list(&self, tracefs: &Tracefs) -> Vec<String>;
+}
+
+/// What a builtin's check may look at.
+pub struct BuiltinCx<'a> {
+    pub attach: &'a Attach,
+    pub params: &'a [String],
+    /// `-c CMD`'s pid, if any.
+    pub cpid: Option<u32>,
+    pub span: Span,
+}
+
+/// A builtin value (`pid`, `comm`, `probe`, ...).
+pub trait Builtin: Sync {
+    fn name(&self) -> &'static str;
+    /// The typed value here: usually `TExprKind::Builtin(name)` (emitted by the entry), or a constant.
+    fn check(&self, cx: &BuiltinCx) -> Result<TExpr, Diagnostic>;
+}
+
+/// A call as written.
+pub struct Call<'a> {
+    pub func: &'a Ident,
+    pub args: &'a [Expr],
+    pub span: Span,
+}
+
+/// What the checker lends an entry while it checks a call: typing of its arguments and error reports.
+pub trait Checking {
+    fn expr(&mut self, e: &Expr) -> Option<TExpr>;
+    /// An expression that must be an integer.
+    fn int_expr(&mut self, e: &Expr) -> Option<TExpr>;
+    /// An integer known at check time (a literal or a positional parameter).
+    fn const_int(&mut self, e: &Expr, what: &str) -> Option<u64>;
+    /// `Some(())` when the call has an allowed number of arguments; reports it otherwise.
+    fn arity(&mut self, call: &Call, want: RangeInclusive<usize>) -> Option<()>;
+    /// A map that exists and its keys, typed and checked against its key type.
+    fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(usize, Vec<TExpr>)>;
+    fn error(&mut self, d: Diagnostic);
+}
+
+/// A function that yields a value (`str`, `has_key`, `bswap`, ...).
+pub trait Function: Sync {
+    fn name(&self) -> &'static str;
+    /// The typed call (usually `TExprKind::Call`), or None after reporting what is wrong.
+    fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<TExpr>;
+}
+
+/// An aggregation (`count`, `hist`, ...): assigned to a map, never read as a value.
+pub trait Aggregation: Sync {
+    fn name(&self) -> &'static str;
+    /// The aggregation and the typed value it is fed (None for `count()`), or None after reporting.
+    fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<(Agg, Option<TExpr>)>;
+}

@@ -1,0 +1,29 @@
+//! `avg(v)`: the average (integer division, as bpftrace). `[count, total]`; the runtime derives the rest.
+
+use codegen::asm::{Reg, Src};
+use codegen::emit::Emitter;
+use codegen::registry::EmitAggregation;
+use lang::registry::{Aggregation, Call, Checking};
+use lang::typed::{Agg, TExpr};
+
+pub struct Avg;
+
+impl Aggregation for Avg {
+    fn name(&self) -> &'static str {
+        "avg"
+    }
+    fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<(Agg, Option<TExpr>)> {
+        super::of_one_int("avg", cx, call)
+    }
+}
+
+impl EmitAggregation for Avg {
+    fn value_size(&self, _: &Agg) -> u32 {
+        16
+    }
+    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, v: Option<Reg>) {
+        let v = super::value(e, v);
+        super::add(e, base, off, Src::Imm(1));
+        super::add(e, base, off + 8, Src::Reg(v));
+    }
+}

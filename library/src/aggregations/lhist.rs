@@ -1,0 +1,81 @@
+//! `lhist(v, min, max, step)`: a linear histogram. Bucket 0 holds values below `min`, then one bucket
+//! per `step` from `min`, and the last bucket values above `max`.
+
+use codegen::asm::{Reg, Src};
+use codegen::emit::Emitter;
+use codegen::registry::EmitAggregation;
+use bpf_ins::{ArithmeticOperation as Alu, JumpOperation as Jmp};
+use lang::diag::Diagnostic;
+use lang::registry::{Aggregation, Call, Checking};
+use lang::typed::{Agg, TExpr};
+
+pub struct LHist;
+
+/// min, max and step of a checked lhist.
+fn bounds(agg: &Agg) -> (i64, i64, i64) {
+    match agg.params.as_slice() {
+        [min, max, step] => (*min, *max, *step),
+        _ => (0, 1, 1),
+    }
+}
+
+impl Aggregation for LHist {
+    fn name(&self) -> &'static str {
+        "lhist"
+    }
+    fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<(Agg, Option<TExpr>)> {
+        cx.arity(call, 4..=4)?;
+        let min = cx.const_int(&call.args[1], "lhist's min")? as i64;
+        let max = cx.const_int(&call.args[2], "lhist's max")? as i64;
+        let step = cx.const_int(&call.args[3], "lhist's step")? as i64;
+        if step <= 0 || max <= min || (max - min) / step > 1000 {
+            let msg = "lhist needs min < max, step > 0 and at most 1000 buckets";
+            cx.error(Diagnostic::new(call.span, msg, "bad lhist bounds"));
+            return None;
+        }
+        let v = cx.int_expr(&call.args[0])?;
+        let signed = v.ty.int().is_some_and(|t| t.signed);
+        Some((Agg { name: "lhist".into(), params: vec![min, max, step], signed }, Some(v)))
+    }
+}
+
+impl EmitAggregation for LHist {
+    fn value_size(&self, _: &Agg) -> u32 {
+        8
+    }
+    fn buckets(&self, agg: &Agg) -> Option<u32> {
+        let (min, max, step) = bounds(agg);
+        Some(((max - min) / step) as u32 + 2)
+    }
+    fn bucket(&self, e: &mut Emitter, agg: &Agg, v: Reg, _: u8) {
+        let (min, max, step) = bounds(agg);
+        linear_bucket(e, v, min, max, step);
+    }
+    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, _: Option<Reg>) {
+        super::add(e, base, off, Src::Imm(1));
+    }
+}
+
+/// Replaces `v` by its lhist bucket: 0 below `min`, `1 + (v - min) / step` inside, the last above `max`.
+fn linear_bucket(e: &mut Emitter, v: Reg, min: i64, max: i64, step: i64) {
+    let (below, above, done) = (e.asm.label(), e.asm.label(), e.asm.label());
+    e.asm.mov_const(Reg::R1, min as u64);
+    e.asm.jump_if(Jmp::IfSignedLessThan, v, Src::Reg(Reg::R1), below);
+    e.asm.mov_const(Reg::R1, max as u64);
+    e.asm.jump_if(Jmp::IfSignedGreater, v, Src::Reg(Reg::R1), above);
+    e.asm.mov_const(Reg::R1, min as u64);
+    e.asm.alu(Alu::Sub, v, Src::Reg(Reg::R1));
+    e.asm.mov_const(Reg::R1, step as u64);
+    e.asm.alu(Alu::Div, v, Src::Reg(Reg::R1));
+    e.asm.alu(Alu::Add, v, Src::Imm(1));
+    // v == max with a step that does not divide the range lands past the last inner bucket.
+    let last = ((max - min) / step + 1) as i32;
+    e.asm.jump_if(Jmp::IfSignedGreater, v, Src::Imm(last), above);
+    e.asm.jump(done);
+    e.asm.bind(below);
+    e.asm.mov(v, Src::Imm(0));
+    e.asm.jump(done);
+    e.asm.bind(above);
+    e.asm.mov(v, Src::Imm(last));
+    e.asm.bind(done);
+}

@@ -1,0 +1,31 @@
+//! `max(v)`: the largest value seen (signed). `[value, seen]`: the first value is taken whatever it is.
+
+use super::keep_better;
+use codegen::asm::Reg;
+use codegen::emit::Emitter;
+use codegen::registry::EmitAggregation;
+use bpf_ins::JumpOperation as Jmp;
+use lang::registry::{Aggregation, Call, Checking};
+use lang::typed::{Agg, TExpr};
+
+pub struct Max;
+
+impl Aggregation for Max {
+    fn name(&self) -> &'static str {
+        "max"
+    }
+    fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<(Agg, Option<TExpr>)> {
+        super::of_one_int("max", cx, call)
+    }
+}
+
+impl EmitAggregation for Max {
+    fn value_size(&self, _: &Agg) -> u32 {
+        16
+    }
+    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, v: Option<Reg>) {
+        let v = super::value(e, v);
+        // A value no better than the kept one jumps past the store.
+        keep_better(e, base, off, v, Jmp::IfSignedLessThanOrEqual);
+    }
+}

@@ -1,0 +1,29 @@
+//! `stats(v)`: count, average and total. `[count, total]`; the runtime derives the rest.
+
+use codegen::asm::{Reg, Src};
+use codegen::emit::Emitter;
+use codegen::registry::EmitAggregation;
+use lang::registry::{Aggregation, Call, Checking};
+use lang::typed::{Agg, TExpr};
+
+pub struct Stats;
+
+impl Aggregation for Stats {
+    fn name(&self) -> &'static str {
+        "stats"
+    }
+    fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<(Agg, Option<TExpr>)> {
+        super::of_one_int("stats", cx, call)
+    }
+}
+
+impl EmitAggregation for Stats {
+    fn value_size(&self, _: &Agg) -> u32 {
+        16
+    }
+    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, v: Option<Reg>) {
+        let v = super::value(e, v);
+        super::add(e, base, off, Src::Imm(1));
+        super::add(e, base, off + 8, Src::Reg(v));
+    }
+}

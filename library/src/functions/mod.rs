@@ -1,0 +1,12 @@
+//! Functions that yield a value: one file each.
+
+pub mod bswap;
+pub mod has_key;
+pub mod str;
+
+use codegen::registry::EmitFunction;
+use lang::registry::Function;
+
+/// A function with both sides: the checker's and the emitter's.
+pub trait FunctionEntry: Function + EmitFunction {}
+impl<T: Function + EmitFunction> FunctionEntry for T {}

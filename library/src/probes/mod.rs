@@ -1,0 +1,22 @@
+//! Probe kinds: one file each. Each turns a spec into attach points: the kernel target as data, the
+//! probe's name, and the record `args` reads (if any).
+
+pub mod begin;
+pub mod end;
+pub mod interval;
+pub mod tracepoint;
+
+use lang::ast::ProbeSpec;
+use lang::diag::Diagnostic;
+
+/// A spec that must have no parts (`BEGIN`, `END`).
+pub fn no_parts(spec: &ProbeSpec) -> Result<(), Diagnostic> {
+    match (spec.parts.first(), spec.parts.last()) {
+        (Some(first), Some(last)) => Err(Diagnostic::new(
+            first.span.to(last.span),
+            format!("{} takes no arguments", spec.provider.name),
+            "unexpected",
+        )),
+        _ => Ok(()),
+    }
+}
