@@ -4,6 +4,7 @@
 pub mod asm;
 pub mod elf;
 mod emit;
+pub mod wire;
 
 use asm::Code;
 use lang::diag::Diagnostic;
