@@ -6,6 +6,7 @@ pub mod elf;
 pub mod emit;
 pub mod layout;
 pub mod registry;
+pub mod wire;
 
 use asm::Code;
 use lang::diag::Diagnostic;

@@ -26,7 +26,7 @@ impl Diagnostic {
 
 /// 1-based line and column of a byte offset; the column counts characters, not bytes.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
+    let offset = boundary(source, offset);
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |n| n + 1);
@@ -48,13 +48,13 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
 pub fn render(diags: &[Diagnostic], file_name: &str, source: &str) -> String {
     let mut out = String::new();
     for d in diags {
-        let start = d.span.start.min(source.len());
+        let start = boundary(source, d.span.start);
         let (line, col) = line_col(source, start);
         out.push_str(&format!("{file_name}:{line}:{col}: error: {}\n", d.message));
         let line_start = source[..start].rfind('\n').map_or(0, |n| n + 1);
         let line_end = source[start..].find('\n').map_or(source.len(), |n| start + n);
         let text = &source[line_start..line_end];
-        let width = source[start..d.span.end.clamp(start, line_end)].chars().count().max(1);
+        let width = source[start..boundary(source, d.span.end.clamp(start, line_end))].chars().count().max(1);
         // Keep tabs in the padding so the underline lines up with the text above it.
         let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         let gutter = line.to_string();
@@ -72,4 +72,33 @@ pub fn render(diags: &[Diagnostic], file_name: &str, source: &str) -> String {
         }
     }
     out
+}
+
+/// `offset` moved into the text and back to the start of the character it falls in, so that a span from
+/// anywhere (a damaged one included) can be shown without slicing through a character.
+fn boundary(source: &str, offset: usize) -> usize {
+    let mut at = offset.min(source.len());
+    while !source.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_outside_the_text_or_inside_a_character_render() {
+        let src = "BEGIN { printf(\"é\") }";
+        let at = src.find('é').unwrap() + 1;
+        let d = vec![
+            Diagnostic::new(Span::new(at, at + 1), "inside", "here"),
+            Diagnostic::new(Span::new(500, 400), "past the end", "there"),
+        ];
+        let out = render(&d, "x.vt", src);
+        assert!(out.starts_with("x.vt:1:17: error: inside\n"), "{out}");
+        assert!(out.contains("x.vt:1:22: error: past the end\n"), "{out}");
+        assert_eq!(line_col(src, at), (1, 17));
+    }
 }

@@ -1,16 +1,22 @@
 //! The vt language: grammar, syntax tree with spans, parser and checker. Knows nothing of BPF.
 
-pub mod ast;
 pub mod check;
 pub mod diag;
-pub mod parse;
 pub mod print;
 pub mod printf;
+pub mod registry;
+pub mod syntax;
 pub mod tracefs;
 /// The old name of `tracefs`, kept for callers.
 pub use tracefs as provider;
-pub mod registry;
 pub mod typed;
+
+pub use syntax::ast;
+
+/// The parser's entry points under their older path (`lang::parse::parse`, `lang::parse::MAX_DEPTH`).
+pub mod parse {
+    pub use crate::syntax::{parse, MAX_DEPTH};
+}
 
 pub use diag::{line_col, render, Diagnostic};
 pub use parse::parse;

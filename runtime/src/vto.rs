@@ -4,24 +4,27 @@
 //! Layout (integers little-endian):
 //! ```text
 //! magic  "\x7fVTO"          4 bytes
-//! version                   u32 (VERSION)
+//! version                   u32 (VERSION: the wire format's version, `codegen::wire::FORMAT_VERSION`)
 //! header length, header     u64, JSON: vt version, script name, the kernel it was built on, and the
-//!                           compiled object (maps, programs with their code and attach points, the
-//!                           printf formats, and each tracepoint's record layout it was compiled against)
+//!                           compiled object in its wire form (maps, programs with their code and attach
+//!                           points, the printf formats, and each tracepoint's record layout it was
+//!                           compiled against)
 //! ELF length, ELF           u64, the BPF object as loaded (checked against the header's programs)
 //! ```
 //! Before running, [`check_layouts`] compares each tracepoint's layout with this host's `format` file:
 //! a program compiled for other offsets would read the wrong bytes.
 
-use codegen::Object;
+use codegen::{wire, Object};
 use lang::provider::{Field, Format, Tracefs};
 use lang::typed::Attach;
 use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 4] = b"\x7fVTO";
-pub const VERSION: u32 = 2;
+/// Files carry the version of the wire format their header is written in.
+pub const VERSION: u32 = wire::FORMAT_VERSION;
 
-#[derive(Serialize, Deserialize, Debug)]
+/// A `.vto`'s header, read back.
+#[derive(Debug)]
 pub struct Header {
     /// The vt that built it.
     pub vt_version: String,
@@ -32,15 +35,25 @@ pub struct Header {
     pub object: Object,
 }
 
+/// The header as stored.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    vt_version: String,
+    script: String,
+    built_on: String,
+    object: wire::Object,
+}
+
 /// The bytes of a `.vto` for `object`.
 pub fn write(object: &Object, script: &str) -> Vec<u8> {
-    let header = Header {
+    let header = Stored {
         vt_version: env!("CARGO_PKG_VERSION").to_string(),
         script: script.to_string(),
         built_on: kernel_release(),
-        object: object.clone(),
+        object: wire::Object::from(object),
     };
-    let json = serde_json::to_vec(&header).expect("the object serializes");
+    // Plain structs, strings and numbers only: serde_json does not fail on them.
+    let json = serde_json::to_vec(&header).expect("the wire object serializes");
     let elf = codegen::elf::write(object);
     let mut out = Vec::with_capacity(24 + json.len() + elf.len());
     out.extend_from_slice(MAGIC);
@@ -62,26 +75,30 @@ pub fn read(bytes: &[u8]) -> Result<Header, String> {
     if !is_vto(bytes) {
         return Err("not a vt object (no .vto magic)".into());
     }
-    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
-    let u64_at = |at: usize| bytes.get(at..at + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()) as usize);
     let truncated = || "the file is truncated".to_string();
+    let field = |at: usize, n: usize| bytes.get(at..at.checked_add(n)?);
+    let u32_at = |at: usize| field(at, 4).and_then(|b| Some(u32::from_le_bytes(b.try_into().ok()?)));
+    let len_at = |at: usize| {
+        field(at, 8).and_then(|b| usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok()).ok_or_else(truncated)
+    };
     let version = u32_at(4).ok_or_else(truncated)?;
     if version != VERSION {
         return Err(format!("it is a version {version} vt object; this vt reads version {VERSION}: rebuild it with `vt build`"));
     }
-    let json_len = u64_at(8).ok_or_else(truncated)?;
-    let json = bytes.get(16..16usize.checked_add(json_len).ok_or_else(truncated)?).ok_or_else(truncated)?;
-    let header: Header = serde_json::from_slice(json).map_err(|e| format!("its header does not parse: {e}"))?;
+    let json_len = len_at(8)?;
+    let json = field(16, json_len).ok_or_else(truncated)?;
+    let stored: Stored = serde_json::from_slice(json).map_err(|e| format!("its header does not parse: {e}"))?;
+    let object = Object::try_from(&stored.object).map_err(|e| format!("its header is not a valid object: {e}"))?;
     let at = 16 + json_len;
-    let elf_len = u64_at(at).ok_or_else(truncated)?;
-    let elf = bytes.get(at + 8..(at + 8).checked_add(elf_len).ok_or_else(truncated)?).ok_or_else(truncated)?;
+    let elf_len = len_at(at)?;
+    let elf = field(at + 8, elf_len).ok_or_else(truncated)?;
     if bytes.len() != at + 8 + elf_len {
         return Err("it has trailing bytes".into());
     }
-    if codegen::elf::write(&header.object) != elf {
+    if codegen::elf::write(&object) != elf {
         return Err("its BPF object does not match its header (the file is damaged)".into());
     }
-    Ok(header)
+    Ok(Header { vt_version: stored.vt_version, script: stored.script, built_on: stored.built_on, object })
 }
 
 fn kernel_release() -> String {
@@ -135,4 +152,62 @@ pub fn check_layouts(object: &Object, tracefs: &mut Tracefs, file: &str) -> Resu
     }
     msg += "rebuild it on this host with `vt build`";
     Err(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object() -> Object {
+        let src = "BEGIN { @c = count(); @h[1] = hist(5); @s = sum(-2); printf(\"%d %s\\n\", 1, \"a\"); }\n\
+                   interval:ms:10 { @v[2, \"x\"] = 3; exit(); } END { print(@c); }";
+        let script = lang::parse(src).unwrap();
+        let program = lang::check::check(&script, &mut Tracefs::new("/nonexistent"), &[]).unwrap();
+        codegen::compile(&program).unwrap()
+    }
+
+    #[test]
+    fn a_written_object_reads_back_the_same() {
+        let object = object();
+        let bytes = write(&object, "t.vt");
+        assert_eq!(&bytes[..8], [b"\x7fVTO".as_slice(), &VERSION.to_le_bytes()].concat());
+        let header = read(&bytes).unwrap();
+        assert_eq!(header.script, "t.vt");
+        assert_eq!(header.object.listing(), object.listing());
+        assert_eq!(codegen::elf::write(&header.object), codegen::elf::write(&object));
+    }
+
+    #[test]
+    fn another_version_is_refused_by_number() {
+        let mut bytes = write(&object(), "t.vt");
+        let old = VERSION - 1;
+        bytes[4..8].copy_from_slice(&old.to_le_bytes());
+        assert_eq!(
+            read(&bytes).unwrap_err(),
+            format!("it is a version {old} vt object; this vt reads version {VERSION}: rebuild it with `vt build`")
+        );
+    }
+
+    #[test]
+    fn truncated_or_garbage_files_are_refused_without_panicking() {
+        let bytes = write(&object(), "t.vt");
+        for n in 0..bytes.len() {
+            assert!(read(&bytes[..n]).is_err(), "{n} bytes");
+        }
+        assert_eq!(read(&bytes[..bytes.len() - 1]).unwrap_err(), "the file is truncated");
+        let with = |len: u64, rest: &[u8]| [MAGIC.as_slice(), &VERSION.to_le_bytes(), &len.to_le_bytes(), rest].concat();
+        assert_eq!(read(&with(u64::MAX, b"{}")).unwrap_err(), "the file is truncated");
+        assert!(read(&with(2, b"{}")).unwrap_err().starts_with("its header does not parse"));
+        assert!(read(&with(4, b"\xff\xfe[]")).unwrap_err().starts_with("its header does not parse"));
+        // Well-formed JSON whose object refers to a map it does not have.
+        let json_len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+        let mut stored: serde_json::Value = serde_json::from_slice(&bytes[16..16 + json_len]).unwrap();
+        stored["object"]["internal"]["run"] = 1000.into();
+        let json = serde_json::to_vec(&stored).unwrap();
+        let err = read(&with(json.len() as u64, &json)).unwrap_err();
+        assert!(err.starts_with("its header is not a valid object: internal map 1000 is out of range"), "{err}");
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert_eq!(read(&trailing).unwrap_err(), "it has trailing bytes");
+    }
 }

@@ -11,12 +11,12 @@ use lang::typed::{Agg, TExpr};
 
 pub struct LHist;
 
-/// min, max and step of a checked lhist.
-fn bounds(agg: &Agg) -> (i64, i64, i64) {
-    match agg.params.as_slice() {
-        [min, max, step] => (*min, *max, *step),
-        _ => (0, 1, 1),
-    }
+/// min, max, step and the number of buckets of a valid lhist (the checker's rules); None for others
+/// (a damaged `.vto`).
+fn bounds(agg: &Agg) -> Option<(i64, i64, i64, u32)> {
+    let [min, max, step] = *agg.params.as_slice() else { return None };
+    let inner = max.checked_sub(min)?.checked_div(step)?;
+    (step > 0 && max > min && inner <= 1000).then_some((min, max, step, inner as u32 + 2))
 }
 
 impl Aggregation for LHist {
@@ -44,12 +44,13 @@ impl EmitAggregation for LHist {
         8
     }
     fn buckets(&self, agg: &Agg) -> Option<u32> {
-        let (min, max, step) = bounds(agg);
-        Some(((max - min) / step) as u32 + 2)
+        bounds(agg).map(|b| b.3)
     }
     fn bucket(&self, e: &mut Emitter, agg: &Agg, v: Reg, _: u8) {
-        let (min, max, step) = bounds(agg);
-        linear_bucket(e, v, min, max, step);
+        match bounds(agg) {
+            Some((min, max, step, _)) => linear_bucket(e, v, min, max, step),
+            None => e.unsupported("lhist bounds", v),
+        }
     }
     fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, _: Option<Reg>) {
         super::add(e, base, off, Src::Imm(1));

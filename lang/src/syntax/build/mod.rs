@@ -1,0 +1,224 @@
+//! pest pairs to `ast` nodes: probes, blocks and statements here, expressions in `expr`. The builder also
+//! keeps nesting within `MAX_DEPTH` and collects the errors of malformed literals.
+
+mod expr;
+
+use pest::iterators::Pair;
+
+use super::ast::*;
+use super::{Rule, MAX_DEPTH};
+use crate::diag::Diagnostic;
+
+/// Builds the tree of a parsed `script` pair; `trivia` marks the bytes that are whitespace or comments.
+pub(super) fn script(top: Pair<Rule>, trivia: Vec<bool>) -> Result<Script, Vec<Diagnostic>> {
+    let mut b = Builder { errors: Vec::new(), trivia, depth: 0, too_deep: false };
+    let script = b.script_node(top);
+    if b.errors.is_empty() {
+        Ok(script)
+    } else {
+        Err(b.errors)
+    }
+}
+
+pub(super) struct Builder {
+    pub errors: Vec<Diagnostic>,
+    trivia: Vec<bool>,
+    /// Nesting of the expression or block being built (see `MAX_DEPTH`).
+    depth: usize,
+    /// Whether the one "nested too deeply" error was reported.
+    too_deep: bool,
+}
+
+/// The span of an atomic pair (which never holds trailing whitespace).
+pub(super) fn span_of(p: &Pair<Rule>) -> Span {
+    let s = p.as_span();
+    Span::new(s.start(), s.end())
+}
+
+pub(super) fn ident_of(p: &Pair<Rule>) -> Ident {
+    Ident { name: p.as_str().to_string(), span: span_of(p) }
+}
+
+/// `$v` or `@m` without its sigil: name `v`, span of `v` only (empty for the anonymous map `@`).
+pub(super) fn unsigiled(p: &Pair<Rule>) -> Ident {
+    let s = span_of(p);
+    let name = p.as_str().get(1..).unwrap_or_default().to_string();
+    Ident { name, span: Span::new((s.start + 1).min(s.end), s.end) }
+}
+
+/// `+=` to `Add`, etc.
+fn compound_op(text: &str) -> BinOp {
+    match text {
+        "+=" => BinOp::Add,
+        "-=" => BinOp::Sub,
+        "*=" => BinOp::Mul,
+        "/=" => BinOp::Div,
+        "%=" => BinOp::Mod,
+        "&=" => BinOp::BitAnd,
+        "|=" => BinOp::BitOr,
+        "^=" => BinOp::BitXor,
+        "<<=" => BinOp::Shl,
+        ">>=" => BinOp::Shr,
+        t => unreachable!("not a compound assignment: {t}"),
+    }
+}
+
+impl Builder {
+    /// The span of a pair without the whitespace and comments pest skipped after its last token
+    /// (`expr = { binary ~ ("?" ...)? }` consumes the blanks before a `?` that is not there).
+    pub(super) fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = span_of(p);
+        let mut end = s.end;
+        while end > s.start && self.trivia[end - 1] {
+            end -= 1;
+        }
+        Span::new(s.start, end)
+    }
+
+    /// Enters `levels` more levels of nesting at `span`; false (and one error) past `MAX_DEPTH`. Each
+    /// successful call is paired with `self.depth -= levels`.
+    pub(super) fn deeper(&mut self, levels: usize, span: Span) -> bool {
+        if self.depth + levels <= MAX_DEPTH {
+            self.depth += levels;
+            return true;
+        }
+        if !self.too_deep {
+            self.too_deep = true;
+            self.errors.push(
+                Diagnostic::new(span, format!("this nests more than {MAX_DEPTH} levels deep"), "nested too deeply")
+                    .with_help("split the expression with variables (`$a = ...;`) or flatten the blocks"),
+            );
+        }
+        false
+    }
+
+    fn script_node(&mut self, p: Pair<Rule>) -> Script {
+        let probes = p.into_inner().filter(|p| p.as_rule() == Rule::probe).map(|p| self.probe(p)).collect();
+        Script { probes }
+    }
+
+    fn probe(&mut self, p: Pair<Rule>) -> Probe {
+        let span = self.span(&p);
+        let mut specs = Vec::new();
+        let mut predicate = None;
+        let mut body = Vec::new();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::probe_spec => {
+                    let span = self.span(&q);
+                    let mut it = q.into_inner();
+                    let provider = ident_of(&it.next().expect("provider"));
+                    let parts = it.map(|p| ident_of(&p)).collect();
+                    specs.push(ProbeSpec { provider, parts, span });
+                }
+                Rule::predicate => predicate = Some(self.expr(q.into_inner().next().expect("predicate expr"))),
+                Rule::brace_block | Rule::angle_block => body = self.block(q),
+                r => unreachable!("in probe: {r:?}"),
+            }
+        }
+        Probe { specs, predicate, body, span }
+    }
+
+    fn block(&mut self, p: Pair<Rule>) -> Vec<Stmt> {
+        if !self.deeper(1, self.span(&p)) {
+            return Vec::new();
+        }
+        let stmts = p.into_inner().map(|s| self.stmt(s)).collect();
+        self.depth -= 1;
+        stmts
+    }
+
+    fn stmt(&mut self, p: Pair<Rule>) -> Stmt {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut it = p.into_inner();
+        let kind = match rule {
+            Rule::if_stmt => {
+                it.next(); // `if`
+                let cond = self.expr(it.next().expect("cond"));
+                let then = self.block(it.next().expect("then"));
+                let otherwise = match it.nth(1) {
+                    Some(q) if q.as_rule() == Rule::if_stmt => {
+                        if !self.deeper(1, self.span(&q)) {
+                            return Stmt { kind: StmtKind::Return, span };
+                        }
+                        let nested = vec![self.stmt(q)];
+                        self.depth -= 1;
+                        nested
+                    }
+                    Some(q) => self.block(q),
+                    None => Vec::new(),
+                };
+                StmtKind::If { cond, then, otherwise }
+            }
+            Rule::unroll_stmt => {
+                it.next();
+                let count = self.expr(it.next().expect("count"));
+                let body = self.block(it.next().expect("body"));
+                StmtKind::Unroll { count, body }
+            }
+            Rule::for_stmt => {
+                it.next();
+                let var = unsigiled(&it.next().expect("var"));
+                let lo = self.expr(it.next().expect("lo"));
+                let hi = self.expr(it.next().expect("hi"));
+                let body = self.block(it.next().expect("body"));
+                StmtKind::For { var, lo, hi, body }
+            }
+            Rule::delete_stmt => {
+                it.next();
+                let mut map = self.map_ref(it.next().expect("map"));
+                if let Some(k) = it.next() {
+                    let key = self.expr(k);
+                    if !map.keys.is_empty() {
+                        self.errors.push(
+                            Diagnostic::new(key.span, "too many keys for `delete`", "second key")
+                                .with_help("write `delete(@m[k])` or `delete(@m, k)`"),
+                        );
+                    }
+                    // `delete(@m, (a, b))` is `delete(@m[a, b])`.
+                    match key.kind {
+                        ExprKind::Tuple(ks) => map.keys = ks,
+                        _ => map.keys = vec![key],
+                    }
+                }
+                StmtKind::Delete { map }
+            }
+            Rule::return_stmt => StmtKind::Return,
+            Rule::map_assign | Rule::var_assign => {
+                let target = it.next().expect("target");
+                let op = it.next().expect("op").as_str();
+                let value = self.expr(it.next().expect("value"));
+                match (rule, op) {
+                    (Rule::map_assign, "=") => StmtKind::MapAssign { map: self.map_ref(target), value },
+                    (Rule::map_assign, op) => {
+                        StmtKind::MapCompound { map: self.map_ref(target), op: compound_op(op), value }
+                    }
+                    (_, "=") => StmtKind::VarAssign { var: unsigiled(&target), value },
+                    (_, op) => StmtKind::VarCompound { var: unsigiled(&target), op: compound_op(op), value },
+                }
+            }
+            Rule::map_incr_post | Rule::map_incr_pre | Rule::var_incr_post | Rule::var_incr_pre => {
+                let (a, b) = (it.next().expect("a"), it.next().expect("b"));
+                let (target, op) = if a.as_rule() == Rule::incr_op { (b, a) } else { (a, b) };
+                let delta = if op.as_str() == "++" { 1 } else { -1 };
+                if target.as_rule() == Rule::map_ref {
+                    StmtKind::MapIncr { map: self.map_ref(target), delta }
+                } else {
+                    StmtKind::VarIncr { var: unsigiled(&target), delta }
+                }
+            }
+            Rule::expr_stmt => StmtKind::Expr(self.expr(it.next().expect("expr"))),
+            r => unreachable!("not a statement: {r:?}"),
+        };
+        Stmt { kind, span }
+    }
+
+    pub(super) fn map_ref(&mut self, p: Pair<Rule>) -> MapRef {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let name = unsigiled(&it.next().expect("map name"));
+        let keys = it.map(|k| self.expr(k)).collect();
+        MapRef { name, keys, span }
+    }
+}

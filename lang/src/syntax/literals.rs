@@ -1,0 +1,114 @@
+//! Literals: integers (decimal, hex, octal), character literals and string escapes. The grammar takes
+//! them greedily, so a malformed one is reported here as one token; each function records its errors and
+//! returns a placeholder value so that building goes on and finds the others.
+
+use super::ast::Span;
+use crate::diag::Diagnostic;
+
+/// The value of an integer literal as written (`42`, `0x2a`, `052`).
+pub(super) fn int(text: &str, span: Span, errors: &mut Vec<Diagnostic>) -> u64 {
+    let (digits, radix) = if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        (h, 16)
+    } else if let Some(o) = text.strip_prefix('0').filter(|o| !o.is_empty()) {
+        (o, 8)
+    } else {
+        (text, 10)
+    };
+    let ok_digits = !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
+    if ok_digits {
+        match u64::from_str_radix(digits, radix) {
+            Ok(v) => return v,
+            Err(_) => errors.push(
+                Diagnostic::new(span, format!("integer literal `{text}` is too large"), "does not fit in 64 bits")
+                    .with_help(format!("the largest integer is {}", u64::MAX)),
+            ),
+        }
+    } else {
+        let what = match radix {
+            16 => "hexadecimal",
+            8 => "octal",
+            _ => "decimal",
+        };
+        errors.push(
+            Diagnostic::new(span, format!("invalid number `{text}`"), format!("not a {what} number"))
+                .with_help("numbers are decimal (`42`), hexadecimal (`0x2a`) or octal with a leading zero (`052`)"),
+        );
+    }
+    0
+}
+
+/// The text between the quotes of a string or character literal.
+fn quoted(text: &str) -> &str {
+    text.get(1..text.len().saturating_sub(1)).unwrap_or_default()
+}
+
+/// A string literal `"..."` with its escapes decoded.
+pub(super) fn string(text: &str, span: Span, errors: &mut Vec<Diagnostic>) -> String {
+    unescape(quoted(text), span.start + 1, errors)
+}
+
+/// The value of a character literal `'c'`.
+pub(super) fn char_lit(text: &str, span: Span, errors: &mut Vec<Diagnostic>) -> u64 {
+    let s = unescape(quoted(text), span.start + 1, errors);
+    let mut cs = s.chars();
+    match (cs.next(), cs.next()) {
+        (Some(c), None) if c.is_ascii() => c as u64,
+        _ => {
+            errors.push(
+                Diagnostic::new(span, "a character literal holds exactly one ASCII character", "not one character")
+                    .with_help("use double quotes for strings"),
+            );
+            0
+        }
+    }
+}
+
+/// Decode `\n \t \r \\ \" \' \0 \NNN (octal) \xNN`; `at` is the byte offset of `s` in the source.
+fn unescape(s: &str, at: usize, errors: &mut Vec<Diagnostic>) -> String {
+    let mut out = String::new();
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some((_, e)) = it.next() else { break };
+        let mut end = i + 1 + e.len_utf8();
+        // Up to `max` more digits of `radix` after the escape's first character.
+        let mut digits = |mut v: Option<u32>, radix: u32, max: usize| {
+            for _ in 0..max {
+                match it.peek().and_then(|&(_, d)| d.to_digit(radix)) {
+                    Some(d) => {
+                        v = Some(v.unwrap_or(0) * radix + d);
+                        end += 1;
+                        it.next();
+                    }
+                    None => break,
+                }
+            }
+            v
+        };
+        let value: Option<u32> = match e {
+            'n' => Some(10),
+            't' => Some(9),
+            'r' => Some(13),
+            '\\' | '"' | '\'' => Some(e as u32),
+            '0'..='7' => digits(e.to_digit(8), 8, 2),
+            'x' => digits(None, 16, 2),
+            _ => None,
+        };
+        let espan = Span::new(at + i, at + end);
+        match value {
+            Some(v) if v < 0x80 => out.push(char::from(v as u8)),
+            Some(_) => errors.push(
+                Diagnostic::new(espan, "only ASCII escapes (up to `\\x7f`) are supported", "not ASCII")
+                    .with_help("write the character itself"),
+            ),
+            None => errors.push(
+                Diagnostic::new(espan, format!("unknown escape `{}`", s.get(i..end).unwrap_or_default()), "unknown escape")
+                    .with_help("known escapes: \\n \\t \\r \\\\ \\\" \\' \\0 \\NNN (octal) \\xNN"),
+            ),
+        }
+    }
+    out
+}
