@@ -173,10 +173,13 @@ impl Emitter<'_> {
                 self.count_drop(*map);
                 self.asm.bind(stored);
             }
-            TStmt::MapDelete { map, keys } => {
-                let key = self.key(*map, keys, None);
-                self.map_call(*map, key, None, helper::MAP_DELETE_ELEM, 0);
-            }
+            TStmt::MapDelete { map, keys } => match self.maps[*map].kind {
+                MapKind::Agg(agg) if self.maps[*map].key.is_empty() => self.delete_keyless(*map, agg),
+                _ => {
+                    let key = self.key(*map, keys, None);
+                    self.map_call(*map, key, None, helper::MAP_DELETE_ELEM, 0);
+                }
+            },
             TStmt::VarStore { slot, value } => {
                 let buf = self.var(*slot);
                 let ty = storage_of(&value.ty, slot.size);
@@ -447,6 +450,29 @@ impl Emitter<'_> {
             self.asm.bind(found);
         }
         self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), skip);
+    }
+
+    /// `delete(@)` of a keyless aggregation, whose entries live in an array (the shared value or a
+    /// per-CPU array of its own) that the kernel cannot delete from. bpftrace 0.17 deletes its key 0,
+    /// which here is this CPU's first entry: the whole value, bucket 0 of a histogram, or the count
+    /// of avg and stats (bpftrace keeps their total under key 1). Zeroed, it prints as bpftrace's.
+    fn delete_keyless(&mut self, map: usize, agg: Agg) {
+        let bytes = match agg {
+            Agg::Avg | Agg::Stats => 8,
+            _ => crate::value_size(&self.maps[map].kind),
+        };
+        let skip = self.asm.label();
+        let (base, off) = match self.specs[map].within {
+            Some(offset) => (SCALARS, offset as i16),
+            None => {
+                self.entry(map, &[], None, skip);
+                (Reg::R0, 0)
+            }
+        };
+        for i in (0..bytes as i16).step_by(8) {
+            self.asm.insn(Instruction::store64(base, off + i, 0));
+        }
+        self.asm.bind(skip);
     }
 
     /// Counts an update to `map` that did not fit (slot `1 + map` of the per-CPU `lost` counters).
@@ -1007,10 +1033,10 @@ fn comparison(op: BinOp, signed: bool) -> Option<Jmp> {
     })
 }
 
-/// Whether any statement updates a keyless aggregation kept in the shared value.
+/// Whether any statement updates or deletes a keyless aggregation kept in the shared value.
 fn uses_shared(stmts: &[TStmt], specs: &[MapSpec]) -> bool {
     stmts.iter().any(|s| match s {
-        TStmt::Aggregate { map, .. } => specs[*map].within.is_some(),
+        TStmt::Aggregate { map, .. } | TStmt::MapDelete { map, .. } => specs[*map].within.is_some(),
         TStmt::If { then, otherwise, .. } => uses_shared(then, specs) || uses_shared(otherwise, specs),
         TStmt::For { body, .. } => uses_shared(body, specs),
         _ => false,

@@ -33,7 +33,7 @@ pub struct Header {
 }
 
 /// The bytes of a `.vto` for `object`.
-pub fn write(object: &Object, script: &str) -> Vec<u8> {
+pub fn write(object: &Object, script: &str) -> Result<Vec<u8>, codegen::elf::ElfError> {
     let header = Header {
         vt_version: env!("CARGO_PKG_VERSION").to_string(),
         script: script.to_string(),
@@ -41,7 +41,7 @@ pub fn write(object: &Object, script: &str) -> Vec<u8> {
         object: object.clone(),
     };
     let json = serde_json::to_vec(&header).expect("the object serializes");
-    let elf = codegen::elf::write(object);
+    let elf = codegen::elf::write(object)?;
     let mut out = Vec::with_capacity(24 + json.len() + elf.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -49,7 +49,7 @@ pub fn write(object: &Object, script: &str) -> Vec<u8> {
     out.extend_from_slice(&json);
     out.extend_from_slice(&(elf.len() as u64).to_le_bytes());
     out.extend_from_slice(&elf);
-    out
+    Ok(out)
 }
 
 /// Whether `bytes` start like a `.vto`.
@@ -78,7 +78,7 @@ pub fn read(bytes: &[u8]) -> Result<Header, String> {
     if bytes.len() != at + 8 + elf_len {
         return Err("it has trailing bytes".into());
     }
-    if codegen::elf::write(&header.object) != elf {
+    if codegen::elf::write(&header.object).ok().as_deref() != Some(elf) {
         return Err("its BPF object does not match its header (the file is damaged)".into());
     }
     Ok(header)
