@@ -6,10 +6,49 @@
 use crate::{Object, RUN_SWITCH};
 use object::write::{Object as ElfObject, Relocation, Symbol, SymbolId, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use std::fmt;
 
 const R_BPF_64_64: u32 = 1;
 
-pub fn write(obj: &Object) -> Vec<u8> {
+/// Why an `Object` has no ELF form. `compile` never builds such an object; a damaged `.vto` header may
+/// hold one.
+#[derive(Debug)]
+pub enum ElfError {
+    /// A program's map reference names no map of the object.
+    UnknownMap { program: String, map: usize },
+    /// A program's map reference names a map kept inside another map's value, which has no ELF symbol.
+    MapWithin { program: String, map: usize },
+    /// A map reference at an instruction whose `ld_imm64` does not fit inside the program.
+    RelocOutside { program: String, insn: usize },
+    /// The `object` crate refused a relocation or the file.
+    Write(object::write::Error),
+}
+
+impl fmt::Display for ElfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ElfError::UnknownMap { program, map } => write!(f, "program {program} references map {map}, which does not exist"),
+            ElfError::MapWithin { program, map } => {
+                write!(f, "program {program} references map {map}, which lives inside another map's value")
+            }
+            ElfError::RelocOutside { program, insn } => {
+                write!(f, "program {program} has a map reference at instruction {insn}, past its end")
+            }
+            ElfError::Write(e) => write!(f, "cannot write the ELF object: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ElfError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ElfError::Write(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+pub fn write(obj: &Object) -> Result<Vec<u8>, ElfError> {
     let mut elf = ElfObject::new(BinaryFormat::Elf, Architecture::Bpf, Endianness::Little);
 
     let license = elf.add_section(Vec::new(), b"license".to_vec(), SectionKind::Data);
@@ -43,19 +82,20 @@ pub fn write(obj: &Object) -> Vec<u8> {
         let bytes: Vec<u8> = p.code.words.iter().flat_map(|w| w.to_le_bytes()).collect();
         let (_, offset) = add_data(&mut elf, section, &p.symbol, &bytes, 8, SymbolKind::Text);
         for r in &p.code.relocs {
-            elf.add_relocation(
-                section,
-                Relocation {
-                    offset: offset + r.insn as u64 * 8,
-                    symbol: map_symbols[r.map].expect("programs only reference kernel maps"),
-                    addend: 0,
-                    flags: RelocationFlags::Elf { r_type: R_BPF_64_64 },
-                },
-            )
-            .expect("a BPF relocation on our own section");
+            let symbol = match map_symbols.get(r.map) {
+                Some(Some(symbol)) => *symbol,
+                Some(None) => return Err(ElfError::MapWithin { program: p.symbol.clone(), map: r.map }),
+                None => return Err(ElfError::UnknownMap { program: p.symbol.clone(), map: r.map }),
+            };
+            if r.insn + 1 >= p.code.words.len() {
+                return Err(ElfError::RelocOutside { program: p.symbol.clone(), insn: r.insn });
+            }
+            let flags = RelocationFlags::Elf { r_type: R_BPF_64_64 };
+            let reloc = Relocation { offset: offset + r.insn as u64 * 8, symbol, addend: 0, flags };
+            elf.add_relocation(section, reloc).map_err(ElfError::Write)?;
         }
     }
-    elf.write().expect("writing an in-memory ELF cannot fail")
+    elf.write().map_err(ElfError::Write)
 }
 
 /// Appends `data` to `section` under a global symbol `name`; returns the symbol and its offset.

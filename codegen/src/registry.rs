@@ -65,6 +65,11 @@ pub trait EmitAggregation: Sync {
     fn bucket(&self, e: &mut Emitter, agg: &Agg, v: Reg, bits: u8) {
         let _ = (e, agg, v, bits);
     }
+    /// Bytes of the value `delete(@)` of a keyless map zeroes: what bpftrace 0.17 keeps under the
+    /// array's key 0 (all of it, unless the aggregation spreads over more keys there).
+    fn deleted_bytes(&self, agg: &Agg) -> u32 {
+        self.value_size(agg)
+    }
     /// Updates the value at `base + off` with the value in `v` (None when the aggregation takes none).
     fn update(&self, e: &mut Emitter, agg: &Agg, base: Reg, off: i16, v: Option<Reg>);
 }

@@ -1,4 +1,4 @@
-//! Property tests over the language layers (the fuzz targets in `lang/fuzz` explore the same path
+//! Property tests over the language layers (the fuzz targets in `fuzz/` explore the same path
 //! with libFuzzer): random token soup never panics the parser or the checker, and their diagnostics
 //! always render with a `NAME:LINE:COL:` position; structurally valid programs parse and check.
 //! (`runtime/tests/reliability_compile.rs` compiles the same valid programs: codegen depends on lang.)
@@ -43,11 +43,11 @@ proptest! {
     }
 }
 
-/// Every input the fuzzers ever crashed on (`lang/fuzz/regressions/`) parses and checks without a
+/// Every input the fuzzers ever crashed on (`fuzz/regressions/`) parses and checks without a
 /// panic; the compile half runs in `runtime/tests/reliability_compile.rs`.
 #[test]
 fn fuzz_regressions() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/regressions");
     let mut n = 0;
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let bytes = std::fs::read(entry.path()).unwrap();

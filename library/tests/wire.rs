@@ -39,7 +39,7 @@ END { printf("%d %s\n", @start, "x"); }"#;
         let wire = Object::from(&object);
         let back = wire.to_object(&LIBRARY).unwrap();
         assert_eq!(back.listing(), object.listing());
-        assert_eq!(crate::elf::write(&back), crate::elf::write(&object));
+        assert_eq!(codegen::elf::write(&back).unwrap(), codegen::elf::write(&object).unwrap());
         assert_eq!(back.user_maps, object.user_maps);
         assert_eq!(back.maps, object.maps);
         assert_eq!(back.internal, object.internal);

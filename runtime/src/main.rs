@@ -301,7 +301,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut tracefs = Tracefs::new(tracefs_at(tracefs)?);
             let opts = lang::check::CheckOptions { params, pid: *pid, cpid: None };
             let object = compile(&name, &text, &mut tracefs, &opts)?;
-            let bytes = vto::write(&object, &name);
+            let bytes = vto::write(&object, &name).map_err(|e| format!("vt: {e}"))?;
             return Ok(std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()))?);
         }
         Some(Command::Completions { shell }) => {

@@ -163,8 +163,9 @@ impl KernelMap<'_> {
                 for (key, cpus) in &entries {
                     let Some(value) = combine(kind, cpus) else { continue };
                     // A keyless avg or stats holding nothing (never updated, or cleared) prints
-                    // nothing, as in bpftrace; after zero() it prints its zero.
-                    let empty = matches!(value, Value::Avg { count: 0, .. } | Value::Stats { count: 0, .. });
+                    // nothing, as in bpftrace; after zero() it prints its zero. After delete() it
+                    // keeps its total, and prints, as bpftrace's (which deletes only the count).
+                    let empty = matches!(value, Value::Avg { count: 0, total: 0 } | Value::Stats { count: 0, total: 0 });
                     if self.def.key.is_empty() && empty && !self.zeroed {
                         continue;
                     }

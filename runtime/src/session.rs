@@ -144,7 +144,7 @@ fn loader_without_btf() -> EbpfLoader<'static> {
 impl Session {
     /// Creates the maps and loads every program through the verifier; attaches nothing.
     pub fn load(object: Object) -> Result<Session, Error> {
-        let bytes = codegen::elf::write(&object);
+        let bytes = codegen::elf::write(&object).map_err(|e| Error::Load(e.to_string()))?;
         // aya reads instructions in place: give it an 8-byte aligned copy.
         let mut aligned = vec![0u64; bytes.len().div_ceil(8)];
         // SAFETY: the u64 buffer is at least bytes.len() bytes long and u8 has no alignment needs.

@@ -45,7 +45,7 @@ struct Stored {
 }
 
 /// The bytes of a `.vto` for `object`.
-pub fn write(object: &Object, script: &str) -> Vec<u8> {
+pub fn write(object: &Object, script: &str) -> Result<Vec<u8>, codegen::elf::ElfError> {
     let header = Stored {
         vt_version: env!("CARGO_PKG_VERSION").to_string(),
         script: script.to_string(),
@@ -54,7 +54,7 @@ pub fn write(object: &Object, script: &str) -> Vec<u8> {
     };
     // Plain structs, strings and numbers only: serde_json does not fail on them.
     let json = serde_json::to_vec(&header).expect("the wire object serializes");
-    let elf = codegen::elf::write(object);
+    let elf = codegen::elf::write(object)?;
     let mut out = Vec::with_capacity(24 + json.len() + elf.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -62,7 +62,7 @@ pub fn write(object: &Object, script: &str) -> Vec<u8> {
     out.extend_from_slice(&json);
     out.extend_from_slice(&(elf.len() as u64).to_le_bytes());
     out.extend_from_slice(&elf);
-    out
+    Ok(out)
 }
 
 /// Whether `bytes` start like a `.vto`.
@@ -88,14 +88,14 @@ pub fn read(bytes: &[u8]) -> Result<Header, String> {
     let json_len = len_at(8)?;
     let json = field(16, json_len).ok_or_else(truncated)?;
     let stored: Stored = serde_json::from_slice(json).map_err(|e| format!("its header does not parse: {e}"))?;
-    let object = Object::try_from(&stored.object).map_err(|e| format!("its header is not a valid object: {e}"))?;
+    let object = stored.object.to_object(&library::LIBRARY).map_err(|e| format!("its header is not a valid object: {e}"))?;
     let at = 16 + json_len;
     let elf_len = len_at(at)?;
     let elf = field(at + 8, elf_len).ok_or_else(truncated)?;
     if bytes.len() != at + 8 + elf_len {
         return Err("it has trailing bytes".into());
     }
-    if codegen::elf::write(&object) != elf {
+    if codegen::elf::write(&object).ok().as_deref() != Some(elf) {
         return Err("its BPF object does not match its header (the file is damaged)".into());
     }
     Ok(Header { vt_version: stored.vt_version, script: stored.script, built_on: stored.built_on, object })

@@ -1,6 +1,6 @@
 //! Compile half of the property tests of `lang/tests/prop.rs`: every structurally valid program checks
 //! and compiles to an ELF object (codegen never panics; when it refuses, the diagnostic names a line and
-//! a column); every input the fuzzers crashed on (`lang/fuzz/regressions/`) goes through the whole path.
+//! a column); every input the fuzzers crashed on (`fuzz/regressions/`) goes through the whole path.
 
 #[path = "../../lang/tests/prop_gen/mod.rs"]
 mod prop_gen;
@@ -15,7 +15,9 @@ fn compile(source: &str) -> Result<codegen::Object, String> {
     let script = lang::parse(source).map_err(|d| render(&d))?;
     let program = lang::check::check(&script, &mut Tracefs::new(TRACEFS), &params()).map_err(|d| render(&d))?;
     let object = codegen::compile(&program).map_err(|d| render(&[d]))?;
-    let _ = codegen::elf::write(&object);
+    if let Err(e) = codegen::elf::write(&object) {
+        panic!("the ELF writer refused a compiled object: {e}");
+    }
     let _ = object.listing();
     Ok(object)
 }
@@ -41,7 +43,7 @@ proptest! {
 
 #[test]
 fn fuzz_regressions_compile() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../lang/fuzz/regressions");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/regressions");
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let bytes = std::fs::read(entry.path()).unwrap();
         if let Err(rendered) = compile(&String::from_utf8_lossy(&bytes)) {

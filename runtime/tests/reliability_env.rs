@@ -53,7 +53,7 @@ fn vt_as(as_nobody: bool, args: &[&str]) -> Output {
 /// its format under a name this kernel does not have).
 fn saved_tracefs() -> PathBuf {
     let dir = temp_dir("tracefs");
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../lang/fuzz/tracefs/events/syscalls/sys_enter_getppid/format");
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testkit/fixtures/tracefs/events/syscalls/sys_enter_getppid/format");
     for name in ["sys_enter_getppid", "sys_enter_vanished"] {
         let d = dir.join("events/syscalls").join(name);
         std::fs::create_dir_all(&d).unwrap();

@@ -119,6 +119,27 @@ impl Emitter<'_> {
         self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), skip);
     }
 
+    /// `delete(@)` of a keyless aggregation, whose entries live in an array (the shared value or a
+    /// per-CPU array of its own) that the kernel cannot delete from. bpftrace 0.17 deletes its key 0,
+    /// which here is this CPU's first entry; the aggregation says how many bytes of it that is.
+    /// Zeroed, it prints as bpftrace's.
+    pub(super) fn delete_keyless(&mut self, map: usize, agg: &Agg) {
+        let lib = self.lib;
+        let bytes = lib.aggregation(&agg.name).map_or(self.specs[map].value_size, |e| e.deleted_bytes(agg));
+        let skip = self.asm.label();
+        let (base, off) = match self.specs[map].within {
+            Some(offset) => (SCALARS, offset as i16),
+            None => {
+                self.entry(map, &[], None, skip);
+                (Reg::R0, 0)
+            }
+        };
+        for i in (0..bytes as i16).step_by(8) {
+            self.asm.insn(Instruction::store64(base, off + i, 0));
+        }
+        self.asm.bind(skip);
+    }
+
     /// Counts an update to `map` that did not fit (slot `1 + map` of the per-CPU `lost` counters).
     pub(super) fn count_drop(&mut self, map: usize) {
         let done = self.asm.label();

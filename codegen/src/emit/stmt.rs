@@ -23,10 +23,13 @@ impl Emitter<'_> {
                 self.count_drop(*map);
                 self.asm.bind(stored);
             }
-            TStmt::MapDelete { map, keys } => {
-                let key = self.key(*map, keys, None);
-                self.map_call(*map, key, None, helper::MAP_DELETE_ELEM, 0);
-            }
+            TStmt::MapDelete { map, keys } => match &self.maps[*map].kind {
+                MapKind::Agg(agg) if self.maps[*map].key.is_empty() => self.delete_keyless(*map, agg),
+                _ => {
+                    let key = self.key(*map, keys, None);
+                    self.map_call(*map, key, None, helper::MAP_DELETE_ELEM, 0);
+                }
+            },
             TStmt::VarStore { var, value } => {
                 let buf = self.var(*var);
                 let ty = storage_of(&value.ty, buf.size);

@@ -1,12 +1,12 @@
 //! Proptest strategies shared by `lang/tests/prop.rs` (parse, check) and
 //! `runtime/tests/reliability_compile.rs` (compile): token soup, and structurally valid programs over the
-//! saved tracepoint formats in `lang/fuzz/tracefs`.
+//! saved tracepoint formats in `testkit/fixtures/tracefs`.
 #![allow(dead_code)]
 
 use proptest::prelude::*;
 
 /// Saved formats the valid programs are checked against.
-pub const TRACEFS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../lang/fuzz/tracefs");
+pub const TRACEFS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testkit/fixtures/tracefs");
 
 /// Positional parameters given to the checker: `$1` is a number, `$2` a string.
 pub fn params() -> Vec<String> {

@@ -21,6 +21,10 @@ impl EmitAggregation for Avg {
     fn value_size(&self, _: &Agg) -> u32 {
         16
     }
+    /// bpftrace keeps the count under key 0 and the total under key 1: delete(@) drops the count.
+    fn deleted_bytes(&self, _: &Agg) -> u32 {
+        8
+    }
     fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, v: Option<Reg>) {
         let v = super::value(e, v);
         super::add(e, base, off, Src::Imm(1));

@@ -1,9 +1,0 @@
-//! Any text, checked against saved tracepoint formats: a program or spanned diagnostics, never a panic.
-#![no_main]
-use libfuzzer_sys::fuzz_target;
-#[path = "common.rs"]
-mod common;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = common::checked(data);
-});
