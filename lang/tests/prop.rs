@@ -3,10 +3,8 @@
 //! always render with a `NAME:LINE:COL:` position; structurally valid programs parse and check.
 //! (`runtime/tests/reliability_compile.rs` compiles the same valid programs: codegen depends on lang.)
 
-mod prop_gen;
-
 use lang::provider::Tracefs;
-use prop_gen::*;
+use vt_testkit::prop_gen::*;
 use proptest::prelude::*;
 
 fn check_text(source: &str) -> Result<lang::typed::Program, String> {
