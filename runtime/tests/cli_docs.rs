@@ -1,7 +1,6 @@
 //! `vt completions SHELL` and `vt man`, both generated from the clap definition.
 
-mod support;
-use support::*;
+use vt_testkit::*;
 
 
 #[test]

@@ -1,8 +1,7 @@
 //! `-f json`: every line parsed back with serde_json and checked field by field against a workload of
 //! known shape, and (where bpftrace is installed) byte for byte against bpftrace 0.17's `-f json`.
 
-mod support;
-use support::*;
+use vt_testkit::*;
 use serde_json::{json, Value};
 
 /// The JSON lines of a run (bpftrace's `\n\n` exit preamble, the only other lines, checked apart).
@@ -29,7 +28,7 @@ fn json_of_a_known_workload_field_by_field() {
     }
     let out = run_with_deadline({
         let mut c = vt();
-        c.env("VT_CLI_WORKLOAD", "7").args(["-f", "json", "-c", &workload_line(), "-e", SCRIPT]);
+        c.args(["-f", "json", "-c", &workload_line("getppid 7"), "-e", SCRIPT]);
         c
     }, 60);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -62,7 +61,7 @@ fn json_of_a_known_workload_field_by_field() {
     if let Some(bt) = bpftrace_or_skip("json_of_a_known_workload_field_by_field: the comparison with bpftrace") {
         let out = run_with_deadline({
             let mut c = std::process::Command::new(&bt);
-            c.env("VT_CLI_WORKLOAD", "7").args(["-f", "json", "-c", &workload_line(), "-e", SCRIPT]);
+            c.args(["-f", "json", "-c", &workload_line("getppid 7"), "-e", SCRIPT]);
             c
         }, 120);
         let theirs = String::from_utf8_lossy(&out.stdout).into_owned();

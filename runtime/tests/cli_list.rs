@@ -1,7 +1,6 @@
 //! `vt -l` against the kernel's own list of events (and bpftrace 0.17's `-l`, where installed).
 
-mod support;
-use support::*;
+use vt_testkit::*;
 use std::collections::BTreeSet;
 
 fn tracefs_root() -> Option<std::path::PathBuf> {

@@ -1,7 +1,6 @@
 //! `-c`, `-p`, `-o`, `-q` and exit codes, on real tracepoints with a workload of known shape.
 
-mod support;
-use support::*;
+use vt_testkit::*;
 
 /// `-c`: the child is held until the probes are attached (so every one of its calls is seen), `cpid`
 /// is its pid, and vt exits when it does, printing the maps as at Ctrl-C.
@@ -11,7 +10,7 @@ fn dash_c_counts_the_childs_calls_exactly_and_exits_with_it() {
         return;
     }
     let mut cmd = vt();
-    cmd.env("VT_CLI_WORKLOAD", "5").args(["-c", &workload_line(), "-e"]).arg(
+    cmd.args(["-c", &workload_line("getppid 5"), "-e"]).arg(
         "tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @c = count(); @p = pid == cpid; } END { printf(\"end\\n\"); }",
     );
     let out = run_with_deadline(cmd, 60);
@@ -30,14 +29,13 @@ fn dash_c_does_not_filter_without_cpid() {
     }
     // Another process makes 3 calls while vt runs: it is released once the probes are attached, and
     // the -c child sleeps for a second before its 4 calls.
-    let mut noise = waiting_workload(3);
+    let mut noise = Workload::start("getppid 3");
     let mut c = vt();
-    c.env("VT_CLI_WORKLOAD", "sleep:4").args(["-c", &workload_line(), "-e"]);
+    c.args(["-c", &workload_line("sleep 1000 + getppid 4"), "-e"]);
     c.arg("tracepoint:syscalls:sys_enter_getppid { @[pid == cpid] = count(); } BEGIN { printf(\"ready\\n\"); }");
     let mut running = Running::start(c);
     running.wait_line("ready", 30);
-    release(&mut noise);
-    noise.wait().unwrap();
+    noise.release_and_wait();
     let (status, lines, err) = running.finish(60);
     assert!(status.success(), "{err}");
     assert!(lines.contains(&"@[1]: 4".to_string()), "{lines:?}");
@@ -52,20 +50,19 @@ fn dash_p_filters_to_the_process_and_exits_with_it() {
     if !bpf_ready("dash_p_filters_to_the_process_and_exits_with_it") {
         return;
     }
-    let mut target = waiting_workload(6);
-    let mut noise = waiting_workload(4);
+    let mut target = Workload::start("getppid 6");
+    let mut noise = Workload::start("getppid 4");
     let mut c = vt();
-    c.args(["-p", &target.id().to_string(), "-e"])
+    c.args(["-p", &target.pid().to_string(), "-e"])
         .arg("tracepoint:syscalls:sys_enter_getppid { @c = count(); @by[pid] = count(); } BEGIN { printf(\"ready\\n\"); }");
     let mut running = Running::start(c);
     running.wait_line("ready", 30);
-    release(&mut noise);
-    noise.wait().unwrap();
-    release(&mut target);
+    noise.release_and_wait();
+    target.release();
     let (status, lines, err) = running.finish(30);
-    target.wait().unwrap();
+    target.wait();
     assert!(status.success(), "{err}");
-    assert_eq!(lines, ["ready".to_string(), "".into(), "".into(), format!("@by[{}]: 6", target.id()), "@c: 6".into()], "{err}");
+    assert_eq!(lines, ["ready".to_string(), "".into(), "".into(), format!("@by[{}]: 6", target.pid()), "@c: 6".into()], "{err}");
 }
 
 #[test]

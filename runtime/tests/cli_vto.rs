@@ -1,8 +1,7 @@
 //! Compile once, run anywhere: `vt build` in one process, `vt FILE.vto` in another, with the same output
 //! as compiling and running directly; refused where this host's tracepoint layout differs.
 
-mod support;
-use support::*;
+use vt_testkit::*;
 use std::path::{Path, PathBuf};
 
 const SCRIPT: &str = "BEGIN { @n = 0; printf(\"ready\\n\"); }
@@ -28,12 +27,12 @@ fn build(args: &[&str], out: &Path) -> std::process::Output {
 
 /// Runs `vt ARGS`, releases a waiting workload of 6 calls once the probes are attached, and returns
 /// what vt printed when it exited by itself.
-fn run_against(args: Vec<String>, target: &mut std::process::Child) -> Vec<String> {
+fn run_against(args: Vec<String>, target: &mut Workload) -> Vec<String> {
     let mut c = vt();
     c.args(&args);
     let mut running = Running::start(c);
     running.wait_line("ready", 30);
-    release(target);
+    target.release();
     let (status, lines, err) = running.finish(30);
     assert!(status.success(), "{args:?}: {err}");
     lines
@@ -46,8 +45,8 @@ fn built_in_one_process_run_in_another_prints_the_same() {
     }
     let dir = scratch("same");
     let vto = dir.join("s.vto");
-    let mut first = waiting_workload(6);
-    let out = build(&["-e", SCRIPT, &first.id().to_string()], &vto);
+    let mut first = Workload::start("getppid 6");
+    let out = build(&["-e", SCRIPT, &first.pid().to_string()], &vto);
     assert!(out.status.success(), "{out:?}");
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
     let bytes = std::fs::read(&vto).unwrap();
@@ -58,14 +57,14 @@ fn built_in_one_process_run_in_another_prints_the_same() {
         c.arg("-d").args(args);
         String::from_utf8(run_with_deadline(c, 60).stdout).unwrap()
     };
-    let pid = first.id().to_string();
+    let pid = first.pid().to_string();
     assert_eq!(listing(&[vto.to_str().unwrap()]), listing(&["-e", SCRIPT, &pid]));
 
     let from_vto = run_against(vec![vto.display().to_string()], &mut first);
-    first.wait().unwrap();
-    let mut second = waiting_workload(6);
-    let direct = run_against(vec!["-e".into(), SCRIPT.into(), second.id().to_string()], &mut second);
-    second.wait().unwrap();
+    first.wait();
+    let mut second = Workload::start("getppid 6");
+    let direct = run_against(vec!["-e".into(), SCRIPT.into(), second.pid().to_string()], &mut second);
+    second.wait();
     assert_eq!(from_vto, direct);
     let comm = workload_comm();
     let nr = 110; // getppid's number on x86_64

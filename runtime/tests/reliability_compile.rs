@@ -2,11 +2,8 @@
 //! and compiles to an ELF object (codegen never panics; when it refuses, the diagnostic names a line and
 //! a column); every input the fuzzers crashed on (`fuzz/regressions/`) goes through the whole path.
 
-#[path = "../../lang/tests/prop_gen/mod.rs"]
-mod prop_gen;
-
 use lang::provider::Tracefs;
-use prop_gen::*;
+use vt_testkit::prop_gen::*;
 use proptest::prelude::*;
 
 /// Parse, check and compile; the rendered diagnostics when a layer refuses.

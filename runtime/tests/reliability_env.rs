@@ -2,9 +2,7 @@
 //! script. Each gets one clear line (or one spanned error), a non-zero exit code, and nothing stays
 //! attached, and each kind of failure has its own exit status.
 
-mod support;
-
-use support::*;
+use vt_testkit::*;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -53,7 +51,7 @@ fn vt_as(as_nobody: bool, args: &[&str]) -> Output {
 /// its format under a name this kernel does not have).
 fn saved_tracefs() -> PathBuf {
     let dir = temp_dir("tracefs");
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testkit/fixtures/tracefs/events/syscalls/sys_enter_getppid/format");
+    let src = PathBuf::from(vt_testkit::fixtures::TRACEFS).join("events/syscalls/sys_enter_getppid/format");
     for name in ["sys_enter_getppid", "sys_enter_vanished"] {
         let d = dir.join("events/syscalls").join(name);
         std::fs::create_dir_all(&d).unwrap();

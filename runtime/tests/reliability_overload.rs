@@ -2,9 +2,7 @@
 //! (and what it delivered plus what it lost is exactly what happened), and a long run at the highest
 //! rate this machine gives keeps vt's memory flat and its counts exact.
 
-mod support;
-
-use support::*;
+use vt_testkit::*;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;

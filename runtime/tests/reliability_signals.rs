@@ -2,9 +2,7 @@
 //! traces — leaves no BPF program, map or link behind, and SIGINT and SIGTERM still print the maps
 //! collected so far.
 
-mod support;
-
-use support::*;
+use vt_testkit::*;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

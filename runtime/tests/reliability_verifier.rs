@@ -2,9 +2,7 @@
 //! many instructions: a spanned error like any other), after loading otherwise (the verifier's one-line
 //! reason with the probe's name, its whole log with `-v`). Either way nothing stays in the kernel.
 
-mod support;
-
-use support::*;
+use vt_testkit::*;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);

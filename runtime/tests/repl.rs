@@ -1,32 +1,23 @@
-//! `vt repl` driven through a pseudo-terminal against real tracepoints, with workloads of known shape:
-//! a python3 child that blocks on its stdin (so its pid is known before it runs), optionally renames
-//! itself, then makes exactly N getppid (or kill) syscalls.
+//! `vt repl` driven through a pseudo-terminal against real tracepoints, with workloads of known shape
+//! (the test kit's, started paused so that the pid is known before it runs): optionally renamed,
+//! then exactly N getppid (or kill) syscalls.
 //!
 //! Needs root and BPF; without them each test prints `SKIPPED: …` loudly and passes, unless
 //! `VT_TESTS_REQUIRE_BPF=1` is set (CI sets it), which makes the skip a failure.
 
 use rexpect::session::{spawn_with_options, Options, PtySession};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod support;
-
-use support::{bpf_ready, skip, VT};
+use vt_testkit::{bpf_objects, bpf_ready, kernel_objects, vt_bin, vt_objects, Obj, Workload};
 
 const TIMEOUT_MS: u64 = 30_000;
 
-/// Whether the test can run: BPF and the getppid tracepoint (`support::bpf_ready`), and python3.
+/// Whether the test cannot run: no BPF or no getppid tracepoint (`vt_testkit::bpf_ready`).
 fn unavailable(test: &str) -> bool {
-    if !bpf_ready(test) {
-        return true;
-    }
-    if Command::new("python3").arg("-c").arg("pass").status().map_or(true, |s| !s.success()) {
-        skip(test, "python3 (the workload) is not on PATH");
-        return true;
-    }
-    false
+    !bpf_ready(test)
 }
 
 fn tempdir(tag: &str) -> PathBuf {
@@ -37,7 +28,7 @@ fn tempdir(tag: &str) -> PathBuf {
 }
 
 fn repl(state: &Path) -> PtySession {
-    let mut cmd = Command::new(VT);
+    let mut cmd = Command::new(vt_bin());
     cmd.arg("repl").env("TERM", "xterm").env("XDG_STATE_HOME", state).env_remove("NO_COLOR");
     let opts = Options::new().timeout_ms(Some(TIMEOUT_MS)).strip_ansi_escape_codes(true);
     let mut p = spawn_with_options(cmd, opts).expect("spawn vt repl");
@@ -87,67 +78,21 @@ fn child_tagged(state: &Path) -> Option<u32> {
     })
 }
 
-/// A python3 child blocked on stdin; `go` releases it to rename itself to `comm` (if given) and make
-/// `getppid` syscalls `n` times and `kill(self, 0)` `kills` times.
-struct Workload {
-    child: Child,
-}
-
-impl Workload {
-    fn new(n: usize, kills: usize, comm: Option<&str>) -> Workload {
-        let rename = comm.map_or(String::new(), |c| format!("ctypes.CDLL(None).prctl(15, b'{c}', 0, 0, 0)\n"));
-        // "ready" once the imports are done: importing ctypes makes getppid calls of its own.
-        let code = format!(
-            "import os, sys, ctypes\nprint('ready', flush=True)\nsys.stdin.buffer.read(1)\n{rename}[os.getppid() for _ in range({n})]\n\
-             [os.kill(os.getpid(), 0) for _ in range({kills})]\n"
-        );
-        let mut child =
-            Command::new("python3").arg("-c").arg(code).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("python3");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert_eq!(line, "ready\n", "the python workload did not start");
-        Workload { child }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn run(mut self) {
-        self.child.stdin.take().unwrap().write_all(b"x").unwrap();
-        assert!(self.child.wait().unwrap().success());
-    }
+/// The workload for `n` getppid calls and `kills` kill(self, 0) calls, renamed to `comm` first if
+/// given; paused until released.
+fn workload(n: usize, kills: usize, comm: Option<&str>) -> Workload {
+    let rename = comm.map_or(String::new(), |c| format!("rename {c} + "));
+    Workload::start(&format!("{rename}getppid {n} + killself {kills}"))
 }
 
 /// Ids of the BPF programs loaded by process `pid` (from its fds' fdinfo).
-fn prog_ids_of(pid: u32) -> Vec<u64> {
-    let mut ids = Vec::new();
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
-        return ids;
-    };
-    for e in dir.flatten() {
-        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-        if let Some(l) = text.lines().find(|l| l.starts_with("prog_id:")) {
-            ids.push(l["prog_id:".len()..].trim().parse().unwrap());
-        }
-    }
-    ids.sort();
-    ids.dedup();
-    ids
+fn prog_ids_of(pid: u32) -> Vec<u32> {
+    bpf_objects(pid).progs
 }
 
-/// Ids of every BPF program loaded on the system whose name is vt's (`vt<N>_...`), from bpftool.
-fn vt_programs_loaded(ids: &[u64]) -> Vec<String> {
-    let out = Command::new("bpftool").args(["prog", "list"]).output();
-    let Ok(out) = out else { return Vec::new() };
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains(" name vt"))
-        .filter(|l| {
-            l.split(':').next().and_then(|id| id.trim().parse::<u64>().ok()).is_some_and(|id| ids.contains(&id))
-        })
-        .map(String::from)
-        .collect()
+/// The vt programs (`vt<N>_...`) among `ids` that the kernel still has, from bpftool.
+fn vt_programs_loaded(ids: &[u32]) -> Vec<Obj> {
+    vt_objects(&kernel_objects()).into_iter().filter(|(kind, id, _)| *kind == "prog" && ids.contains(id)).collect()
 }
 
 fn wait_exit(p: &mut PtySession) {
@@ -177,10 +122,10 @@ fn counts_persist_detach_stops_and_nothing_is_left_attached() {
     let vt_pid = child_tagged(&state).expect("the vt repl process");
 
     // A probe on the required form, counting one child's getppid calls: exactly 7.
-    let w = Workload::new(7, 0, None);
+    let mut w = workload(7, 0, None);
     enter(&mut p, &format!("tracepoint:syscalls:sys_enter_getppid /pid == {}/ {{ @calls = count(); }}", w.pid()));
     expect(&mut p, "[1] attached 1 probe");
-    w.run();
+    w.release_and_wait();
     enter(&mut p, ":print @calls");
     assert_eq!(expect_number(&mut p, "@calls: "), 7);
 
@@ -193,7 +138,7 @@ fn counts_persist_detach_stops_and_nothing_is_left_attached() {
         ),
     );
     expect(&mut p, "[2] attached 1 probe");
-    Workload::new(5, 0, Some(&comm)).run();
+    workload(5, 0, Some(&comm)).release_and_wait();
     enter(&mut p, ":print");
     assert_eq!(expect_number(&mut p, "@calls: "), 12, "7 before the second block, 5 after");
     assert_eq!(expect_number(&mut p, "@named: "), 5);
@@ -222,7 +167,7 @@ fn counts_persist_detach_stops_and_nothing_is_left_attached() {
     assert!(!vt_programs_loaded(&loaded).is_empty(), "bpftool lists the session's programs while it runs");
     enter(&mut p, ":detach 2");
     expect(&mut p, "[2] detached");
-    Workload::new(4, 0, Some(&comm)).run();
+    workload(4, 0, Some(&comm)).release_and_wait();
     enter(&mut p, ":print @named");
     assert_eq!(expect_number(&mut p, "@named: "), 5, "no count after :detach");
     enter(&mut p, ":probes");
@@ -231,7 +176,7 @@ fn counts_persist_detach_stops_and_nothing_is_left_attached() {
     // :attach brings it back, in a rebuilt session, counting on from where it stopped.
     enter(&mut p, ":attach 2");
     expect(&mut p, "[2] attached");
-    Workload::new(3, 0, Some(&comm)).run();
+    workload(3, 0, Some(&comm)).release_and_wait();
     enter(&mut p, ":print @named");
     assert_eq!(expect_number(&mut p, "@named: "), 8, "5 before :detach, 3 after :attach");
     let loaded = prog_ids_of(vt_pid);
@@ -276,7 +221,7 @@ fn completion_errors_and_a_saved_session_that_vt_runs() {
     expect(&mut p, "[1] attached 1 probe");
 
     // args.<TAB><TAB> lists the fields of the probe being typed; a unique prefix completes.
-    let w = Workload::new(0, 3, None);
+    let mut w = workload(0, 3, None);
     p.send(&format!("tracepoint:syscalls:sys_enter_kill /pid == {}/ {{ @sig[args.\t\t", w.pid())).unwrap();
     p.flush().unwrap();
     let listed = expect(&mut p, "sig");
@@ -285,7 +230,7 @@ fn completion_errors_and_a_saved_session_that_vt_runs() {
     p.flush().unwrap();
     enter(&mut p, "] = count(); }");
     expect(&mut p, "[2] attached 1 probe");
-    w.run();
+    w.release_and_wait();
     enter(&mut p, ":print @sig");
     assert_eq!(expect_number(&mut p, "@sig[0]: "), 3, "args.sig completed to the field kill(2) got");
 
@@ -302,7 +247,7 @@ fn completion_errors_and_a_saved_session_that_vt_runs() {
     p.send("tracepoint:sys").unwrap();
     p.flush().unwrap();
     expect(&mut p, "tracepoint:sys");
-    Workload::new(6, 0, Some(&comm)).run();
+    workload(6, 0, Some(&comm)).release_and_wait();
     for _ in 0..6 {
         expect(&mut p, &format!("seen {comm}\r\n"));
     }
@@ -310,7 +255,7 @@ fn completion_errors_and_a_saved_session_that_vt_runs() {
     // Ctrl-C drops the half-typed line and pauses the stream; the probes keep counting.
     p.send_control('c').unwrap();
     expect(&mut p, "printf output paused");
-    Workload::new(6, 0, Some(&comm)).run();
+    workload(6, 0, Some(&comm)).release_and_wait();
     enter(&mut p, ":print @bycomm");
     let before = expect(&mut p, "@bycomm: ");
     assert!(!before.contains("seen"), "no printf output while paused: {before:?}");
@@ -330,12 +275,12 @@ fn completion_errors_and_a_saved_session_that_vt_runs() {
         "{script}"
     );
     assert!(!script.contains("@x = ;"), "the line with the error is not part of the session");
-    let mut vt = Command::new(VT).arg(&file).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut vt = Command::new(vt_bin()).arg(&file).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut out = BufReader::new(vt.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     assert_eq!(line, "after the error 7\n", "BEGIN runs after every probe is attached");
-    Workload::new(6, 0, Some(&comm)).run();
+    workload(6, 0, Some(&comm)).release_and_wait();
     // SAFETY: signalling our own child.
     unsafe { libc::kill(vt.id() as i32, libc::SIGINT) };
     let mut rest = String::new();

@@ -1,5 +1,5 @@
-//! Every shipped script in scripts/ parses, checks against saved tracepoint formats (tests/fixtures) and
-//! compiles; its BPF listing is compared with a golden file (`UPDATE_GOLDEN=1 cargo test` rewrites them).
+//! Every shipped script in scripts/ parses, checks against saved tracepoint formats (testkit/fixtures) and
+//! compiles; its BPF listing is compared with a golden file (`VT_BLESS=1 cargo test` rewrites them).
 
 use lang::provider::Tracefs;
 use std::path::Path;
@@ -8,7 +8,7 @@ fn compile_listing(path: &Path) -> String {
     let src = std::fs::read_to_string(path).unwrap();
     let name = path.display().to_string();
     let script = lang::parse(&src).unwrap_or_else(|d| panic!("{}", lang::render(&d, &name, &src)));
-    let mut tracefs = Tracefs::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tracefs"));
+    let mut tracefs = Tracefs::new(vt_testkit::fixtures::TRACEFS);
     let program = lang::check::check(&script, &mut tracefs, &[]).unwrap_or_else(|d| panic!("{}", lang::render(&d, &name, &src)));
     codegen::compile(&program).unwrap_or_else(|d| panic!("{}", lang::render(&[d], &name, &src))).listing()
 }
@@ -26,12 +26,7 @@ fn shipped_scripts_compile_to_their_golden_listings() {
     for script in scripts {
         let listing = compile_listing(&script);
         let file = script.file_name().unwrap().to_string_lossy().to_string();
-        let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{file}.asm"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&golden, &listing).unwrap();
-        }
-        let expected = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|_| panic!("{} missing: run UPDATE_GOLDEN=1 cargo test -p runtime --test scripts", golden.display()));
-        assert_eq!(listing, expected, "{file}: the listing changed; review it and rerun with UPDATE_GOLDEN=1");
+        let golden = vt_testkit::kit_dir().join("golden").join(format!("{file}.asm"));
+        vt_testkit::golden::check(&golden, &listing);
     }
 }

@@ -2,9 +2,7 @@
 //! (`Session::stop`), and `vt` leaves the detaching to child processes (`vt-closer`, see `closer`) that
 //! hold nothing but vt's BPF files and exit once the kernel has let them go.
 
-mod support;
-
-use support::can_trace;
+use vt_testkit::can_trace;
 use runtime::session::{Output, Session};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -46,9 +44,9 @@ fn after_stop_the_attached_programs_change_nothing() {
 
 /// (pid, comm) of the processes holding one of the BPF programs `progs` (or a link to one).
 fn holders(progs: &BTreeSet<u32>) -> Vec<(u32, String)> {
-    vt_tests::all_pids()
+    vt_testkit::all_pids()
         .into_iter()
-        .filter(|&pid| vt_tests::bpf_objects(pid).progs.iter().any(|id| progs.contains(id)))
+        .filter(|&pid| vt_testkit::bpf_objects(pid).progs.iter().any(|id| progs.contains(id)))
         .map(|pid| (pid, std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()))
         .collect()
 }
@@ -62,7 +60,7 @@ fn vt_exits_before_the_kernel_detaches_and_its_closer_holds_only_bpf_files() {
     let names = ["getppid", "getpid", "gettid", "getuid", "getgid", "geteuid", "getegid", "getpgrp", "getsid", "sched_yield"];
     let mut script: String = names.iter().map(|n| format!("tracepoint:syscalls:sys_enter_{n} {{ @[probe] = count(); }}\n")).collect();
     script += "interval:ms:300 { exit(); }";
-    let child = support::vt()
+    let child = vt_testkit::vt()
         .args(["-q", "-e", &script])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -72,10 +70,10 @@ fn vt_exits_before_the_kernel_detaches_and_its_closer_holds_only_bpf_files() {
     let (pid, mut progs) = (child.id(), BTreeSet::new());
     while progs.len() < names.len() + 1 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
-        progs = vt_tests::bpf_objects(pid).progs.into_iter().collect();
+        progs = vt_testkit::bpf_objects(pid).progs.into_iter().collect();
     }
     assert_eq!(progs.len(), names.len() + 1, "vt's programs: ten tracepoints and the interval");
-    let out = support::wait_output(child, Duration::from_secs(20));
+    let out = vt_testkit::wait_output(child, Duration::from_secs(20));
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("\n\n"), "the maps' preamble is printed");
 
