@@ -1,11 +1,10 @@
 //! The runtime: loads compiled programs with aya, attaches them, reads their events and maps, and prints
 //! them. The `vt` binary (`main.rs`) is a front end over `session::Session`.
 
+pub mod attach;
 pub mod child;
 pub mod closer;
-pub mod format;
-pub mod json;
-pub mod maps;
+pub mod output;
 pub mod printf;
 pub mod repl;
 pub mod session;

@@ -5,7 +5,8 @@ use lang::provider::Tracefs;
 use runtime::child::{Child, PidFd};
 use runtime::session::{Output, Session};
 use runtime::signals::{self, Signals};
-use runtime::{format, json, vto};
+use runtime::output::{json, text, Format, HistStyle};
+use runtime::vto;
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -364,12 +365,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         )),
         None => Box::new(std::io::stdout()),
     };
-    let mut sink = Sink { out, json: cli.format == OutputFormat::Json, to_file: cli.output.is_some() };
     let style = match cli.hist_style {
-        Style::Bpftrace => format::HistStyle::Bpftrace,
-        Style::Bcc => format::HistStyle::Bcc,
+        Style::Bpftrace => HistStyle::Bpftrace,
+        Style::Bcc => HistStyle::Bcc,
     };
-    let opts = TraceOptions { style, verbose: cli.verbose, quiet: cli.quiet, script };
+    let format = if cli.format == OutputFormat::Json { Format::Json } else { Format::Text(style) };
+    let mut sink = Sink { out, format, to_file: cli.output.is_some() };
+    let opts = TraceOptions { verbose: cli.verbose, quiet: cli.quiet, script };
     let result = trace(object, &opts, &mut sink, child.as_mut(), watched.as_ref());
     let _ = sink.out.flush();
     result
@@ -378,7 +380,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 /// Where the output goes, and as what.
 struct Sink {
     out: Box<dyn Write>,
-    json: bool,
+    format: Format,
     /// With -o, bpftrace still writes its exit preamble to stdout.
     to_file: bool,
 }
@@ -388,19 +390,9 @@ impl Sink {
         let _ = self.out.write_all(bytes);
     }
 
-    fn outputs(&mut self, session: &Session, outputs: Vec<Output>) {
+    fn outputs(&mut self, outputs: Vec<Output>) {
         for o in outputs {
-            let bytes = if self.json {
-                match &o {
-                    Output::Printf(b) => json::printf(b),
-                    Output::Time(t) => json::time(t),
-                    Output::Value { ty, bytes } => json::value(ty, bytes),
-                    Output::Map { map, top, div, .. } => json::map(map, *top, *div).unwrap_or_default(),
-                }
-                .into_bytes()
-            } else {
-                session.output_text(&o)
-            };
+            let bytes = self.format.output(&o);
             self.write(&bytes);
         }
         let _ = self.out.flush();
@@ -410,18 +402,17 @@ impl Sink {
     fn exit(&mut self, session: &Session) -> Result<(), Failure> {
         let maps = session.dump().map_err(|e| format!("vt: {e}"))?;
         if self.to_file {
-            print!("{}", format::EXIT_PREAMBLE);
+            print!("{}", text::EXIT_PREAMBLE);
         } else {
-            self.write(format::EXIT_PREAMBLE.as_bytes());
+            self.write(text::EXIT_PREAMBLE.as_bytes());
         }
-        let text = if self.json { json::maps(&maps) } else { format::styled_text(&maps, session.hist_style) };
+        let text = self.format.maps(&maps);
         self.write(text.as_bytes());
         Ok(())
     }
 }
 
 struct TraceOptions {
-    style: format::HistStyle,
     verbose: bool,
     quiet: bool,
     script: Option<(String, String)>,
@@ -452,10 +443,9 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
         };
         session_failure(e, opts.verbose, &at)
     })?;
-    session.hist_style = opts.style;
     let n = session.probe_count();
     if !opts.quiet {
-        if sink.json {
+        if sink.format == Format::Json {
             sink.write(json::attached(n).as_bytes());
         } else {
             // On stderr, so that stdout holds only what the script prints (bpftrace puts it on stdout).
@@ -471,7 +461,7 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
     if !session.exit_requested() {
         session.attach().map_err(fail)?;
     }
-    sink.outputs(&session, outputs);
+    sink.outputs(outputs);
     if let Some(c) = child.as_deref_mut() {
         c.release();
     }
@@ -482,7 +472,7 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
         let ready = signals::wait(&fds).map_err(|e| format!("vt: {e}"))?;
         if ready[1] {
             let outputs = session.drain_outputs().map_err(fail)?;
-            sink.outputs(&session, outputs);
+            sink.outputs(outputs);
         }
         if ready[0] && signals.take() {
             break;
@@ -500,18 +490,18 @@ fn trace(object: codegen::Object, opts: &TraceOptions, sink: &mut Sink, mut chil
     session.stop().map_err(fail)?;
     session.run_end().map_err(fail)?;
     let outputs = session.drain_outputs().map_err(fail)?;
-    sink.outputs(&session, outputs);
+    sink.outputs(outputs);
     sink.exit(&session)?;
     let lost = session.lost_events();
     if lost > 0 {
-        if sink.json {
+        if sink.format == Format::Json {
             sink.write(json::lost_events(lost).as_bytes());
         } else {
             eprintln!("Lost {lost} events");
         }
     }
-    for warning in session.dropped_warnings() {
-        eprintln!("{warning}");
+    for (name, n, max) in session.dropped_updates() {
+        eprintln!("{}", text::dropped_warning(&name, n, max));
     }
     let _ = sink.out.flush();
     runtime::closer::outlive(session);

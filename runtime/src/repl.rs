@@ -17,7 +17,8 @@
 mod complete;
 mod input;
 
-use crate::format::{self, HistStyle, MapDump};
+use crate::output::shape::MapDump;
+use crate::output::{text, Format, HistStyle};
 use crate::session::Session;
 use crate::signals::Signals;
 use complete::Helper;
@@ -82,11 +83,13 @@ struct Live {
     exit_seen: bool,
     /// Run counts read just before exit() detached every program (which forgets them).
     counts_at_exit: Vec<Option<u64>>,
+    /// How histograms print.
+    style: HistStyle,
 }
 
 impl Live {
-    fn new(session: Session, owners: Vec<usize>) -> Live {
-        Live { session, owners, exit_seen: false, counts_at_exit: Vec::new() }
+    fn new(session: Session, owners: Vec<usize>, style: HistStyle) -> Live {
+        Live { session, owners, exit_seen: false, counts_at_exit: Vec::new(), style }
     }
 
     /// How many times program `i` ran.
@@ -296,7 +299,7 @@ fn event_loop(
         {
             let mut live = shared.live();
             let Some(l) = live.as_mut() else { continue };
-            if let Err(e) = l.session.drain_events(&mut out) {
+            if let Err(e) = drain(&mut l.session, l.style, &mut out) {
                 out.extend(format!("vt: {e}\n").bytes());
             }
             if l.session.exit_requested() && !l.exit_seen {
@@ -330,19 +333,27 @@ fn final_text(shared: &Shared) -> String {
     };
     let mut out = Vec::new();
     stop_or_detach(&mut l.session);
-    let _ = l.session.drain_events(&mut out);
+    let _ = drain(&mut l.session, l.style, &mut out);
     if let Err(e) = l.session.run_end() {
         out.extend(format!("vt: {e}\n").bytes());
     }
-    let _ = l.session.drain_events(&mut out);
+    let _ = drain(&mut l.session, l.style, &mut out);
     let mut text = String::from_utf8_lossy(&out).into_owned();
-    match l.session.exit_text() {
-        Ok(t) => text += &t,
+    match l.session.dump() {
+        Ok(maps) => text += &(String::from(text::EXIT_PREAMBLE) + &Format::Text(l.style).maps(&maps)),
         Err(e) => text += &format!("vt: {e}\n"),
     }
     // The REPL is about to exit: the kernel's part of detaching can outlive it.
     crate::closer::outlive(l.session);
     text
+}
+
+/// Acts on the events waiting in `session`'s ring buffer; what they print goes to `out`, as text.
+fn drain(session: &mut Session, style: HistStyle, out: &mut Vec<u8>) -> Result<(), crate::session::Error> {
+    for o in session.drain_outputs()? {
+        out.extend(Format::Text(style).output(&o));
+    }
+    Ok(())
 }
 
 /// Stops every program of `session` (one map write); detaches them, the slow way, if that fails.
@@ -517,7 +528,6 @@ impl Repl {
     /// Replaces the running session with `new`, carrying the maps over; blocks from `first_new` on are
     /// the ones just entered.
     fn swap(&mut self, mut new: Session, owners: Vec<usize>, first_new: usize) {
-        new.hist_style = self.style;
         let shared = self.shared.clone();
         let mut live = shared.live();
         let mut out = Vec::new();
@@ -530,7 +540,7 @@ impl Repl {
             if let Err(e) = new.continue_from(&old.session) {
                 eprintln!("vt: {e}");
             }
-            let _ = old.session.drain_events(&mut out);
+            let _ = drain(&mut old.session, old.style, &mut out);
             match old.session.export_maps() {
                 Ok(maps) => {
                     for m in &maps {
@@ -565,8 +575,8 @@ impl Repl {
         if let Err(e) = new.run_begin_where(|i| owners[i] >= first_new && !failed.contains(&owners[i])) {
             eprintln!("vt: {e}");
         }
-        let _ = new.drain_events(&mut out);
-        *live = Some(Live::new(new, owners));
+        let _ = drain(&mut new, self.style, &mut out);
+        *live = Some(Live::new(new, owners, self.style));
         drop(live);
         self.emit(&out);
         for b in &self.blocks[first_new..] {
@@ -747,7 +757,7 @@ impl Repl {
 
     fn print(&self, arg: &str) {
         if let Some(d) = self.dumps(arg) {
-            print!("{}", format::styled_text(&d, self.style));
+            print!("{}", Format::Text(self.style).maps(&d));
         }
     }
 
@@ -820,7 +830,7 @@ impl Repl {
     fn set_style(&mut self, style: HistStyle) {
         self.style = style;
         if let Some(l) = self.shared.live().as_mut() {
-            l.session.hist_style = style;
+            l.style = style;
         }
     }
 
@@ -845,7 +855,7 @@ impl Repl {
         let mut stdout = std::io::stdout();
         while let Some(d) = self.dumps(map) {
             let text =
-                format!("Every {}: {map} (Ctrl-C stops)\n{}", humantime(interval), format::styled_text(&d, self.style));
+                format!("Every {}: {map} (Ctrl-C stops)\n{}", humantime(interval), Format::Text(self.style).maps(&d));
             if lines > 0 {
                 let _ = write!(stdout, "\x1b[{lines}F\x1b[J");
             }

@@ -38,7 +38,7 @@ fn after_stop_the_attached_programs_change_nothing() {
     assert!(session.attached(), "stopping detaches nothing");
     let printed = session.drain_outputs().expect("reads the ring buffer");
     assert_eq!(printed.iter().filter(|o| matches!(o, Output::Printf(b) if b == b"hit\n")).count(), 5);
-    let maps = session.exit_text().expect("reads the maps");
+    let maps = runtime::output::text::exit_text(&session.dump().expect("reads the maps"));
     for line in ["@n: 5", "@k[1]: 5", "@s[2]: 15", "[4, 8)                 5 |@@@@"] {
         assert!(maps.contains(line), "no {line:?} in\n{maps}");
     }
