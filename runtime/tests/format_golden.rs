@@ -2,7 +2,7 @@
 //! bpftrace 0.17 run (regenerate with `sudo runtime/tests/golden/regen.sh`). Each test rebuilds the
 //! same map contents by hand and checks the formatter prints the same bytes.
 
-use runtime::output::{bcc::*, shape::*, text::*};
+use runtime::output::{shape::*, text::*};
 use std::path::Path;
 
 /// The captured stdout without bpftrace's "Attaching N probe(s)..." line.

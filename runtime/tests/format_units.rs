@@ -1,7 +1,7 @@
 //! Unit tests for the pieces of the bpftrace formatter: bucket indices, labels, bars, trimming,
 //! sorting, trailing newlines.
 
-use runtime::output::{bcc::*, shape::*, text::*};
+use runtime::output::{shape::*, text::*};
 
 #[test]
 fn log2_index_convention() {
