@@ -1,4 +1,4 @@
-//! SIGINT and SIGTERM as a file descriptor (signalfd), so the event loop waits on signals and ring buffer
+//! SIGINT and SIGTERM as a file descriptor (signalfd), so the run loop waits on signals and ring buffer
 //! events in one poll(2), and a signal arriving during attach is only acted on once we are ready.
 
 use std::io;
@@ -30,31 +30,22 @@ impl Signals {
 
     /// Whether a signal is pending (consumes it).
     pub fn take(&self) -> bool {
-        let mut info = [0u8; std::mem::size_of::<libc::signalfd_siginfo>()];
-        // SAFETY: reading into a buffer of exactly one siginfo record.
-        let n = unsafe { libc::read(self.fd.as_raw_fd(), info.as_mut_ptr().cast(), info.len()) };
-        n == info.len() as isize
+        self.next().is_some()
+    }
+
+    /// The pending signal's number, if one is pending (consumes it).
+    pub fn next(&self) -> Option<u32> {
+        // SAFETY: an all-zero siginfo record is a valid value of this plain C struct.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        // SAFETY: reading one siginfo record into a buffer of that size.
+        let n = unsafe { libc::read(self.fd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
+        (n == size as isize).then_some(info.ssi_signo)
     }
 }
 
 impl AsRawFd for Signals {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
-    }
-}
-
-/// Waits until one of `fds` is readable; returns which ones are.
-pub fn wait(fds: &[RawFd]) -> io::Result<Vec<bool>> {
-    let mut pfds: Vec<libc::pollfd> = fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
-    loop {
-        // SAFETY: pfds is a valid array of pollfd for the duration of the call.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
-        if rc >= 0 {
-            return Ok(pfds.iter().map(|p| p.revents & libc::POLLIN != 0).collect());
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
     }
 }

@@ -16,7 +16,7 @@
 
 use codegen::{wire, Object};
 use lang::provider::{Field, Format, Tracefs};
-use lang::typed::Attach;
+use lang::typed::Target;
 use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 4] = b"\x7fVTO";
@@ -130,7 +130,7 @@ pub fn check_layouts(object: &Object, tracefs: &mut Tracefs, file: &str) -> Resu
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in &object.programs {
-        let Attach::Tracepoint { category, name, format } = &p.attach else { continue };
+        let (Target::Tracepoint { category, name }, Some(format)) = (&p.attach.target, &p.attach.args) else { continue };
         if !seen.insert((category.clone(), name.clone())) {
             continue;
         }
@@ -162,24 +162,24 @@ mod tests {
         let src = "BEGIN { @c = count(); @h[1] = hist(5); @s = sum(-2); printf(\"%d %s\\n\", 1, \"a\"); }\n\
                    interval:ms:10 { @v[2, \"x\"] = 3; exit(); } END { print(@c); }";
         let script = lang::parse(src).unwrap();
-        let program = lang::check::check(&script, &mut Tracefs::new("/nonexistent"), &[]).unwrap();
-        codegen::compile(&program).unwrap()
+        let program = library::check(&script, &mut Tracefs::new("/nonexistent"), &Default::default()).unwrap();
+        library::compile(&program).unwrap()
     }
 
     #[test]
     fn a_written_object_reads_back_the_same() {
         let object = object();
-        let bytes = write(&object, "t.vt");
+        let bytes = write(&object, "t.vt").unwrap();
         assert_eq!(&bytes[..8], [b"\x7fVTO".as_slice(), &VERSION.to_le_bytes()].concat());
         let header = read(&bytes).unwrap();
         assert_eq!(header.script, "t.vt");
         assert_eq!(header.object.listing(), object.listing());
-        assert_eq!(codegen::elf::write(&header.object), codegen::elf::write(&object));
+        assert_eq!(codegen::elf::write(&header.object).unwrap(), codegen::elf::write(&object).unwrap());
     }
 
     #[test]
     fn another_version_is_refused_by_number() {
-        let mut bytes = write(&object(), "t.vt");
+        let mut bytes = write(&object(), "t.vt").unwrap();
         let old = VERSION - 1;
         bytes[4..8].copy_from_slice(&old.to_le_bytes());
         assert_eq!(
@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn truncated_or_garbage_files_are_refused_without_panicking() {
-        let bytes = write(&object(), "t.vt");
+        let bytes = write(&object(), "t.vt").unwrap();
         for n in 0..bytes.len() {
             assert!(read(&bytes[..n]).is_err(), "{n} bytes");
         }

@@ -2,7 +2,7 @@
 //! (`/work/shared/seed/000_b23378af8053d779.txt`, copied with its non-breaking spaces turned back
 //! into spaces as `golden/bcc_vhost_seed.txt`).
 
-use runtime::format::*;
+use runtime::output::{bcc::*, shape::*};
 use std::path::Path;
 
 struct Block {

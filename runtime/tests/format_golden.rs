@@ -2,7 +2,7 @@
 //! bpftrace 0.17 run (regenerate with `sudo runtime/tests/golden/regen.sh`). Each test rebuilds the
 //! same map contents by hand and checks the formatter prints the same bytes.
 
-use runtime::format::*;
+use runtime::output::{shape::*, text::*};
 use std::path::Path;
 
 /// The captured stdout without bpftrace's "Attaching N probe(s)..." line.
@@ -70,9 +70,9 @@ fn stats(values: &[i64]) -> Value {
 #[test]
 fn basic() {
     let maps = vec![
-        MapDump::scalar("s", Value::Sum(7)),
+        MapDump::scalar("s", Value::Int(7)),
         MapDump::scalar("h", hist(&[0, 1, 5, 1000, -3])),
-        MapDump::scalar("c", Value::Count(1)),
+        MapDump::scalar("c", Value::UInt(1)),
     ];
     check("basic", &exit_text(&maps));
 }
@@ -80,11 +80,11 @@ fn basic() {
 #[test]
 fn scalars() {
     let maps = vec![
-        MapDump::scalar("", Value::Count(2)),
-        MapDump::scalar("count", Value::Count(3)),
-        MapDump::scalar("sum", Value::Sum(7 - 20)),
-        MapDump::scalar("min", Value::Min(-3)),
-        MapDump::scalar("max", Value::Max(12)),
+        MapDump::scalar("", Value::UInt(2)),
+        MapDump::scalar("count", Value::UInt(3)),
+        MapDump::scalar("sum", Value::Int(7 - 20)),
+        MapDump::scalar("min", Value::Int(-3)),
+        MapDump::scalar("max", Value::Int(12)),
         MapDump::scalar("avg", avg(&[-7, 2])),
         MapDump::scalar("avgpos", avg(&[10, 11, 12])),
         MapDump::scalar("stats", stats(&[10, -3, 4])),
@@ -101,26 +101,26 @@ fn keyed() {
         MapDump::new(
             "m",
             vec![
-                e(vec![KeyPart::UInt(u64::MAX)], Value::Count(4)),
-                e(vec![i(2)], Value::Count(2)),
-                e(vec![i(-4)], Value::Count(3)),
-                e(vec![i(1)], Value::Count(1)),
+                e(vec![KeyPart::UInt(u64::MAX)], Value::UInt(4)),
+                e(vec![i(2)], Value::UInt(2)),
+                e(vec![i(-4)], Value::UInt(3)),
+                e(vec![i(1)], Value::UInt(1)),
             ],
         ),
         MapDump::new(
             "s",
             vec![
-                e(vec![s("bash")], Value::Sum(5)),
-                e(vec![s("zsh")], Value::Sum(-2)),
-                e(vec![s("a b")], Value::Sum(100)),
+                e(vec![s("bash")], Value::Int(5)),
+                e(vec![s("zsh")], Value::Int(-2)),
+                e(vec![s("a b")], Value::Int(100)),
             ],
         ),
         MapDump::new(
             "t",
-            vec![e(vec![s("sh"), i(3)], Value::Count(2)), e(vec![s("bash"), i(12)], Value::Count(1))],
+            vec![e(vec![s("sh"), i(3)], Value::UInt(2)), e(vec![s("bash"), i(12)], Value::UInt(1))],
         ),
-        MapDump::new("mn", vec![e(vec![s("x")], Value::Min(3)), e(vec![s("y")], Value::Min(-8))]),
-        MapDump::new("mx", vec![e(vec![s("x")], Value::Max(30)), e(vec![s("y")], Value::Max(8))]),
+        MapDump::new("mn", vec![e(vec![s("x")], Value::Int(3)), e(vec![s("y")], Value::Int(-8))]),
+        MapDump::new("mx", vec![e(vec![s("x")], Value::Int(30)), e(vec![s("y")], Value::Int(8))]),
         MapDump::new(
             "a",
             vec![
@@ -207,19 +207,19 @@ fn lhist_golden() {
 #[test]
 fn empty_maps() {
     let maps = vec![
-        MapDump::scalar("a_count", Value::Count(0)),
-        MapDump::empty("b_sum", MapKind::Sum),
-        MapDump::empty("c_min", MapKind::Min),
-        MapDump::empty("d_max", MapKind::Max),
-        MapDump::empty("e_avg", MapKind::Avg),
-        MapDump::empty("f_stats", MapKind::Stats),
-        MapDump::empty("g_hist", MapKind::Hist),
-        MapDump::empty("h_lhist", MapKind::LHist),
-        MapDump::empty("i_int", MapKind::Int),
-        MapDump::empty("j_keyed", MapKind::Count),
-        MapDump::empty("k_keyed_hist", MapKind::Hist),
-        MapDump::empty("l_keyed_avg", MapKind::Avg),
-        MapDump::scalar("z", Value::Count(1)),
+        MapDump::scalar("a_count", Value::UInt(0)),
+        MapDump::empty("b_sum", Kind::Int),
+        MapDump::empty("c_min", Kind::Int),
+        MapDump::empty("d_max", Kind::Int),
+        MapDump::empty("e_avg", Kind::Avg),
+        MapDump::empty("f_stats", Kind::Stats),
+        MapDump::empty("g_hist", Kind::Hist),
+        MapDump::empty("h_lhist", Kind::LHist),
+        MapDump::empty("i_int", Kind::Int),
+        MapDump::empty("j_keyed", Kind::UInt),
+        MapDump::empty("k_keyed_hist", Kind::Hist),
+        MapDump::empty("l_keyed_avg", Kind::Avg),
+        MapDump::scalar("z", Value::UInt(1)),
     ];
     check("empty", &exit_text(&maps));
 }
@@ -227,14 +227,14 @@ fn empty_maps() {
 #[test]
 fn print_then_exit() {
     let h = MapDump::scalar("h", hist(&[3, 30]));
-    let c = MapDump::new("c", vec![e(vec![s("y")], Value::Count(2)), e(vec![s("x")], Value::Count(1))]);
+    let c = MapDump::new("c", vec![e(vec![s("y")], Value::UInt(2)), e(vec![s("x")], Value::UInt(1))]);
     let st = MapDump::scalar("s", stats(&[5]));
     let mut out = String::new();
     out += &map_text(&h);
     out += &map_text(&c);
     out += &map_text(&st);
     out += "--after print--\n";
-    out += &exit_text(&[st.clone(), MapDump::empty("c", MapKind::Count), h.clone()]);
+    out += &exit_text(&[st.clone(), MapDump::empty("c", Kind::UInt), h.clone()]);
     check("print", &out);
 }
 
@@ -243,10 +243,10 @@ fn print_top_div() {
     let c = MapDump::new(
         "c",
         vec![
-            e(vec![s("a")], Value::Sum(10)),
-            e(vec![s("b")], Value::Sum(25)),
-            e(vec![s("c")], Value::Sum(37)),
-            e(vec![s("d")], Value::Sum(-44)),
+            e(vec![s("a")], Value::Int(10)),
+            e(vec![s("b")], Value::Int(25)),
+            e(vec![s("c")], Value::Int(37)),
+            e(vec![s("d")], Value::Int(-44)),
         ],
     );
     let h = MapDump::scalar("h", hist_n(&[(8, 30), (300, 9)]));
@@ -270,13 +270,13 @@ fn print_top_div() {
     out += &map_text_with(&kh, 2, 0);
     out += &map_text_with(&ks, 1, 0);
     let cleared: Vec<MapDump> = [
-        ("c", MapKind::Sum),
-        ("h", MapKind::Hist),
-        ("l", MapKind::LHist),
-        ("av", MapKind::Avg),
-        ("st", MapKind::Stats),
-        ("kh", MapKind::Hist),
-        ("ks", MapKind::Stats),
+        ("c", Kind::Int),
+        ("h", Kind::Hist),
+        ("l", Kind::LHist),
+        ("av", Kind::Avg),
+        ("st", Kind::Stats),
+        ("kh", Kind::Hist),
+        ("ks", Kind::Stats),
     ]
     .into_iter()
     .map(|(n, k)| MapDump::empty(n, k))
@@ -294,8 +294,8 @@ fn tracepoint_workload() {
     let maps = vec![
         MapDump::scalar("bytes", hist(&sizes)),
         MapDump::scalar("lin", lhist(0, 2000, 250, &sizes)),
-        MapDump::new("calls", vec![e(vec![s("dd"), i(1)], Value::Count(357))]),
-        MapDump::new("total", vec![e(vec![s("dd")], Value::Sum(total))]),
+        MapDump::new("calls", vec![e(vec![s("dd"), i(1)], Value::UInt(357))]),
+        MapDump::new("total", vec![e(vec![s("dd")], Value::Int(total))]),
         MapDump::scalar("sz", stats(&sizes)),
         MapDump::scalar("mean", avg(&sizes)),
     ];

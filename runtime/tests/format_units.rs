@@ -1,7 +1,7 @@
 //! Unit tests for the pieces of the bpftrace formatter: bucket indices, labels, bars, trimming,
 //! sorting, trailing newlines.
 
-use runtime::format::*;
+use runtime::output::{shape::*, text::*};
 
 #[test]
 fn log2_index_convention() {
@@ -157,11 +157,11 @@ fn keyed_sorting_and_ties() {
     let m = MapDump::new(
         "m",
         vec![
-            Entry::new(vec![KeyPart::Int(5)], Value::Count(1)),
-            Entry::new(vec![KeyPart::Int(-1)], Value::Count(1)),
-            Entry::new(vec![KeyPart::Int(2)], Value::Count(1)),
-            Entry::new(vec![KeyPart::Int(9)], Value::Count(0)),
-            Entry::new(vec![KeyPart::Int(3)], Value::Count(7)),
+            Entry::new(vec![KeyPart::Int(5)], Value::UInt(1)),
+            Entry::new(vec![KeyPart::Int(-1)], Value::UInt(1)),
+            Entry::new(vec![KeyPart::Int(2)], Value::UInt(1)),
+            Entry::new(vec![KeyPart::Int(9)], Value::UInt(0)),
+            Entry::new(vec![KeyPart::Int(3)], Value::UInt(7)),
         ],
     );
     // By value; ties by key with integers compared unsigned (so -1 sorts last), as sort_by_key does.
@@ -185,9 +185,9 @@ fn sum_and_avg_are_signed() {
     let m = MapDump::new(
         "s",
         vec![
-            Entry::new(vec![KeyPart::Int(1)], Value::Sum(-5)),
-            Entry::new(vec![KeyPart::Int(2)], Value::Sum(3)),
-            Entry::new(vec![KeyPart::Int(3)], Value::Sum(-50)),
+            Entry::new(vec![KeyPart::Int(1)], Value::Int(-5)),
+            Entry::new(vec![KeyPart::Int(2)], Value::Int(3)),
+            Entry::new(vec![KeyPart::Int(3)], Value::Int(-50)),
         ],
     );
     assert_eq!(map_text(&m), "@s[3]: -50\n@s[1]: -5\n@s[2]: 3\n");
@@ -210,11 +210,11 @@ fn keys() {
 #[test]
 fn maps_sorted_by_name_and_trailers() {
     let maps = vec![
-        MapDump::scalar("z", Value::Count(1)),
-        MapDump::empty("e", MapKind::Stats),
-        MapDump::scalar("", Value::Count(2)),
+        MapDump::scalar("z", Value::UInt(1)),
+        MapDump::empty("e", Kind::Stats),
+        MapDump::scalar("", Value::UInt(2)),
         MapDump::scalar("b", Value::Hist(vec![0, 0, 1])),
-        MapDump::empty("c", MapKind::Hist),
+        MapDump::empty("c", Kind::Hist),
     ];
     let want = "@: 2\n\
 @b: \n[1]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n\
@@ -244,7 +244,7 @@ fn keyed_hist_sorted_by_total_with_blank_lines() {
 
 #[test]
 fn kind_from_value() {
-    assert_eq!(Value::Count(1).kind(), MapKind::Count);
-    assert_eq!(Value::LHist { min: 0, max: 1, step: 1, buckets: vec![] }.kind(), MapKind::LHist);
-    assert_eq!(MapDump::scalar("x", Value::Avg { count: 1, total: 1 }).kind, MapKind::Avg);
+    assert_eq!(Value::UInt(1).kind(), Kind::UInt);
+    assert_eq!(Value::LHist { min: 0, max: 1, step: 1, buckets: vec![] }.kind(), Kind::LHist);
+    assert_eq!(MapDump::scalar("x", Value::Avg { count: 1, total: 1 }).kind, Kind::Avg);
 }

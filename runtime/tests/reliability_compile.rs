@@ -10,8 +10,9 @@ use proptest::prelude::*;
 fn compile(source: &str) -> Result<codegen::Object, String> {
     let render = |d: &[lang::Diagnostic]| lang::render(d, "p.vt", source);
     let script = lang::parse(source).map_err(|d| render(&d))?;
-    let program = lang::check::check(&script, &mut Tracefs::new(TRACEFS), &params()).map_err(|d| render(&d))?;
-    let object = codegen::compile(&program).map_err(|d| render(&[d]))?;
+    let opts = lang::check::CheckOptions { params: params(), ..Default::default() };
+    let program = library::check(&script, &mut Tracefs::new(TRACEFS), &opts).map_err(|d| render(&d))?;
+    let object = library::compile(&program).map_err(|d| render(&[d]))?;
     if let Err(e) = codegen::elf::write(&object) {
         panic!("the ELF writer refused a compiled object: {e}");
     }

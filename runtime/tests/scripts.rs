@@ -9,8 +9,8 @@ fn compile_listing(path: &Path) -> String {
     let name = path.display().to_string();
     let script = lang::parse(&src).unwrap_or_else(|d| panic!("{}", lang::render(&d, &name, &src)));
     let mut tracefs = Tracefs::new(vt_testkit::fixtures::TRACEFS);
-    let program = lang::check::check(&script, &mut tracefs, &[]).unwrap_or_else(|d| panic!("{}", lang::render(&d, &name, &src)));
-    codegen::compile(&program).unwrap_or_else(|d| panic!("{}", lang::render(&[d], &name, &src))).listing()
+    let program = library::check(&script, &mut tracefs, &Default::default()).unwrap_or_else(|d| panic!("{}", lang::render(&d, &name, &src)));
+    library::compile(&program).unwrap_or_else(|d| panic!("{}", lang::render(&[d], &name, &src))).listing()
 }
 
 #[test]

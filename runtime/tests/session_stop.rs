@@ -27,8 +27,8 @@ fn after_stop_the_attached_programs_change_nothing() {
     );
     let script = lang::parse::parse(&text).expect("parses");
     let mut tracefs = lang::provider::Tracefs::new("/sys/kernel/tracing");
-    let program = lang::check::check(&script, &mut tracefs, &[]).expect("checks");
-    let mut session = Session::load(codegen::compile(&program).expect("compiles")).expect("loads");
+    let program = library::check(&script, &mut tracefs, &Default::default()).expect("checks");
+    let mut session = Session::load(library::compile(&program).expect("compiles")).expect("loads");
     session.attach().expect("attaches");
     getppid_times(5);
     session.stop().expect("stops");
@@ -36,7 +36,7 @@ fn after_stop_the_attached_programs_change_nothing() {
     assert!(session.attached(), "stopping detaches nothing");
     let printed = session.drain_outputs().expect("reads the ring buffer");
     assert_eq!(printed.iter().filter(|o| matches!(o, Output::Printf(b) if b == b"hit\n")).count(), 5);
-    let maps = session.exit_text().expect("reads the maps");
+    let maps = runtime::output::text::exit_text(&session.dump().expect("reads the maps"));
     for line in ["@n: 5", "@k[1]: 5", "@s[2]: 15", "[4, 8)                 5 |@@@@"] {
         assert!(maps.contains(line), "no {line:?} in\n{maps}");
     }

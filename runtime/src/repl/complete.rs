@@ -167,7 +167,7 @@ impl Helper {
             let (Some("tracepoint" | "t"), Some(cat), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
                 continue;
             };
-            let found = lang::provider::list(&tracefs, &format!("tracepoint:{cat}:{name}"));
+            let found = library::list(&tracefs, &format!("tracepoint:{cat}:{name}"));
             for probe in found {
                 let mut p = probe.splitn(3, ':').skip(1);
                 let (Some(c), Some(n)) = (p.next(), p.next()) else {

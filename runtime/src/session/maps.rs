@@ -1,13 +1,23 @@
-//! Reading, clearing and zeroing the user maps through their fds, with byte keys and values laid out as
-//! codegen laid them out (see `codegen::key_size` / `codegen::value_size`), into the formatters' model.
+//! The user maps: read, cleared and zeroed through their fds, with byte keys and values laid out as
+//! codegen laid them out (see `codegen::key_size` / `codegen::value_size`), into value shapes.
 
-use crate::format::{Entry, KeyPart, MapDump, MapKind as Kind, Value};
+use super::{Error, MapError, Session};
+use crate::output::decode;
+use crate::output::shape::{Entry, Kind, MapDump, Value};
 use crate::sys;
-use codegen::{buckets, MapSpec, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH};
+use aya::maps::{Map, MapData};
+use codegen::{MapSpec, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH};
 use lang::typed::{Agg, MapDef, MapKind, Ty};
 use std::collections::BTreeMap;
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
+
+/// One user map's raw contents (see `Session::export_maps`).
+pub struct RawMap {
+    pub def: MapDef,
+    pub spec: MapSpec,
+    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+}
 
 /// One map as the kernel holds it. A map kept inside the shared per-CPU value (`spec.within`) is read
 /// and written through its `host`, whose fd `fd` then is.
@@ -23,13 +33,7 @@ pub struct KernelMap<'a> {
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
-}
-
-/// The bytes of a string up to its first NUL.
-pub fn c_str(b: &[u8]) -> String {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+    b.get(at..at + 8).and_then(|s| s.try_into().ok()).map_or(0, u64::from_ne_bytes)
 }
 
 fn is_percpu(spec: &MapSpec) -> bool {
@@ -46,7 +50,7 @@ type RawEntry = (Vec<u8>, Vec<Vec<u8>>);
 impl KernelMap<'_> {
     /// The host's one value, per CPU, and its per-CPU stride.
     fn host_value(&self) -> io::Result<(Vec<u8>, usize)> {
-        let host = self.host.expect("a shared map has a host");
+        let host = self.host.ok_or_else(|| io::Error::other("a shared map has no host"))?;
         let stride = host.value_size.div_ceil(8) as usize * 8;
         let mut buf = vec![0u8; stride * self.ncpus];
         sys::lookup(self.fd, &0u32.to_ne_bytes(), &mut buf)?;
@@ -127,49 +131,55 @@ impl KernelMap<'_> {
         Ok(())
     }
 
-    /// The map's contents as the formatters want them, summed (or min'd, max'd) over CPUs.
+    /// The map's contents as value shapes, reduced over CPUs.
     pub fn dump(&self) -> io::Result<MapDump> {
         let name = self.def.name.clone();
         let entries = self.entries()?;
         let mut dump = MapDump::empty(name, kind_of(&self.def.kind));
+        let keyless = self.def.key.is_empty();
         match &self.def.kind {
-            MapKind::Agg(agg @ (Agg::Hist | Agg::LHist { .. })) => {
-                let n = buckets(*agg).unwrap() as usize;
+            MapKind::Agg(agg) if hist_buckets(agg).is_some() => {
+                // A histogram's entries are its buckets: the key's parts, then the bucket's index.
+                let n = hist_buckets(agg).unwrap_or(0) as usize;
                 let parts_len = entries.first().map_or(0, |(k, _)| k.len().saturating_sub(8));
                 let mut grouped: BTreeMap<Vec<u8>, Vec<u64>> = BTreeMap::new();
                 for (key, cpus) in &entries {
-                    let (parts, bucket) = if self.def.key.is_empty() {
-                        (Vec::new(), u32::from_ne_bytes(key[..4].try_into().unwrap()) as usize)
+                    let (parts, bucket) = if keyless {
+                        (Vec::new(), key.get(..4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_ne_bytes) as usize)
                     } else {
-                        (key[..parts_len].to_vec(), u64_at(key, parts_len) as usize)
+                        (key[..parts_len.min(key.len())].to_vec(), u64_at(key, parts_len) as usize)
                     };
-                    let count: u64 = cpus.iter().map(|v| u64_at(v, 0)).sum();
+                    let count = decode::bucket(cpus);
                     if count > 0 && bucket < n {
                         grouped.entry(parts).or_insert_with(|| vec![0; n])[bucket] += count;
                     }
                 }
-                if grouped.is_empty() && self.def.key.is_empty() && self.zeroed {
+                if grouped.is_empty() && keyless && self.zeroed {
                     grouped.insert(Vec::new(), vec![0; n]);
                 }
                 for (parts, counts) in grouped {
-                    let value = match *agg {
-                        Agg::LHist { min, max, step } => Value::LHist { min, max, step, buckets: counts },
-                        _ => Value::Hist(counts),
+                    let value = match agg.params[..] {
+                        [min, max, step] if agg.name == "lhist" => decode::lhist(min, max, step, counts),
+                        _ => decode::hist(counts),
                     };
-                    dump.entries.push(Entry::new(decode_key(&self.def.key, &parts), value));
+                    dump.entries.push(Entry::new(decode::key(&self.def.key, &parts), value));
                 }
             }
             kind => {
                 for (key, cpus) in &entries {
-                    let Some(value) = combine(kind, cpus) else { continue };
+                    let value = match kind {
+                        MapKind::Agg(agg) => decode::agg(agg, cpus),
+                        MapKind::Value(ty) => cpus.first().map(|v| decode::typed(ty, v)),
+                    };
+                    let Some(value) = value else { continue };
                     // A keyless avg or stats holding nothing (never updated, or cleared) prints
                     // nothing, as in bpftrace; after zero() it prints its zero. After delete() it
                     // keeps its total, and prints, as bpftrace's (which deletes only the count).
                     let empty = matches!(value, Value::Avg { count: 0, total: 0 } | Value::Stats { count: 0, total: 0 });
-                    if self.def.key.is_empty() && empty && !self.zeroed {
+                    if keyless && empty && !self.zeroed {
                         continue;
                     }
-                    let key = if self.def.key.is_empty() { Vec::new() } else { decode_key(&self.def.key, key) };
+                    let key = if keyless { Vec::new() } else { decode::key(&self.def.key, key) };
                     dump.entries.push(Entry::new(key, value));
                 }
             }
@@ -191,7 +201,7 @@ impl KernelMap<'_> {
     /// `zero(@m)`: keeps the keys, zeroes the values. A sum, min or max keeps its `seen` flags, so it
     /// prints 0 afterwards (as in bpftrace) rather than nothing, as after `clear`.
     pub fn zero(&self) -> io::Result<()> {
-        let keep = if matches!(self.def.kind, MapKind::Agg(Agg::Sum { .. } | Agg::Min | Agg::Max)) { 8 } else { 0 };
+        let keep = if matches!(&self.def.kind, MapKind::Agg(a) if matches!(a.name.as_str(), "sum" | "min" | "max")) { 8 } else { 0 };
         self.zero_keeping(keep)
     }
 
@@ -216,82 +226,97 @@ impl KernelMap<'_> {
     }
 }
 
+/// The shape of a map's values.
+/// The buckets of a histogram aggregation (None for the others), as the registry lays them out.
+fn hist_buckets(agg: &Agg) -> Option<u32> {
+    use codegen::registry::Emitters;
+    library::LIBRARY.aggregation(&agg.name)?.buckets(agg)
+}
+
 fn kind_of(kind: &MapKind) -> Kind {
     match kind {
-        MapKind::Agg(a) => match a {
-            Agg::Count => Kind::Count,
-            Agg::Sum { .. } => Kind::Sum,
-            Agg::Min => Kind::Min,
-            Agg::Max => Kind::Max,
-            Agg::Avg => Kind::Avg,
-            Agg::Stats => Kind::Stats,
-            Agg::Hist => Kind::Hist,
-            Agg::LHist { .. } => Kind::LHist,
+        MapKind::Agg(a) => match a.name.as_str() {
+            "sum" if !a.signed => Kind::UInt,
+            "sum" | "min" | "max" => Kind::Int,
+            "avg" => Kind::Avg,
+            "stats" => Kind::Stats,
+            "hist" => Kind::Hist,
+            "lhist" => Kind::LHist,
+            _ => Kind::UInt,
         },
         MapKind::Value(Ty::Int(i)) if !i.signed => Kind::UInt,
         MapKind::Value(Ty::Int(_)) => Kind::Int,
-        MapKind::Value(_) => Kind::Str,
+        MapKind::Value(Ty::Str(_)) => Kind::Str,
+        MapKind::Value(Ty::Tuple(_)) => Kind::Tuple,
     }
 }
 
-/// One entry's value from its per-CPU parts; `None` for a min/max no CPU has seen a value for.
-fn combine(kind: &MapKind, cpus: &[Vec<u8>]) -> Option<Value> {
-    let sum = |at| cpus.iter().map(|v| u64_at(v, at)).fold(0u64, u64::wrapping_add);
-    let seen = || cpus.iter().filter(|v| u64_at(v, 8) != 0).map(|v| u64_at(v, 0) as i64);
-    Some(match kind {
-        MapKind::Agg(Agg::Count) => Value::Count(sum(0)),
-        MapKind::Agg(Agg::Sum { signed }) => {
-            cpus.iter().any(|v| u64_at(v, 8) != 0).then_some(())?;
-            if *signed { Value::Sum(sum(0) as i64) } else { Value::UInt(sum(0)) }
-        }
-        MapKind::Agg(Agg::Min) => Value::Min(seen().min()?),
-        MapKind::Agg(Agg::Max) => Value::Max(seen().max()?),
-        MapKind::Agg(Agg::Avg) => Value::Avg { count: sum(0), total: sum(8) as i64 },
-        MapKind::Agg(Agg::Stats) => Value::Stats { count: sum(0), total: sum(8) as i64 },
-        MapKind::Agg(_) => unreachable!("histograms are grouped by the caller"),
-        MapKind::Value(ty) => match ty {
-            Ty::Int(i) if i.signed => Value::Int(u64_at(&cpus[0], 0) as i64),
-            Ty::Int(_) => Value::UInt(u64_at(&cpus[0], 0)),
-            Ty::Str(_) => Value::Str(value_text(ty, &cpus[0])),
-            Ty::Tuple(_) => Value::Tuple { ty: ty.clone(), bytes: cpus[0].clone() },
-        },
-    })
-}
-
-/// A stored value of type `ty` as bpftrace prints it (strings unquoted, tuples as `(a, b)`).
-pub fn value_text(ty: &Ty, b: &[u8]) -> String {
-    match ty {
-        Ty::Int(i) if i.signed => (u64_at(b, 0) as i64).to_string(),
-        Ty::Int(_) => u64_at(b, 0).to_string(),
-        Ty::Str(n) => c_str(&b[..(*n as usize).min(b.len())]),
-        Ty::Tuple(parts) => {
-            let mut at = 0;
-            let items: Vec<String> = parts
-                .iter()
-                .map(|p| {
-                    let s = value_text(p, &b[at..at + p.size() as usize]);
-                    at += p.size() as usize;
-                    s
-                })
-                .collect();
-            format!("({})", items.join(", "))
-        }
+impl Session {
+    pub(super) fn map_fd(&self, index: usize) -> Result<BorrowedFd<'_>, Error> {
+        let symbol = &self.object.maps[index].symbol;
+        let data: &MapData = match self.ebpf.map(symbol) {
+            Some(Map::Array(d) | Map::HashMap(d) | Map::PerCpuArray(d) | Map::PerCpuHashMap(d)) => d,
+            _ => return Err(MapError::Missing(symbol.clone()).into()),
+        };
+        Ok(data.fd().as_fd())
     }
-}
 
-/// A key's parts (tuples flattened, as bpftrace prints `@m[a, b]`).
-fn decode_key(types: &[Ty], b: &[u8]) -> Vec<KeyPart> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    for ty in types {
-        let size = ty.size() as usize;
-        let part = &b[at..at + size];
-        match ty {
-            Ty::Int(_) => out.push(KeyPart::Int(u64_at(part, 0) as i64)),
-            Ty::Str(_) => out.push(KeyPart::Str(c_str(part))),
-            Ty::Tuple(inner) => out.extend(decode_key(inner, part)),
-        }
-        at += size;
+    pub(super) fn kernel_map(&self, index: usize) -> Result<KernelMap<'_>, Error> {
+        let spec = &self.object.maps[index];
+        let host = spec.within.and(self.object.internal.scalars);
+        Ok(KernelMap {
+            def: &self.object.user_maps[index],
+            spec,
+            fd: self.map_fd(host.unwrap_or(index))?,
+            ncpus: self.ncpus,
+            host: host.map(|h| &self.object.maps[h]),
+            zeroed: self.zeroed[index],
+        })
     }
-    out
+
+    /// The contents of every user map.
+    pub fn dump(&self) -> Result<Vec<MapDump>, Error> {
+        (0..self.object.user_maps.len()).map(|i| Ok(self.kernel_map(i)?.dump().map_err(MapError::Io)?)).collect()
+    }
+
+    /// Every user map's raw contents, to carry into another session of a grown script (`import_map`).
+    pub fn export_maps(&self) -> Result<Vec<RawMap>, Error> {
+        (0..self.object.user_maps.len())
+            .map(|i| {
+                let map = self.kernel_map(i)?;
+                let entries = map.raw_entries().map_err(MapError::Io)?;
+                Ok(RawMap { def: map.def.clone(), spec: map.spec.clone(), entries })
+            })
+            .collect()
+    }
+
+    /// Copies `raw` into this session's user map of the same name when its layout is the same; returns
+    /// whether it did.
+    pub fn import_map(&self, raw: &RawMap) -> Result<bool, Error> {
+        let Some(i) = self.object.user_maps.iter().position(|d| d.name == raw.def.name) else { return Ok(false) };
+        let map = self.kernel_map(i)?;
+        let same = map.def.kind == raw.def.kind
+            && map.def.key == raw.def.key
+            && MapSpec { symbol: String::new(), ..map.spec.clone() } == MapSpec { symbol: String::new(), ..raw.spec.clone() };
+        if !same {
+            return Ok(false);
+        }
+        map.write_raw(&raw.entries).map_err(MapError::Io)?;
+        Ok(true)
+    }
+
+    /// `clear(@name)` from user space; `false` when there is no such map.
+    pub fn clear_map(&mut self, name: &str) -> Result<bool, Error> {
+        let Some(i) = self.object.user_maps.iter().position(|d| d.name == name) else { return Ok(false) };
+        self.clear_or_zero(i, false)?;
+        Ok(true)
+    }
+
+    /// `clear(@m)` or (with `zero`) `zero(@m)` of user map `i`, remembering which for `dump`.
+    pub(super) fn clear_or_zero(&mut self, i: usize, zero: bool) -> Result<(), Error> {
+        let map = self.kernel_map(i)?;
+        if zero { map.zero() } else { map.clear() }.map_err(MapError::Io)?;
+        self.zeroed[i] = zero;
+        Ok(())
+    }
 }

@@ -1,0 +1,85 @@
+//! Attaching programs, one module per kernel program type (the aya model). A probe kind's attach
+//! target is data ([`Target`]); [`target`] is the one table from the language's probe kinds to it.
+//! A probe kind of a program type vt knows (profile, software: perf events) is one arm there; a new
+//! program type is one module more, and its arms in the functions below.
+
+pub mod perf_event;
+pub mod test_run;
+pub mod tracepoint;
+
+use aya::programs::{Program, ProgramError};
+use lang::typed::Attach;
+
+/// Why a program could not be loaded, attached or run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The object's program is not of the type its probe needs.
+    #[error(transparent)]
+    Type(ProgramError),
+    /// The kernel (its verifier) refused the program.
+    #[error(transparent)]
+    Load(ProgramError),
+    #[error(transparent)]
+    Attach(ProgramError),
+    #[error(transparent)]
+    Run(ProgramError),
+}
+
+/// Where a probe's program goes in the kernel: its program type and that type's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target<'a> {
+    /// A tracepoint program on `category:name`.
+    Tracepoint { category: &'a str, name: &'a str },
+    /// A perf event program on a perf event.
+    PerfEvent(perf_event::Event),
+    /// BEGIN and END: a raw tracepoint program attached nowhere, run once on demand.
+    TestRun,
+}
+
+/// The attach target of each probe kind.
+pub fn target(attach: &Attach) -> Target<'_> {
+    match &attach.target {
+        lang::typed::Target::Tracepoint { category, name } => Target::Tracepoint { category, name },
+        lang::typed::Target::Clock { period_ns } => Target::PerfEvent(perf_event::Event::interval(*period_ns)),
+        lang::typed::Target::Begin | lang::typed::Target::End => Target::TestRun,
+    }
+}
+
+/// An attachment; dropping it detaches the program.
+pub struct Link {
+    /// Held only to be dropped.
+    _link: Box<dyn Send>,
+}
+
+impl Link {
+    fn new(link: impl Send + 'static) -> Link {
+        Link { _link: Box::new(link) }
+    }
+}
+
+/// Loads `prog` (through the verifier) as its target's program type.
+pub fn load(prog: &mut Program, target: &Target) -> Result<(), Error> {
+    match target {
+        Target::Tracepoint { .. } => tracepoint::load(prog),
+        Target::PerfEvent(_) => perf_event::load(prog),
+        Target::TestRun => test_run::load(prog),
+    }
+}
+
+/// Attaches the loaded `prog` to its target; `None` for a target that attaches nowhere.
+pub fn attach(prog: &mut Program, target: &Target) -> Result<Option<Link>, Error> {
+    match target {
+        Target::Tracepoint { category, name } => tracepoint::attach(prog, category, name).map(Some),
+        Target::PerfEvent(event) => perf_event::attach(prog, event).map(Some),
+        Target::TestRun => Ok(None),
+    }
+}
+
+/// Unloads `prog` (its attachments must be dropped first).
+pub fn unload(prog: &mut Program, target: &Target) {
+    match target {
+        Target::Tracepoint { .. } => tracepoint::unload(prog),
+        Target::PerfEvent(_) => perf_event::unload(prog),
+        Target::TestRun => {}
+    }
+}

@@ -1,0 +1,93 @@
+//! Attaching and detaching the session's programs, and running BEGIN and END.
+
+use super::{chain, Error, Session};
+use crate::attach::{self, Link};
+use lang::typed::{Attach, Target};
+
+impl Session {
+    /// Attaches every tracepoint (one perf event each) and interval program.
+    pub fn attach(&mut self) -> Result<(), Error> {
+        for i in 0..self.object.programs.len() {
+            self.attach_program(i)?;
+        }
+        Ok(())
+    }
+
+    /// Attaches program `index` of the object alone (BEGIN and END attach nowhere).
+    pub fn attach_program(&mut self, index: usize) -> Result<(), Error> {
+        let p = &self.object.programs[index];
+        let fail = |reason: String| Error::Attach { probe: p.attach.probe_name(), reason };
+        let prog = self.ebpf.program_mut(&p.symbol).ok_or_else(|| fail(format!("program {} missing", p.symbol)))?;
+        if let Some(link) = attach::attach(prog, &attach::target(&p.attach)).map_err(|e| fail(chain(&e)))? {
+            self.links[index] = Some(link);
+        }
+        Ok(())
+    }
+
+    /// Whether any probe is attached.
+    pub fn attached(&self) -> bool {
+        self.links.iter().any(Option::is_some)
+    }
+
+    /// Detaches every probe, so that the maps stop changing. Closing a tracepoint's perf event waits for
+    /// an RCU grace period (tens of milliseconds), so the links are closed from several threads at once.
+    pub fn detach(&mut self) {
+        let links: Vec<Link> = self.links.iter_mut().filter_map(Option::take).collect();
+        let threads = links.len().clamp(1, 16);
+        let mut chunks: Vec<Vec<Link>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, link) in links.into_iter().enumerate() {
+            chunks[i % threads].push(link);
+        }
+        std::thread::scope(|s| {
+            for chunk in chunks {
+                s.spawn(move || drop(chunk));
+            }
+        });
+    }
+
+    /// Detaches (and unloads) program `index` of the object alone.
+    pub fn detach_program(&mut self, index: usize) {
+        if let Some(link) = self.links.get_mut(index) {
+            drop(link.take());
+        }
+        let Some(p) = self.object.programs.get(index) else { return };
+        if let Some(prog) = self.ebpf.program_mut(&p.symbol) {
+            attach::unload(prog, &attach::target(&p.attach));
+        }
+    }
+
+    /// How many times program `index` has run; counted only while BPF run-time statistics are on
+    /// (`aya::sys::enable_stats`). `None` once the program is unloaded.
+    pub fn run_count(&self, index: usize) -> Option<u64> {
+        let p = self.object.programs.get(index)?;
+        self.ebpf.program(&p.symbol)?.info().ok().map(|i| i.run_count())
+    }
+
+    pub fn run_begin(&mut self) -> Result<(), Error> {
+        self.run_special(|_, a| matches!(a.target, Target::Begin))
+    }
+
+    /// Runs the BEGIN programs whose index `which` selects.
+    pub fn run_begin_where(&mut self, which: impl Fn(usize) -> bool) -> Result<(), Error> {
+        self.run_special(|i, a| matches!(a.target, Target::Begin) && which(i))
+    }
+
+    pub fn run_end(&mut self) -> Result<(), Error> {
+        // As in bpftrace, what probes did after exit() (until they were detached) is not shown.
+        if self.exit_requested {
+            while self.events.next().is_some() {}
+        }
+        self.ending = true;
+        self.run_special(|_, a| matches!(a.target, Target::End))
+    }
+
+    /// Runs the BEGIN or END programs `which` selects (by index and attach point) once.
+    fn run_special(&mut self, which: impl Fn(usize, &Attach) -> bool) -> Result<(), Error> {
+        for (_, p) in self.object.programs.iter().enumerate().filter(|(i, p)| which(*i, &p.attach)) {
+            let fail = |reason: String| Error::Run { probe: p.attach.probe_name(), reason };
+            let prog = self.ebpf.program_mut(&p.symbol).ok_or_else(|| fail(format!("program {} missing", p.symbol)))?;
+            attach::test_run::run(prog).map_err(|e| fail(chain(&e)))?;
+        }
+        Ok(())
+    }
+}
