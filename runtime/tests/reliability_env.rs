@@ -12,7 +12,7 @@ const LIMIT: Duration = Duration::from_secs(30);
 const PROGRAM: &str = "BEGIN { @b = count(); } tracepoint:syscalls:sys_enter_getppid { @c = count(); exit(); }";
 const NOBODY: u32 = 65534;
 
-/// vt's exit statuses (runtime/src/main.rs `status`).
+/// vt's exit statuses (runtime/src/cli/mod.rs `status`).
 mod status {
     pub const SCRIPT: i32 = 1;
     /// The script file cannot be read (usage errors exit 1, as in bpftrace).
