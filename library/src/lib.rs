@@ -8,6 +8,7 @@ mod aggregations;
 mod builtins;
 mod functions;
 mod probes;
+pub mod shape;
 
 use codegen::registry::{EmitAggregation, EmitBuiltin, EmitFunction, Emitters};
 use lang::registry::{Aggregation, Builtin, Function, Kind, ProbeKind, Registry};

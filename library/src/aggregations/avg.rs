@@ -4,6 +4,7 @@ use codegen::asm::{Reg, Src};
 use codegen::emit::Emitter;
 use codegen::registry::EmitAggregation;
 use lang::registry::{Aggregation, Call, Checking};
+use crate::shape::{Kind, Value};
 use lang::typed::{Agg, TExpr};
 
 pub struct Avg;
@@ -29,5 +30,14 @@ impl EmitAggregation for Avg {
         let v = super::value(e, v);
         super::add(e, base, off, Src::Imm(1));
         super::add(e, base, off + 8, Src::Reg(v));
+    }
+}
+
+impl super::Decode for Avg {
+    fn kind(&self, _: &Agg) -> Kind {
+        Kind::Avg
+    }
+    fn decode(&self, _: &Agg, cpus: &[Vec<u8>]) -> Option<Value> {
+        Some(Value::Avg { count: super::sum_at(cpus, 0), total: super::sum_at(cpus, 8) as i64 })
     }
 }

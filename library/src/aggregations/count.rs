@@ -4,6 +4,7 @@ use codegen::asm::{Reg, Src};
 use codegen::emit::Emitter;
 use codegen::registry::EmitAggregation;
 use lang::registry::{Aggregation, Call, Checking};
+use crate::shape::{Kind, Value};
 use lang::typed::{Agg, TExpr};
 
 pub struct Count;
@@ -24,5 +25,14 @@ impl EmitAggregation for Count {
     }
     fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, _: Option<Reg>) {
         super::add(e, base, off, Src::Imm(1));
+    }
+}
+
+impl super::Decode for Count {
+    fn kind(&self, _: &Agg) -> Kind {
+        Kind::UInt
+    }
+    fn decode(&self, _: &Agg, cpus: &[Vec<u8>]) -> Option<Value> {
+        Some(Value::UInt(super::sum_at(cpus, 0)))
     }
 }

@@ -7,6 +7,7 @@ use codegen::registry::EmitAggregation;
 use codegen::HIST_BUCKETS;
 use bpf_ins::{ArithmeticOperation as Alu, JumpOperation as Jmp};
 use lang::registry::{Aggregation, Call, Checking};
+use crate::shape::{Kind, Value};
 use lang::typed::{Agg, TExpr};
 
 pub struct Hist;
@@ -65,4 +66,16 @@ fn log2_bucket(e: &mut Emitter, v: Reg, bits: u8) {
         e.asm.bind(next);
     }
     e.asm.bind(done);
+}
+
+impl super::Decode for Hist {
+    fn kind(&self, _: &Agg) -> Kind {
+        Kind::Hist
+    }
+    fn decode(&self, _: &Agg, _: &[Vec<u8>]) -> Option<Value> {
+        None
+    }
+    fn histogram(&self, _: &Agg, counts: Vec<u64>) -> Option<Value> {
+        Some(Value::Hist(counts))
+    }
 }

@@ -7,6 +7,7 @@ use codegen::registry::EmitAggregation;
 use bpf_ins::{ArithmeticOperation as Alu, JumpOperation as Jmp};
 use lang::diag::Diagnostic;
 use lang::registry::{Aggregation, Call, Checking};
+use crate::shape::{Kind, Value};
 use lang::typed::{Agg, TExpr};
 
 pub struct LHist;
@@ -28,7 +29,8 @@ impl Aggregation for LHist {
         let min = cx.const_int(&call.args[1], "lhist's min")? as i64;
         let max = cx.const_int(&call.args[2], "lhist's max")? as i64;
         let step = cx.const_int(&call.args[3], "lhist's step")? as i64;
-        if step <= 0 || max <= min || (max - min) / step > 1000 {
+        // Checked: bounds near the ends of i64 must be refused, not overflow.
+        if step <= 0 || max <= min || max.checked_sub(min).is_none_or(|d| d / step > 1000) {
             let msg = "lhist needs min < max, step > 0 and at most 1000 buckets";
             cx.error(Diagnostic::new(call.span, msg, "bad lhist bounds"));
             return None;
@@ -79,4 +81,17 @@ fn linear_bucket(e: &mut Emitter, v: Reg, min: i64, max: i64, step: i64) {
     e.asm.bind(above);
     e.asm.mov(v, Src::Imm(last));
     e.asm.bind(done);
+}
+
+impl super::Decode for LHist {
+    fn kind(&self, _: &Agg) -> Kind {
+        Kind::LHist
+    }
+    fn decode(&self, _: &Agg, _: &[Vec<u8>]) -> Option<Value> {
+        None
+    }
+    fn histogram(&self, agg: &Agg, counts: Vec<u64>) -> Option<Value> {
+        let (min, max, step, _) = bounds(agg)?;
+        Some(Value::LHist { min, max, step, buckets: counts })
+    }
 }

@@ -6,6 +6,7 @@ use codegen::emit::Emitter;
 use codegen::registry::EmitAggregation;
 use bpf_ins::JumpOperation as Jmp;
 use lang::registry::{Aggregation, Call, Checking};
+use crate::shape::{Kind, Value};
 use lang::typed::{Agg, TExpr};
 
 pub struct Max;
@@ -27,5 +28,18 @@ impl EmitAggregation for Max {
         let v = super::value(e, v);
         // A value no better than the kept one jumps past the store.
         keep_better(e, base, off, v, Jmp::IfSignedLessThanOrEqual);
+    }
+}
+
+impl super::Decode for Max {
+    fn kind(&self, _: &Agg) -> Kind {
+        Kind::Int
+    }
+    fn decode(&self, _: &Agg, cpus: &[Vec<u8>]) -> Option<Value> {
+        Some(Value::Int(super::seen(cpus).max()?))
+    }
+    /// The `seen` flag: a zeroed max prints 0, not nothing.
+    fn zero_keeps(&self) -> usize {
+        8
     }
 }

@@ -15,11 +15,51 @@ use codegen::emit::Emitter;
 use codegen::registry::EmitAggregation;
 use bpf_ins::{ArithmeticOperation as Alu, Instruction};
 use lang::registry::{Aggregation, Call, Checking};
+use crate::shape::{Kind, Value};
 use lang::typed::{Agg, TExpr};
 
-/// An aggregation with both sides: the checker's and the emitter's.
-pub trait AggregationEntry: Aggregation + EmitAggregation {}
-impl<T: Aggregation + EmitAggregation> AggregationEntry for T {}
+/// An aggregation with its three sides: the checker's, the emitter's, and the runtime's decoding.
+pub trait AggregationEntry: Aggregation + EmitAggregation + Decode {}
+impl<T: Aggregation + EmitAggregation + Decode> AggregationEntry for T {}
+
+/// How the runtime reads an aggregation's map back: its per-CPU values (as `EmitAggregation` laid
+/// them out) become a value shape.
+pub trait Decode: Sync {
+    /// The shape of the map's values, which decides its layout even when it is empty.
+    fn kind(&self, agg: &Agg) -> Kind;
+    /// One entry from its CPUs' values; None while it holds nothing to print. Histograms decode their
+    /// buckets with `histogram` instead.
+    fn decode(&self, agg: &Agg, cpus: &[Vec<u8>]) -> Option<Value>;
+    /// A histogram from its buckets' counts (summed over CPUs); None for the others.
+    fn histogram(&self, agg: &Agg, counts: Vec<u64>) -> Option<Value> {
+        let _ = (agg, counts);
+        None
+    }
+    /// One histogram bucket's count: a counter per CPU.
+    fn bucket_count(&self, cpus: &[Vec<u8>]) -> u64 {
+        sum_at(cpus, 0)
+    }
+    /// Bytes at the end of each value that `zero(@m)` keeps (a `seen` flag, so that the entry prints
+    /// 0 rather than nothing).
+    fn zero_keeps(&self) -> usize {
+        0
+    }
+}
+
+/// The 8 bytes at `at` as a number; 0 where `b` is too short.
+pub fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8).and_then(|s| s.try_into().ok()).map_or(0, u64::from_ne_bytes)
+}
+
+/// Per-CPU words at `at`, summed with wrapping.
+pub fn sum_at(cpus: &[Vec<u8>], at: usize) -> u64 {
+    cpus.iter().map(|v| u64_at(v, at)).fold(0u64, u64::wrapping_add)
+}
+
+/// The values of the CPUs that have seen one (a `[value, seen]` pair per CPU).
+pub fn seen(cpus: &[Vec<u8>]) -> impl Iterator<Item = i64> + '_ {
+    cpus.iter().filter(|v| u64_at(v, 8) != 0).map(|v| u64_at(v, 0) as i64)
+}
 
 /// The check of an aggregation of one integer (`sum(v)`, `avg(v)`, ...): the aggregation, signed
 /// when the value is, and the typed value.
@@ -66,4 +106,34 @@ pub fn keep_better(e: &mut Emitter, base: Reg, off: i16, v: Reg, worse: bpf_ins:
     e.asm.insn(Instruction::storex64(base, off, v));
     e.asm.insn(Instruction::store64(base, off + 8, 1));
     e.asm.bind(keep);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpu(words: &[u64]) -> Vec<u8> {
+        words.iter().flat_map(|w| w.to_ne_bytes()).collect()
+    }
+
+    fn agg(name: &str, signed: bool) -> Agg {
+        Agg { name: name.into(), params: Vec::new(), signed }
+    }
+
+    #[test]
+    fn aggregations_reduce_over_cpus() {
+        let two = [cpu(&[3, 1]), cpu(&[(-5i64) as u64, 1])];
+        assert_eq!(sum::Sum.decode(&agg("sum", true), &two), Some(Value::Int(-2)));
+        assert_eq!(min::Min.decode(&agg("min", true), &two), Some(Value::Int(-5)));
+        assert_eq!(max::Max.decode(&agg("max", true), &two), Some(Value::Int(3)));
+        assert_eq!(min::Min.decode(&agg("min", true), &[cpu(&[0, 0])]), None, "no CPU has seen a value");
+        assert_eq!(sum::Sum.decode(&agg("sum", false), &[cpu(&[7, 0])]), None);
+        assert_eq!(sum::Sum.decode(&agg("sum", false), &[cpu(&[7, 1])]), Some(Value::UInt(7)));
+        let avg = avg::Avg.decode(&agg("avg", true), &[cpu(&[2, 10]), cpu(&[1, 5])]);
+        assert_eq!(avg, Some(Value::Avg { count: 3, total: 15 }));
+        assert_eq!(count::Count.decode(&agg("count", false), &[cpu(&[2]), cpu(&[5])]), Some(Value::UInt(7)));
+        let lhist = Agg { name: "lhist".into(), params: vec![0, 10, 5], signed: true };
+        let v = lhist::LHist.histogram(&lhist, vec![1, 2]);
+        assert_eq!(v, Some(Value::LHist { min: 0, max: 10, step: 5, buckets: vec![1, 2] }));
+    }
 }

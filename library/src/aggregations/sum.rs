@@ -5,6 +5,7 @@ use codegen::asm::{Reg, Src};
 use codegen::emit::Emitter;
 use codegen::registry::EmitAggregation;
 use lang::registry::{Aggregation, Call, Checking};
+use crate::shape::{Kind, Value};
 use lang::typed::{Agg, TExpr};
 
 pub struct Sum;
@@ -26,5 +27,21 @@ impl EmitAggregation for Sum {
         let v = super::value(e, v);
         super::add(e, base, off, Src::Reg(v));
         super::set(e, base, off + 8, 1);
+    }
+}
+
+impl super::Decode for Sum {
+    fn kind(&self, agg: &Agg) -> Kind {
+        if agg.signed { Kind::Int } else { Kind::UInt }
+    }
+    fn decode(&self, agg: &Agg, cpus: &[Vec<u8>]) -> Option<Value> {
+        // Nothing until a CPU has added to it.
+        cpus.iter().any(|v| super::u64_at(v, 8) != 0).then_some(())?;
+        let total = super::sum_at(cpus, 0);
+        Some(if agg.signed { Value::Int(total as i64) } else { Value::UInt(total) })
+    }
+    /// The `seen` flag: a zeroed sum prints 0, not nothing.
+    fn zero_keeps(&self) -> usize {
+        8
     }
 }

@@ -5,7 +5,8 @@
 pub mod bcc;
 pub mod decode;
 pub mod json;
-pub mod shape;
+/// The value shapes live beside the aggregations that decode into them (`library::shape`).
+pub use library::shape;
 pub mod text;
 
 use shape::{by_name, Kind, MapDump, Value};

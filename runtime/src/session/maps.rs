@@ -7,7 +7,7 @@ use crate::output::shape::{Entry, Kind, MapDump, Value};
 use crate::sys;
 use aya::maps::{Map, MapData};
 use codegen::{MapSpec, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH};
-use lang::typed::{Agg, MapDef, MapKind, Ty};
+use lang::typed::{MapDef, MapKind, Ty};
 use std::collections::BTreeMap;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -137,10 +137,14 @@ impl KernelMap<'_> {
         let entries = self.entries()?;
         let mut dump = MapDump::empty(name, kind_of(&self.def.kind));
         let keyless = self.def.key.is_empty();
-        match &self.def.kind {
-            MapKind::Agg(agg) if hist_buckets(agg).is_some() => {
+        let entry = match &self.def.kind {
+            MapKind::Agg(agg) => library::LIBRARY.aggregation_entry(&agg.name).map(|e| (agg, e)),
+            MapKind::Value(_) => None,
+        };
+        match (&self.def.kind, entry) {
+            (_, Some((agg, e))) if e.buckets(agg).is_some() => {
                 // A histogram's entries are its buckets: the key's parts, then the bucket's index.
-                let n = hist_buckets(agg).unwrap_or(0) as usize;
+                let n = e.buckets(agg).unwrap_or(0) as usize;
                 let parts_len = entries.first().map_or(0, |(k, _)| k.len().saturating_sub(8));
                 let mut grouped: BTreeMap<Vec<u8>, Vec<u64>> = BTreeMap::new();
                 for (key, cpus) in &entries {
@@ -149,7 +153,7 @@ impl KernelMap<'_> {
                     } else {
                         (key[..parts_len.min(key.len())].to_vec(), u64_at(key, parts_len) as usize)
                     };
-                    let count = decode::bucket(cpus);
+                    let count = e.bucket_count(cpus);
                     if count > 0 && bucket < n {
                         grouped.entry(parts).or_insert_with(|| vec![0; n])[bucket] += count;
                     }
@@ -158,18 +162,16 @@ impl KernelMap<'_> {
                     grouped.insert(Vec::new(), vec![0; n]);
                 }
                 for (parts, counts) in grouped {
-                    let value = match agg.params[..] {
-                        [min, max, step] if agg.name == "lhist" => decode::lhist(min, max, step, counts),
-                        _ => decode::hist(counts),
-                    };
+                    let Some(value) = e.histogram(agg, counts) else { continue };
                     dump.entries.push(Entry::new(decode::key(&self.def.key, &parts), value));
                 }
             }
-            kind => {
+            (kind, entry) => {
                 for (key, cpus) in &entries {
-                    let value = match kind {
-                        MapKind::Agg(agg) => decode::agg(agg, cpus),
-                        MapKind::Value(ty) => cpus.first().map(|v| decode::typed(ty, v)),
+                    let value = match (kind, entry) {
+                        (_, Some((agg, e))) => e.decode(agg, cpus),
+                        (MapKind::Value(ty), None) => cpus.first().map(|v| decode::typed(ty, v)),
+                        (MapKind::Agg(_), None) => None,
                     };
                     let Some(value) = value else { continue };
                     // A keyless avg or stats holding nothing (never updated, or cleared) prints
@@ -201,7 +203,10 @@ impl KernelMap<'_> {
     /// `zero(@m)`: keeps the keys, zeroes the values. A sum, min or max keeps its `seen` flags, so it
     /// prints 0 afterwards (as in bpftrace) rather than nothing, as after `clear`.
     pub fn zero(&self) -> io::Result<()> {
-        let keep = if matches!(&self.def.kind, MapKind::Agg(a) if matches!(a.name.as_str(), "sum" | "min" | "max")) { 8 } else { 0 };
+        let keep = match &self.def.kind {
+            MapKind::Agg(a) => library::LIBRARY.aggregation_entry(&a.name).map_or(0, |e| e.zero_keeps()),
+            MapKind::Value(_) => 0,
+        };
         self.zero_keeping(keep)
     }
 
@@ -227,23 +232,9 @@ impl KernelMap<'_> {
 }
 
 /// The shape of a map's values.
-/// The buckets of a histogram aggregation (None for the others), as the registry lays them out.
-fn hist_buckets(agg: &Agg) -> Option<u32> {
-    use codegen::registry::Emitters;
-    library::LIBRARY.aggregation(&agg.name)?.buckets(agg)
-}
-
 fn kind_of(kind: &MapKind) -> Kind {
     match kind {
-        MapKind::Agg(a) => match a.name.as_str() {
-            "sum" if !a.signed => Kind::UInt,
-            "sum" | "min" | "max" => Kind::Int,
-            "avg" => Kind::Avg,
-            "stats" => Kind::Stats,
-            "hist" => Kind::Hist,
-            "lhist" => Kind::LHist,
-            _ => Kind::UInt,
-        },
+        MapKind::Agg(a) => library::LIBRARY.aggregation_entry(&a.name).map_or(Kind::UInt, |e| e.kind(a)),
         MapKind::Value(Ty::Int(i)) if !i.signed => Kind::UInt,
         MapKind::Value(Ty::Int(_)) => Kind::Int,
         MapKind::Value(Ty::Str(_)) => Kind::Str,

@@ -1,8 +1,6 @@
 //! Value shapes: what map contents and printed values look like to the formatters, whatever aggregation
 //! or map produced them. A format renders shapes, never aggregations, so a new aggregation costs the
-//! formatters nothing (it decodes into one of these, see `decode`) and a new format costs one file.
-//!
-//! Only std and `lang` types here: each aggregation's decoder will live beside it in the registry.
+//! formatters nothing (its registry entry decodes into one of these) and a new format costs one file.
 //!
 //! # Log2 histogram buckets (the contract with the code generator)
 //!
