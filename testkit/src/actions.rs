@@ -1,5 +1,5 @@
 //! The workload language: `+`-separated actions that fire known tracepoints a known number of times.
-//! One program runs it, `src/bin/workload.rs`; [`crate::Workload`] starts it paused.
+//! One program runs it, `shapes` (src/bin/shapes.rs); [`crate::Workload`] starts it paused.
 //!
 //! ```text
 //! getppid N                  N getppid(2)
@@ -47,7 +47,7 @@ pub enum Action {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: workload [--now] ACTION [+ ACTION]… (see testkit/src/actions.rs)");
+    eprintln!("usage: shapes [--now] ACTION [+ ACTION]… (see testkit/src/actions.rs)");
     std::process::exit(2)
 }
 
@@ -84,7 +84,7 @@ pub fn parse(words: &[String]) -> Action {
         Some("killself") => (want(1), Action::KillSelf(num(arg(1)))).1,
         Some("flock") => {
             want(0);
-            let path = std::env::temp_dir().join(format!("vt-workload-flock-{}", std::process::id()));
+            let path = std::env::temp_dir().join(format!("vt-shapes-flock-{}", std::process::id()));
             let a = std::fs::File::create(&path).expect("cannot create the lock file");
             let b = std::fs::File::open(&path).expect("cannot open the lock file");
             let _ = std::fs::remove_file(&path);
@@ -118,7 +118,7 @@ fn socket(port: u16) -> std::net::TcpListener {
         addr.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 1]).to_be();
         let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
         if fd < 0 || libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len) != 0 {
-            eprintln!("workload: cannot bind 127.0.0.1:{port}: {}", std::io::Error::last_os_error());
+            eprintln!("shapes: cannot bind 127.0.0.1:{port}: {}", std::io::Error::last_os_error());
             std::process::exit(10);
         }
         std::net::TcpListener::from_raw_fd(fd)

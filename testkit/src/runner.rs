@@ -1,4 +1,4 @@
-//! Finding (and building) the binaries the tests run: `vt` and the kit's `workload`, and running `vt`.
+//! Finding (and building) the binaries the tests run: `vt` and the kit's workload program `shapes`; running `vt`.
 
 use crate::deadline::run_with_deadline;
 use std::os::unix::process::ExitStatusExt;
@@ -19,7 +19,7 @@ pub fn kit_dir() -> PathBuf {
 
 static BUILD: Once = Once::new();
 
-/// `$VAR` if set, else `<target>/debug/NAME`, after building `vt` and `workload` once per test process
+/// `$VAR` if set, else `<target>/debug/NAME`, after building `vt` and `shapes` once per test process
 /// (one cargo call; a no-op when they are up to date). A test binary of another package cannot see
 /// this package's binaries, so the kit builds them rather than trusting a stale file.
 fn built(var: &str, name: &str) -> PathBuf {
@@ -30,12 +30,12 @@ fn built(var: &str, name: &str) -> PathBuf {
     BUILD.call_once(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "runtime", "--bin", "vt", "-p", "vt-testkit", "--bin", "workload"])
+            .args(["build", "-q", "-p", "runtime", "--bin", "vt", "-p", "vt-testkit", "--bin", "shapes"])
             .current_dir(workspace_root())
             .stdout(Stdio::null())
             .status()
             .expect("cannot run cargo to build vt and the workload");
-        assert!(status.success(), "`cargo build -p runtime --bin vt -p vt-testkit --bin workload` failed ({status})");
+        assert!(status.success(), "`cargo build -p runtime --bin vt -p vt-testkit --bin shapes` failed ({status})");
     });
     let bin = target.join("debug").join(name);
     assert!(bin.exists(), "{} does not exist after building it", bin.display());
@@ -47,9 +47,10 @@ pub fn vt_bin() -> PathBuf {
     built("VT_BIN", "vt")
 }
 
-/// The workload binary (src/bin/workload.rs): `$VT_WORKLOAD_BIN` if set, else built like [`vt_bin`].
+/// The workload program, `shapes` (src/bin/shapes.rs): `$VT_WORKLOAD_BIN` if set, else built like
+/// [`vt_bin`].
 pub fn workload_bin() -> PathBuf {
-    built("VT_WORKLOAD_BIN", "workload")
+    built("VT_WORKLOAD_BIN", "shapes")
 }
 
 /// A `Command` for `vt`.

@@ -1,5 +1,5 @@
 //! Workloads: processes of known shape for the tracers to watch. There is one program,
-//! `workload` (src/bin/workload.rs), speaking the action language of [`crate::actions`]; a
+//! `shapes` (src/bin/shapes.rs), speaking the action language of [`crate::actions`]; a
 //! [`Workload`] starts it paused, so that its pid is known (for `/pid == $PID/`) and the tracer is
 //! attached before it makes a single counted call.
 
@@ -26,7 +26,7 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// Starts `workload SPEC` paused; SPEC is actions in the workload language, e.g.
+    /// Starts `shapes SPEC` paused; SPEC is actions in the workload language, e.g.
     /// `getppid 3 + open /etc/passwd 2` (words separated by blanks).
     pub fn start(spec: &str) -> Workload {
         let mut child = Command::new(workload_bin())
@@ -72,12 +72,12 @@ impl Drop for Workload {
 }
 
 /// The command line of a workload that runs at once, for `vt -c` (which holds the child until its
-/// probes are attached): `…/workload --now SPEC`.
+/// probes are attached): `…/shapes --now SPEC`.
 pub fn workload_line(spec: &str) -> String {
     format!("{} --now {spec}", workload_bin().display())
 }
 
 /// The comm of every workload process (until a `rename` action): the program's name.
 pub fn workload_comm() -> String {
-    "workload".to_string()
+    "shapes".to_string()
 }

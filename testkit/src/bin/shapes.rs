@@ -1,4 +1,4 @@
-//! The one workload program of the tests: `workload [--now] ACTION [+ ACTION]…` (the actions are in
+//! The one workload program of the tests: `shapes [--now] ACTION [+ ACTION]…` (the actions are in
 //! `testkit/src/actions.rs`). It parses and prepares its actions, then blocks until a byte arrives on
 //! its stdin (the harness's release; it exits with status 3, doing nothing, if stdin closes first),
 //! then does exactly those actions and nothing else. With `--now` it does not wait (for `vt -c`).
