@@ -249,7 +249,11 @@ fn describe(ins: &Instruction) -> String {
                 Alu::Lhs => "<<=",
                 Alu::Rhs => ">>=",
                 Alu::Ash => "s>>=",
-                Alu::End => return format!("{d} = bswap({d})"),
+                // The byte swap of the low `imm` bits (to big endian on this little-endian machine).
+                Alu::End => {
+                    let r = reg(ins.get_dst_reg());
+                    return format!("{r} = bswap{}({r})", ins.get_imm());
+                }
             };
             format!("{d} {op} {src}")
         }

@@ -49,3 +49,12 @@ fn golden_run_switch() {
 tracepoint:syscalls:sys_enter_write { } END { @n = count(); }";
     check_golden("run_switch.listing", &listing(&["-d"], script));
 }
+
+/// Registry entries that emit themselves: builtins (helper calls, `elapsed`'s map read, `comm`'s
+/// string), functions (`str`, `has_key`, `bswap` at 16 and 64 bits) and `numaid`.
+#[test]
+fn golden_registry_entries() {
+    let script = r#"tracepoint:syscalls:sys_enter_write { @m[comm, numaid] = count(); @b = bswap((uint16)args.count) + bswap(args.count);
+  if (has_key(@m, comm, numaid)) { @e = elapsed; } printf("%s %d\n", str(args.buf, 8), uid); }"#;
+    check_golden("registry_entries.listing", &listing(&["-d"], script));
+}
