@@ -2,6 +2,7 @@
 //! names (read from tracefs), the `args.` fields of the probe being typed, builtins, functions, the
 //! session's map names, and the REPL's commands and their arguments.
 
+use lang::registry::Kind;
 use super::input;
 use lang::provider::Tracefs;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
@@ -16,15 +17,25 @@ pub const COMMANDS: &[&str] = &[
     ":load", ":resume", ":quit",
 ];
 
-const KINDS: &[&str] = &["tracepoint:", "t:", "interval:", "i:", "BEGIN", "END"];
 const INTERVAL_UNITS: &[&str] = &["s:", "ms:", "us:", "hz:"];
-const BUILTINS: &[&str] =
-    &["args", "cgroup", "comm", "cpu", "curtask", "elapsed", "gid", "nsecs", "pid", "probe", "rand", "tid", "uid"];
-const FUNCTIONS: &[&str] = &[
-    "avg", "clear", "count", "delete", "exit", "has_key", "hist", "lhist", "max", "min", "print", "printf", "stats",
-    "str", "sum", "time", "zero",
-];
 const KEYWORDS: &[&str] = &["else", "for", "if", "return", "unroll"];
+
+/// The probe kinds, as typed at the start of a probe: `tracepoint:`, `BEGIN` (from the registry).
+fn kinds() -> Vec<String> {
+    let names = library::all_names(Kind::Probe);
+    names.iter().map(|n| if n.chars().all(|c| c.is_ascii_uppercase()) { n.to_string() } else { format!("{n}:") }).collect()
+}
+
+/// Builtins (with the language's own `args`), functions, aggregations and statement calls, sorted:
+/// the registry's one list of names.
+fn value_names() -> Vec<&'static str> {
+    let mut names = vec!["args"];
+    for kind in [Kind::Builtin, Kind::Function, Kind::Aggregation, Kind::Statement] {
+        names.extend(library::all_names(kind));
+    }
+    names.sort_unstable();
+    names
+}
 
 pub struct Helper {
     tracefs: RefCell<Tracefs>,
@@ -107,7 +118,7 @@ impl Helper {
     /// A probe's head outside any block: kinds, then tracepoint categories and names, interval units.
     fn probe_spec(&self, start: usize, word: &str) -> (usize, Vec<String>) {
         if !word.contains(':') {
-            return (start, starting(word, KINDS.iter().copied()));
+            return (start, starting(word, kinds()));
         }
         let (provider, rest) = word.split_once(':').unwrap();
         match provider {
@@ -155,7 +166,7 @@ impl Helper {
         if word.contains(['.', ':', '$']) {
             return (start, Vec::new());
         }
-        let names = BUILTINS.iter().chain(FUNCTIONS).chain(KEYWORDS).copied();
+        let names = value_names().into_iter().chain(KEYWORDS.iter().copied());
         (start, starting(word, names))
     }
 
@@ -249,6 +260,11 @@ mod tests {
         assert_eq!(complete(&h, "BEGIN { @c").1, vec!["count"]);
         assert_eq!(complete(&h, "BEGIN { @new = 1; @n").1, vec!["new"]);
         assert_eq!(complete(&h, "BEGIN { pr").1, vec!["print", "printf", "probe"]);
+        // The registry's names, new entries included.
+        assert_eq!(complete(&h, "BEGIN { @n = nu").1, vec!["numaid"]);
+        assert_eq!(complete(&h, "BEGIN { @n = bs").1, vec!["bswap"]);
+        assert_eq!(complete(&h, "BEGIN { } in").1, vec!["interval:"]);
+        assert_eq!(complete(&h, "E").1, vec!["END"]);
         assert_eq!(complete(&h, ":pr").1, vec![":print", ":probes"]);
         assert_eq!(complete(&h, ":watch @b").1, vec!["@bytes"]);
         assert_eq!(complete(&h, ":format sched:sch"), (":format sched:".into(), vec!["sched_switch".into()]));
