@@ -28,7 +28,7 @@ const GRAMMAR: &[&str] = &[
 /// Every token of the soup: the grammar's and the language's names.
 fn tokens() -> Vec<&'static str> {
     let aggs = AGGREGATIONS.iter().map(|(name, _)| *name);
-    GRAMMAR.iter().chain(BUILTINS).chain(FUNCTIONS).chain(OTHER_AGGREGATIONS).copied().chain(aggs).collect()
+    GRAMMAR.iter().chain(BUILTINS.iter()).chain(FUNCTIONS.iter()).chain(OTHER_AGGREGATIONS.iter()).copied().chain(aggs).collect()
 }
 
 /// Grammar tokens and fragments in random order: mostly invalid, sometimes valid text.
@@ -120,7 +120,7 @@ fn str_expr(tp: &'static Tp) -> BoxedStrategy<String> {
 fn stmt(tp: &'static Tp, vars: usize, depth: u32) -> BoxedStrategy<String> {
     let e = || int_expr(tp, vars);
     let keys = |n: usize| proptest::collection::vec(int_expr(tp, vars), n).prop_map(|k| k.join(", "));
-    let agg = proptest::sample::select(AGGREGATIONS);
+    let agg = proptest::sample::select(AGGREGATIONS.clone());
     let mut options: Vec<BoxedStrategy<String>> = vec![
         (agg.clone(), 0..3usize, keys(2), e()).prop_map(|((f, takes), n, k, v)| {
             let k: Vec<&str> = k.split(", ").take(n).collect();
