@@ -139,7 +139,7 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
             Target::Begin => "raw_tp/vt_begin".to_string(),
             Target::End => "raw_tp/vt_end".to_string(),
             Target::Tracepoint { category, name } => format!("tracepoint/{category}/{name}"),
-            Target::Clock { .. } => "perf_event".to_string(),
+            Target::PerfEvent(_) => "perf_event".to_string(),
         };
         // Kernel program names hold at most 15 characters.
         let mut symbol = format!("vt{i}_{}", p.attach.tag);

@@ -109,7 +109,8 @@ pub enum Target {
     Begin,
     End,
     Tracepoint { category: String, name: String },
-    Clock { period_ns: u64 },
+    #[serde(rename = "perf_event")]
+    PerfEvent { perf_type: u32, config: u64, period: Option<u64>, frequency: Option<u64>, cpu: Option<u32> },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -201,7 +202,13 @@ fn attach_to(a: &typed::Attach) -> Attach {
         typed::Target::Begin => Target::Begin,
         typed::Target::End => Target::End,
         typed::Target::Tracepoint { category, name } => Target::Tracepoint { category: category.clone(), name: name.clone() },
-        typed::Target::Clock { period_ns } => Target::Clock { period_ns: *period_ns },
+        typed::Target::PerfEvent(e) => {
+            let (period, frequency) = match e.sample {
+                typed::Sample::Period(p) => (Some(p), None),
+                typed::Sample::Frequency(f) => (None, Some(f)),
+            };
+            Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu }
+        }
     };
     let fields = a.args.as_ref().map(|f| f.fields.iter().map(field_to).collect());
     Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, fields }
@@ -299,7 +306,13 @@ fn attach_from(a: &Attach) -> typed::Attach {
         Target::Begin => typed::Target::Begin,
         Target::End => typed::Target::End,
         Target::Tracepoint { category, name } => typed::Target::Tracepoint { category: category.clone(), name: name.clone() },
-        Target::Clock { period_ns } => typed::Target::Clock { period_ns: *period_ns },
+        Target::PerfEvent { perf_type, config, period, frequency, cpu } => {
+            let sample = match (period, frequency) {
+                (_, Some(f)) => typed::Sample::Frequency(*f),
+                (p, None) => typed::Sample::Period(p.unwrap_or(1)),
+            };
+            typed::Target::PerfEvent(typed::PerfEvent { perf_type: *perf_type, config: *config, sample, cpu: *cpu })
+        }
     };
     let args = a.fields.as_ref().map(|f| Arc::new(tp::Format { fields: f.iter().map(field_from).collect() }));
     typed::Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, args }

@@ -99,7 +99,7 @@ fn load_as_aya(object: &codegen::Object, elf: &[u8]) {
         let fits = match p.attach.target {
             T::Begin | T::End => matches!(section, S::RawTracePoint),
             T::Tracepoint { .. } => matches!(section, S::TracePoint),
-            T::Clock { .. } => matches!(section, S::PerfEvent),
+            T::PerfEvent(_) => matches!(section, S::PerfEvent),
         };
         assert!(fits, "{}: section {section:?} for {:?}", p.symbol, p.attach);
     }

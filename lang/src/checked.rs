@@ -47,7 +47,10 @@ fn target(a: &Attach) -> String {
         Target::Begin => "begin".into(),
         Target::End => "end".into(),
         Target::Tracepoint { category, name } => format!("tracepoint {category}/{name}"),
-        Target::Clock { period_ns } => format!("clock {period_ns}ns"),
+        Target::PerfEvent(e) => {
+            let cpu = e.cpu.map_or("every cpu".into(), |c| format!("cpu {c}"));
+            format!("perf_event type {} config {} {:?} {cpu}", e.perf_type, e.config, e.sample)
+        }
     }
 }
 

@@ -86,8 +86,30 @@ pub enum Target {
     End,
     /// A tracepoint program on `category:name`.
     Tracepoint { category: String, name: String },
-    /// A perf_event program on a software clock: every `period_ns`, on one CPU.
-    Clock { period_ns: u64 },
+    /// A perf_event program on a perf event (`perf_event_attr`'s `type` and `config`), run every
+    /// `period` events or `frequency` times a second, on one CPU or on each.
+    PerfEvent(PerfEvent),
+}
+
+/// A perf event as the kernel names it; `interval`, `profile`, `software` and `hardware` probes are
+/// all of this kind.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PerfEvent {
+    /// `PERF_TYPE_*` (0 hardware, 1 software, ...).
+    pub perf_type: u32,
+    /// The event within its type (`PERF_COUNT_SW_CPU_CLOCK` is 0).
+    pub config: u64,
+    pub sample: Sample,
+    /// One CPU, or None for every online CPU.
+    pub cpu: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Sample {
+    /// Every N events (nanoseconds for a clock).
+    Period(u64),
+    /// N times a second.
+    Frequency(u64),
 }
 
 impl Attach {

@@ -5,7 +5,7 @@ use lang::ast::ProbeSpec;
 use lang::diag::Diagnostic;
 use lang::registry::ProbeKind;
 use lang::tracefs::Tracefs;
-use lang::typed::{Attach, Target};
+use lang::typed::{Attach, PerfEvent, Sample, Target};
 
 pub struct Interval;
 
@@ -33,7 +33,8 @@ impl ProbeKind for Interval {
         Ok(vec![Attach {
             probe: format!("interval:{unit}:{value}"),
             tag: format!("{unit}{value}"),
-            target: Target::Clock { period_ns },
+            // Every period_ns of CPU 0's software clock (PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK).
+            target: Target::PerfEvent(PerfEvent { perf_type: 1, config: 0, sample: Sample::Period(period_ns), cpu: Some(0) }),
             args: None,
         }])
     }

@@ -31,7 +31,7 @@ pub enum Target<'a> {
     /// A tracepoint program on `category:name`.
     Tracepoint { category: &'a str, name: &'a str },
     /// A perf event program on a perf event.
-    PerfEvent(perf_event::Event),
+    PerfEvent(&'a lang::typed::PerfEvent),
     /// BEGIN and END: a raw tracepoint program attached nowhere, run once on demand.
     TestRun,
 }
@@ -40,7 +40,7 @@ pub enum Target<'a> {
 pub fn target(attach: &Attach) -> Target<'_> {
     match &attach.target {
         lang::typed::Target::Tracepoint { category, name } => Target::Tracepoint { category, name },
-        lang::typed::Target::Clock { period_ns } => Target::PerfEvent(perf_event::Event::interval(*period_ns)),
+        lang::typed::Target::PerfEvent(e) => Target::PerfEvent(e),
         lang::typed::Target::Begin | lang::typed::Target::End => Target::TestRun,
     }
 }

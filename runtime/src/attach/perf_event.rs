@@ -1,33 +1,10 @@
-//! Perf event programs: `interval` today (a software clock on one CPU); profile, software and hardware
-//! probes are other [`Event`]s.
+//! Perf event programs: one program on a perf event (`interval` today; profile, software and hardware
+//! probes are other events of the same data), on one CPU or on each online CPU.
 
 use super::{Error, Link};
-use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
-use aya::programs::{PerfEvent, Program};
-
-/// The perf event a program runs on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// The software event counted.
-    pub software: Software,
-    /// The CPU it counts on.
-    pub cpu: u32,
-    /// The program runs every `period` counts (nanoseconds for a clock).
-    pub period: u64,
-}
-
-/// The software events vt uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Software {
-    CpuClock,
-}
-
-impl Event {
-    /// `interval:..`: every `period_ns` of CPU 0's clock.
-    pub fn interval(period_ns: u64) -> Event {
-        Event { software: Software::CpuClock, cpu: 0, period: period_ns }
-    }
-}
+use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy};
+use aya::programs::{PerfEvent, Program, ProgramError};
+use lang::typed::{PerfEvent as Event, Sample};
 
 fn program(prog: &mut Program) -> Result<&mut PerfEvent, Error> {
     prog.try_into().map_err(Error::Type)
@@ -37,15 +14,28 @@ pub fn load(prog: &mut Program) -> Result<(), Error> {
     program(prog)?.load().map_err(Error::Load)
 }
 
+/// The CPUs the event is opened on.
+fn cpus(event: &Event) -> Result<Vec<u32>, Error> {
+    match event.cpu {
+        Some(cpu) => Ok(vec![cpu]),
+        None => aya::util::online_cpus().map_err(|(_, e)| Error::Attach(ProgramError::IOError(e))),
+    }
+}
+
 pub fn attach(prog: &mut Program, event: &Event) -> Result<Link, Error> {
     let pe = program(prog)?;
-    let config = match event.software {
-        Software::CpuClock => PerfEventConfig::Software(SoftwareEvent::CpuClock),
+    // Raw type and config: every kind of perf event is this one call.
+    let config = PerfEventConfig::Pmu { pmu_type: event.perf_type, config: event.config };
+    let sample = match event.sample {
+        Sample::Period(n) => SamplePolicy::Period(n),
+        Sample::Frequency(n) => SamplePolicy::Frequency(n),
     };
-    let id = pe
-        .attach(config, PerfEventScope::AllProcessesOneCpu { cpu: event.cpu }, SamplePolicy::Period(event.period), false)
-        .map_err(Error::Attach)?;
-    pe.take_link(id).map(Link::new).map_err(Error::Attach)
+    let mut links = Vec::new();
+    for cpu in cpus(event)? {
+        let id = pe.attach(config, PerfEventScope::AllProcessesOneCpu { cpu }, sample, false).map_err(Error::Attach)?;
+        links.push(pe.take_link(id).map_err(Error::Attach)?);
+    }
+    Ok(Link::new(links))
 }
 
 pub fn unload(prog: &mut Program) {
