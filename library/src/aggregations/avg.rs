@@ -34,6 +34,10 @@ impl EmitAggregation for Avg {
 }
 
 impl super::Decode for Avg {
+    /// After delete() it keeps its total, and prints, as bpftrace's (which deletes only the count).
+    fn is_empty(&self, value: &Value) -> bool {
+        matches!(value, Value::Avg { count: 0, total: 0 })
+    }
     fn kind(&self, _: &Agg) -> Kind {
         Kind::Avg
     }

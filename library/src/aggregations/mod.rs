@@ -10,6 +10,18 @@ pub mod min;
 pub mod stats;
 pub mod sum;
 
+/// The registered entries: one line per file of this folder.
+pub static LIST: &[&dyn AggregationEntry] = &[
+    &count::Count,
+    &sum::Sum,
+    &min::Min,
+    &max::Max,
+    &avg::Avg,
+    &stats::Stats,
+    &hist::Hist,
+    &lhist::LHist,
+];
+
 use codegen::asm::{Reg, Src};
 use codegen::emit::Emitter;
 use codegen::registry::EmitAggregation;
@@ -34,6 +46,12 @@ pub trait Decode: Sync {
     fn histogram(&self, agg: &Agg, counts: Vec<u64>) -> Option<Value> {
         let _ = (agg, counts);
         None
+    }
+    /// Whether a keyless map's entry holds nothing to print (never updated, or cleared): it prints
+    /// nothing then, as in bpftrace, unless `zero()` made it 0.
+    fn is_empty(&self, value: &Value) -> bool {
+        let _ = value;
+        false
     }
     /// One histogram bucket's count: a counter per CPU.
     fn bucket_count(&self, cpus: &[Vec<u8>]) -> u64 {

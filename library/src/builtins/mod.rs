@@ -15,6 +15,24 @@ pub mod rand;
 pub mod tid;
 pub mod uid;
 
+/// The registered entries: one line per file of this folder.
+pub static LIST: &[&dyn BuiltinEntry] = &[
+    &pid::Pid,
+    &tid::Tid,
+    &uid::Uid,
+    &gid::Gid,
+    &nsecs::Nsecs,
+    &elapsed::Elapsed,
+    &cpu::Cpu,
+    &numaid::Numaid,
+    &comm::Comm,
+    &rand::Rand,
+    &cgroup::Cgroup,
+    &curtask::Curtask,
+    &probe::Probe,
+    &cpid::Cpid,
+];
+
 use codegen::asm::{Reg, Src};
 use codegen::emit::Emitter;
 use codegen::registry::EmitBuiltin;

@@ -4,6 +4,9 @@ pub mod bswap;
 pub mod has_key;
 pub mod str;
 
+/// The registered entries: one line per file of this folder.
+pub static LIST: &[&dyn FunctionEntry] = &[&str::Str, &has_key::HasKey, &bswap::Bswap];
+
 use codegen::registry::EmitFunction;
 use lang::registry::Function;
 

@@ -6,7 +6,11 @@ pub mod end;
 pub mod interval;
 pub mod tracepoint;
 
+/// The registered entries: one line per file of this folder.
+pub static LIST: &[&dyn ProbeKind] = &[&begin::Begin, &end::End, &interval::Interval, &tracepoint::Tracepoint];
+
 use lang::ast::ProbeSpec;
+use lang::registry::ProbeKind;
 use lang::diag::Diagnostic;
 
 /// A spec that must have no parts (`BEGIN`, `END`).

@@ -3,7 +3,7 @@
 
 use super::{Error, MapError, Session};
 use crate::output::decode;
-use crate::output::shape::{Entry, Kind, MapDump, Value};
+use crate::output::shape::{Entry, Kind, MapDump};
 use crate::sys;
 use aya::maps::{Map, MapData};
 use codegen::{MapSpec, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH};
@@ -174,10 +174,8 @@ impl KernelMap<'_> {
                         (MapKind::Agg(_), None) => None,
                     };
                     let Some(value) = value else { continue };
-                    // A keyless avg or stats holding nothing (never updated, or cleared) prints
-                    // nothing, as in bpftrace; after zero() it prints its zero. After delete() it
-                    // keeps its total, and prints, as bpftrace's (which deletes only the count).
-                    let empty = matches!(value, Value::Avg { count: 0, total: 0 } | Value::Stats { count: 0, total: 0 });
+                    // A keyless entry holding nothing prints nothing; after zero() it prints its zero.
+                    let empty = entry.is_some_and(|(_, e)| e.is_empty(&value));
                     if keyless && empty && !self.zeroed {
                         continue;
                     }
