@@ -48,6 +48,32 @@ pub fn emitted(name: &'static str, ty: IntTy, cx: &BuiltinCx) -> TExpr {
     TExpr { kind: TExprKind::Builtin(name), ty: Ty::Int(ty), span: cx.span }
 }
 
+/// A builtin whose value is one helper call: `helper_builtin!(Pid, "pid", IntTy::U64, GET_CURRENT_PID_TGID, High)`
+/// defines the entry `Pid` (its name, its type, the helper and the part of its result taken).
+macro_rules! helper_builtin {
+    ($entry:ident, $name:literal, $ty:expr, $helper:ident, $part:ident) => {
+        pub struct $entry;
+
+        impl lang::registry::Builtin for $entry {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn check(&self, cx: &lang::registry::BuiltinCx) -> Result<lang::typed::TExpr, lang::diag::Diagnostic> {
+                #[allow(unused_imports)]
+                use lang::typed::IntTy;
+                Ok(super::emitted($name, $ty, cx))
+            }
+        }
+
+        impl codegen::registry::EmitBuiltin for $entry {
+            fn int(&self, e: &mut codegen::emit::Emitter, dst: codegen::asm::Reg) {
+                super::helper_value(e, dst, codegen::asm::helper::$helper, super::Part::$part);
+            }
+        }
+    };
+}
+pub(crate) use helper_builtin;
+
 /// Which part of a helper's 64-bit result a builtin takes.
 pub enum Part {
     All,

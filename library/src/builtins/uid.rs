@@ -1,26 +1,3 @@
 //! `uid`: the user id.
 
-use super::{emitted, helper_value, Part};
-use codegen::asm::{helper, Reg};
-use codegen::emit::Emitter;
-use codegen::registry::EmitBuiltin;
-use lang::diag::Diagnostic;
-use lang::registry::{Builtin, BuiltinCx};
-use lang::typed::{IntTy, TExpr};
-
-pub struct Uid;
-
-impl Builtin for Uid {
-    fn name(&self) -> &'static str {
-        "uid"
-    }
-    fn check(&self, cx: &BuiltinCx) -> Result<TExpr, Diagnostic> {
-        Ok(emitted("uid", IntTy { bits: 32, signed: false }, cx))
-    }
-}
-
-impl EmitBuiltin for Uid {
-    fn int(&self, e: &mut Emitter, dst: Reg) {
-        helper_value(e, dst, helper::GET_CURRENT_UID_GID, Part::Low);
-    }
-}
+super::helper_builtin!(Uid, "uid", IntTy { bits: 32, signed: false }, GET_CURRENT_UID_GID, Low);
