@@ -4,7 +4,7 @@
 
 use crate::asm::Reg;
 use crate::emit::{Buf, Emitter};
-use lang::typed::{Agg, TExpr, Ty};
+use lang::typed::{Agg, MapId, TExpr, Ty};
 
 /// Finds the emitting side of an entry by the name the checker recorded.
 pub trait Emitters: Sync {
@@ -28,7 +28,7 @@ pub trait EmitBuiltin: Sync {
 /// A checked call of a value function.
 pub struct FnCall<'a> {
     /// The map taken first (`has_key(@m, k)`).
-    pub map: Option<usize>,
+    pub map: Option<MapId>,
     pub args: &'a [TExpr],
     /// The call's result type.
     pub ty: &'a Ty,

@@ -7,7 +7,7 @@
 use crate::ast::{Expr, Ident, MapRef, ProbeSpec, Span};
 use crate::diag::Diagnostic;
 use crate::tracefs::Tracefs;
-use crate::typed::{Agg, Attach, TExpr};
+use crate::typed::{Agg, Attach, MapId, TExpr};
 use std::ops::RangeInclusive;
 
 /// The kinds of names the registry holds.
@@ -75,7 +75,7 @@ pub trait Checking {
     /// `Some(())` when the call has an allowed number of arguments; reports it otherwise.
     fn arity(&mut self, call: &Call, want: RangeInclusive<usize>) -> Option<()>;
     /// A map that exists and its keys, typed and checked against its key type.
-    fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(usize, Vec<TExpr>)>;
+    fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(MapId, Vec<TExpr>)>;
     fn error(&mut self, d: Diagnostic);
 }
 

@@ -134,6 +134,23 @@ pub struct ProbeProgram {
     pub vars: Vec<Ty>,
 }
 
+/// A user map: an index into `Program::maps` (and, since user maps come first, into the compiled
+/// object's maps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MapId(pub u32);
+
+impl MapId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::fmt::Display for MapId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A variable of one probe program: an index into `ProbeProgram::vars`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VarId(pub u32);
@@ -141,11 +158,11 @@ pub struct VarId(pub u32);
 #[derive(Clone, Debug)]
 pub enum TStmt {
     /// Update aggregation map `map` at `keys` with `value` (none for count).
-    Aggregate { map: usize, keys: Vec<TExpr>, value: Option<TExpr> },
+    Aggregate { map: MapId, keys: Vec<TExpr>, value: Option<TExpr> },
     /// `@m[k] = v` for a plain-value map.
-    MapStore { map: usize, keys: Vec<TExpr>, value: TExpr },
+    MapStore { map: MapId, keys: Vec<TExpr>, value: TExpr },
     /// `delete(@m[k])`
-    MapDelete { map: usize, keys: Vec<TExpr> },
+    MapDelete { map: MapId, keys: Vec<TExpr> },
     /// `$v = e`
     VarStore { var: VarId, value: TExpr },
     If { cond: TExpr, then: Vec<TStmt>, otherwise: Vec<TStmt> },
@@ -168,11 +185,11 @@ pub enum EventStmt {
     Time { format: usize },
     /// `print(@m, top, div)`; top 0 means all. vt's `print(@hist, "label")` prints a histogram in
     /// BCC's layout with that value label (`formats[label].text`), as BCC's `print_log2_hist(label)`.
-    Print { map: usize, top: u64, div: u64, label: Option<usize> },
+    Print { map: MapId, top: u64, div: u64, label: Option<usize> },
     /// `print(e)` of a non-map value; `formats[format].args` holds its type.
     PrintValue { format: usize, value: TExpr },
-    Clear { map: usize },
-    Zero { map: usize },
+    Clear { map: MapId },
+    Zero { map: MapId },
 }
 
 /// A printf (or time) format string, as written, with the types of its arguments.
@@ -240,7 +257,7 @@ pub enum TExprKind {
     Builtin(&'static str),
     /// A value function of the registry, by name (`bswap(x)`, ...), with its checked arguments (and the
     /// map it takes first, for `has_key(@m, k)`).
-    Call { func: &'static str, map: Option<usize>, args: Vec<TExpr> },
+    Call { func: &'static str, map: Option<MapId>, args: Vec<TExpr> },
     /// An integer field of the probe's context record, `bits / 8` bytes at `offset`.
     CtxField { offset: u32 },
     /// A `char[N]` field: `N` bytes at `offset`, as a string.
@@ -251,7 +268,7 @@ pub enum TExprKind {
     CtxDataLoc { offset: u32 },
     Var(VarId),
     /// A plain-value map's entry (0 or the empty string when absent).
-    MapRead { map: usize, keys: Vec<TExpr> },
+    MapRead { map: MapId, keys: Vec<TExpr> },
     Unary(UnOp, Box<TExpr>),
     /// Integer arithmetic, bitwise, shifts and comparisons (`ty` of the operands decides signedness).
     Binary(BinOp, Box<TExpr>, Box<TExpr>),

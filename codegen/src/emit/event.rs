@@ -68,10 +68,10 @@ impl Emitter<'_> {
             EventStmt::Time { format } => self.simple_event(event::TIME, *format as u64, &[]),
             EventStmt::Print { map, top, div, label } => {
                 let label = label.map_or(0, |l| l as u64 + 1);
-                self.simple_event(event::PRINT, *map as u64, &[*top, *div, label])
+                self.simple_event(event::PRINT, u64::from(map.0), &[*top, *div, label])
             }
-            EventStmt::Clear { map } => self.simple_event(event::CLEAR, *map as u64, &[]),
-            EventStmt::Zero { map } => self.simple_event(event::ZERO, *map as u64, &[]),
+            EventStmt::Clear { map } => self.simple_event(event::CLEAR, u64::from(map.0), &[]),
+            EventStmt::Zero { map } => self.simple_event(event::ZERO, u64::from(map.0), &[]),
         }
     }
 

@@ -17,9 +17,9 @@ impl Emitter<'_> {
     }
 
     /// Builds map `map`'s key from `keys` (plus a histogram bucket held in `bucket`) on the stack.
-    pub fn key(&mut self, map: usize, keys: &[TExpr], bucket: Option<Reg>) -> Buf {
-        let def = &self.maps[map];
-        let size = self.specs[map].key_size;
+    pub fn key(&mut self, map: MapId, keys: &[TExpr], bucket: Option<Reg>) -> Buf {
+        let def = &self.maps[map.index()];
+        let size = self.specs[map.index()].key_size;
         let parts = def.key.clone();
         let buf = self.alloc(size);
         if keys.is_empty() {
@@ -41,8 +41,8 @@ impl Emitter<'_> {
     }
 
     /// `r0 = helper(map, &key [, &value, flags])` for lookup, update and delete.
-    pub fn map_call(&mut self, map: usize, key: Buf, value: Option<Buf>, helper_id: u32, flags: i32) {
-        self.asm.load_map(Reg::R1, map);
+    pub fn map_call(&mut self, map: MapId, key: Buf, value: Option<Buf>, helper_id: u32, flags: i32) {
+        self.asm.load_map(Reg::R1, map.index());
         self.addr(Reg::R2, key);
         if let Some(v) = value {
             self.addr(Reg::R3, v);
@@ -53,8 +53,8 @@ impl Emitter<'_> {
 
     /// One aggregation update: find (or create) the entry, then change it in place. Per-CPU maps need
     /// no atomics.
-    pub(super) fn aggregate(&mut self, map: usize, keys: &[TExpr], value: Option<&TExpr>) {
-        let MapKind::Agg(agg) = &self.maps[map].kind else {
+    pub(super) fn aggregate(&mut self, map: MapId, keys: &[TExpr], value: Option<&TExpr>) {
+        let MapKind::Agg(agg) = &self.maps[map.index()].kind else {
             self.missing.get_or_insert_with(|| "an aggregation into a value map".into());
             return;
         };
@@ -72,12 +72,12 @@ impl Emitter<'_> {
             _ => None,
         };
         let skip = self.asm.label();
-        let (base, off) = match self.specs[map].within {
+        let (base, off) = match self.specs[map.index()].within {
             // A keyless aggregation in the shared value: the prologue's pointer, plus the bucket.
             Some(offset) => match bucket {
                 Some(b) => {
                     // The explicit bound lets the verifier accept the computed offset.
-                    let last = self.specs[map].max_entries as i32 - 1;
+                    let last = self.specs[map.index()].max_entries as i32 - 1;
                     self.asm.jump_if(Jmp::IfGreater, b, Src::Imm(last), skip);
                     self.asm.alu(Alu::Lhs, b, Src::Imm(3));
                     self.asm.alu(Alu::Add, b, Src::Reg(SCALARS));
@@ -99,14 +99,14 @@ impl Emitter<'_> {
 
     /// `r0 = &value` of map `map`'s entry at `keys` (and `bucket`), creating a keyed entry on first use;
     /// jumps to `skip` when there is none (a full map).
-    pub(super) fn entry(&mut self, map: usize, keys: &[TExpr], bucket: Option<Reg>, skip: Label) {
+    pub(super) fn entry(&mut self, map: MapId, keys: &[TExpr], bucket: Option<Reg>, skip: Label) {
         let key = self.key(map, keys, bucket);
         self.map_call(map, key, None, helper::MAP_LOOKUP_ELEM, 0);
         if !keys.is_empty() {
             // A new key: insert a zero value, then look it up again (the map may be full).
             let found = self.asm.label();
             self.asm.jump_if(Jmp::IfNotEqual, Reg::R0, Src::Imm(0), found);
-            let zero = self.alloc(self.specs[map].value_size);
+            let zero = self.alloc(self.specs[map.index()].value_size);
             self.zero(zero.off, zero.size);
             self.map_call(map, key, Some(zero), helper::MAP_UPDATE_ELEM, BPF_NOEXIST);
             self.map_call(map, key, None, helper::MAP_LOOKUP_ELEM, 0);
@@ -123,11 +123,11 @@ impl Emitter<'_> {
     /// per-CPU array of its own) that the kernel cannot delete from. bpftrace 0.17 deletes its key 0,
     /// which here is this CPU's first entry; the aggregation says how many bytes of it that is.
     /// Zeroed, it prints as bpftrace's.
-    pub(super) fn delete_keyless(&mut self, map: usize, agg: &Agg) {
+    pub(super) fn delete_keyless(&mut self, map: MapId, agg: &Agg) {
         let lib = self.lib;
-        let bytes = lib.aggregation(&agg.name).map_or(self.specs[map].value_size, |e| e.deleted_bytes(agg));
+        let bytes = lib.aggregation(&agg.name).map_or(self.specs[map.index()].value_size, |e| e.deleted_bytes(agg));
         let skip = self.asm.label();
-        let (base, off) = match self.specs[map].within {
+        let (base, off) = match self.specs[map.index()].within {
             Some(offset) => (SCALARS, offset as i16),
             None => {
                 self.entry(map, &[], None, skip);
@@ -141,10 +141,10 @@ impl Emitter<'_> {
     }
 
     /// Counts an update to `map` that did not fit (slot `1 + map` of the per-CPU `lost` counters).
-    pub(super) fn count_drop(&mut self, map: usize) {
+    pub(super) fn count_drop(&mut self, map: MapId) {
         let done = self.asm.label();
         let key = self.alloc(8);
-        self.asm.insn(Instruction::store64(Reg::R10, key.off16(), 1 + map as i32 as i64));
+        self.asm.insn(Instruction::store64(Reg::R10, key.off16(), 1 + i64::from(map.0)));
         self.asm.load_map(Reg::R1, self.internal.lost);
         self.addr(Reg::R2, key);
         self.asm.call(helper::MAP_LOOKUP_ELEM);

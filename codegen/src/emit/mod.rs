@@ -248,7 +248,7 @@ pub fn mem_size(bits: u8) -> MemoryOpSize {
 /// Whether any statement updates or deletes a keyless aggregation kept in the shared value.
 fn uses_shared(stmts: &[TStmt], specs: &[MapSpec]) -> bool {
     stmts.iter().any(|s| match s {
-        TStmt::Aggregate { map, .. } | TStmt::MapDelete { map, .. } => specs[*map].within.is_some(),
+        TStmt::Aggregate { map, .. } | TStmt::MapDelete { map, .. } => specs[map.index()].within.is_some(),
         TStmt::If { then, otherwise, .. } => uses_shared(then, specs) || uses_shared(otherwise, specs),
         TStmt::For { body, .. } => uses_shared(body, specs),
         _ => false,

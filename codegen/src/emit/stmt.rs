@@ -13,7 +13,7 @@ impl Emitter<'_> {
             TStmt::Aggregate { map, keys, value } => self.aggregate(*map, keys, value.as_ref()),
             TStmt::MapStore { map, keys, value } => {
                 let key = self.key(*map, keys, None);
-                let MapKind::Value(ty) = &self.maps[*map].kind else { unreachable!("checked: a value map") };
+                let MapKind::Value(ty) = &self.maps[map.index()].kind else { unreachable!("checked: a value map") };
                 let ty = ty.clone();
                 let val = self.alloc(size(&ty));
                 self.value_to(value, val, &ty);
@@ -23,8 +23,8 @@ impl Emitter<'_> {
                 self.count_drop(*map);
                 self.asm.bind(stored);
             }
-            TStmt::MapDelete { map, keys } => match &self.maps[*map].kind {
-                MapKind::Agg(agg) if self.maps[*map].key.is_empty() => self.delete_keyless(*map, agg),
+            TStmt::MapDelete { map, keys } => match &self.maps[map.index()].kind {
+                MapKind::Agg(agg) if self.maps[map.index()].key.is_empty() => self.delete_keyless(*map, agg),
                 _ => {
                     let key = self.key(*map, keys, None);
                     self.map_call(*map, key, None, helper::MAP_DELETE_ELEM, 0);

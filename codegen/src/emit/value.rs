@@ -113,7 +113,7 @@ impl Emitter<'_> {
                 self.map_call(*map, key, None, helper::MAP_LOOKUP_ELEM, 0);
                 let missing = self.asm.label();
                 self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), missing);
-                let stored = self.specs[*map].value_size;
+                let stored = self.specs[map.index()].value_size;
                 self.copy(Reg::R0, 0, dst, stored.min(dst.size));
                 self.terminate(dst);
                 self.asm.bind(missing);

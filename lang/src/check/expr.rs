@@ -53,8 +53,8 @@ impl Checker<'_> {
             }
             ExprKind::Map(m) => {
                 let (map, keys) = self.map_access(m, cx, "a read")?;
-                let MapKind::Value(ty) = self.maps[map].kind.clone() else {
-                    let msg = format!("@{} holds {} and cannot be read in an expression", m.name.name, self.maps[map].kind.describe());
+                let MapKind::Value(ty) = self.maps[map.index()].kind.clone() else {
+                    let msg = format!("@{} holds {} and cannot be read in an expression", m.name.name, self.maps[map.index()].kind.describe());
                     return self.fail(Diagnostic::new(span, msg, "aggregation").with_help("print it with print(@m) instead"));
                 };
                 (TExprKind::MapRead { map, keys }, ty)

@@ -35,7 +35,7 @@ impl Checker<'_> {
 
     /// The map called `name`, created with `kind` and key types on first definition; an error if it
     /// already holds something else.
-    fn define(&mut self, name: &Ident, kind: MapKind, keys: &[TExpr], span: Span) -> Option<usize> {
+    fn define(&mut self, name: &Ident, kind: MapKind, keys: &[TExpr], span: Span) -> Option<MapId> {
         let key: Vec<Ty> = keys.iter().map(|k| storage_ty(&k.ty)).collect();
         if let Some(i) = self.maps.iter().position(|m| m.name == name.name) {
             let def = &self.maps[i];
@@ -59,15 +59,15 @@ impl Checker<'_> {
                 );
                 return self.fail(Diagnostic::new(span, msg, "different key"));
             }
-            return Some(i);
+            return Some(MapId(i as u32));
         }
         self.maps.push(MapDef { name: name.name.clone(), kind, key, span });
-        Some(self.maps.len() - 1)
+        Some(MapId(self.maps.len() as u32 - 1))
     }
 
-    pub(super) fn existing_map(&mut self, name: &Ident) -> Option<usize> {
+    pub(super) fn existing_map(&mut self, name: &Ident) -> Option<MapId> {
         if let Some(i) = self.maps.iter().position(|m| m.name == name.name) {
-            return Some(i);
+            return Some(MapId(i as u32));
         }
         if self.learning {
             return None;
@@ -79,10 +79,10 @@ impl Checker<'_> {
     }
 
     /// A map and its typed keys, checked against the map's key type.
-    pub(super) fn map_access(&mut self, m: &MapRef, cx: &mut Ctx, what: &str) -> Option<(usize, Vec<TExpr>)> {
+    pub(super) fn map_access(&mut self, m: &MapRef, cx: &mut Ctx, what: &str) -> Option<(MapId, Vec<TExpr>)> {
         let keys = self.keys(&m.keys, cx)?;
         let index = self.existing_map(&m.name)?;
-        let def = &self.maps[index];
+        let def = &self.maps[index.index()];
         let key: Vec<Ty> = keys.iter().map(|k| storage_ty(&k.ty)).collect();
         if !keys_compatible(&def.key, &key) {
             let msg = format!("{what} of @{} with a key of the wrong type", m.name.name);

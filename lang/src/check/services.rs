@@ -4,7 +4,7 @@ use super::{Checker, Ctx};
 use crate::ast::{Expr, MapRef};
 use crate::diag::Diagnostic;
 use crate::registry::{Call, Checking};
-use crate::typed::TExpr;
+use crate::typed::{MapId, TExpr};
 use std::ops::RangeInclusive;
 
 pub(super) struct Services<'c, 'p, 'a> {
@@ -25,7 +25,7 @@ impl Checking for Services<'_, '_, '_> {
     fn arity(&mut self, call: &Call, want: RangeInclusive<usize>) -> Option<()> {
         self.ch.arity(call.func, call.args, want, call.span)
     }
-    fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(usize, Vec<TExpr>)> {
+    fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(MapId, Vec<TExpr>)> {
         self.ch.map_access(m, self.cx, what)
     }
     fn error(&mut self, d: Diagnostic) {

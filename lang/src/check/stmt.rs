@@ -153,7 +153,7 @@ impl Checker<'_> {
             if m.keys.is_empty() {
                 let map = self.existing_map(&m.name)?;
                 if let Some(Expr { kind: ExprKind::Str(label), span }) = args.get(1) {
-                    let is_hist = matches!(&self.maps[map].kind, MapKind::Agg(a) if a.name == "hist");
+                    let is_hist = matches!(&self.maps[map.index()].kind, MapKind::Agg(a) if a.name == "hist");
                     if args.len() > 2 || !is_hist {
                         let msg = "print(@m, \"label\") prints a hist() map in BCC's layout";
                         return self.fail(Diagnostic::new(*span, msg, "not a histogram label"));

@@ -30,8 +30,12 @@ impl Function for HasKey {
 
 impl EmitFunction for HasKey {
     fn int(&self, e: &mut Emitter, call: &FnCall) -> Reg {
+        let Some(map) = call.map else {
+            let r = e.take();
+            e.unsupported("has_key without its map", r);
+            return r;
+        };
         let mark = e.mark();
-        let map = call.map.unwrap_or_default();
         let key = e.key(map, call.args, None);
         e.map_call(map, key, None, helper::MAP_LOOKUP_ELEM, 0);
         e.reset(mark);
