@@ -62,6 +62,7 @@ pub mod helper {
     pub const GET_NUMA_NODE_ID: u32 = 42;
     pub const PROBE_READ_STR: u32 = 45;
     pub const GET_CURRENT_CGROUP_ID: u32 = 80;
+    pub const PROBE_READ_USER: u32 = 112;
     pub const PROBE_READ_KERNEL: u32 = 113;
     pub const PROBE_READ_KERNEL_STR: u32 = 115;
     pub const RINGBUF_OUTPUT: u32 = 130;
@@ -81,6 +82,7 @@ pub mod helper {
         (GET_NUMA_NODE_ID, "bpf_get_numa_node_id"),
         (PROBE_READ_STR, "bpf_probe_read_str"),
         (GET_CURRENT_CGROUP_ID, "bpf_get_current_cgroup_id"),
+        (PROBE_READ_USER, "bpf_probe_read_user"),
         (PROBE_READ_KERNEL, "bpf_probe_read_kernel"),
         (PROBE_READ_KERNEL_STR, "bpf_probe_read_kernel_str"),
         (RINGBUF_OUTPUT, "bpf_ringbuf_output"),

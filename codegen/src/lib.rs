@@ -135,15 +135,17 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
     };
     let mut programs = Vec::with_capacity(program.probes.len());
     for (i, p) in program.probes.iter().enumerate() {
+        // Kernel program names hold at most 15 characters.
+        let mut symbol = format!("vt{i}_{}", p.attach.tag);
+        symbol.truncate(15);
         let section = match &p.attach.target {
             Target::Begin => "raw_tp/vt_begin".to_string(),
             Target::End => "raw_tp/vt_end".to_string(),
             Target::Tracepoint { category, name } => format!("tracepoint/{category}/{name}"),
             Target::PerfEvent(_) => "perf_event".to_string(),
+            // aya reads the program type from the section's first word; where it attaches is data.
+            Target::Uprobe(u) => format!("{}/{symbol}", if u.ret { "uretprobe" } else { "uprobe" }),
         };
-        // Kernel program names hold at most 15 characters.
-        let mut symbol = format!("vt{i}_{}", p.attach.tag);
-        symbol.truncate(15);
         let code = emit::program(p, &program.maps, &maps, &internal, lib)?;
         programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code, span: p.span });
     }

@@ -111,6 +111,7 @@ pub enum Target {
     Tracepoint { category: String, name: String },
     #[serde(rename = "perf_event")]
     PerfEvent { perf_type: u32, config: u64, period: Option<u64>, frequency: Option<u64>, cpu: Option<u32> },
+    Uprobe { path: String, offset: u64, ret: bool, pid: Option<u32>, func: String },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -209,6 +210,7 @@ fn attach_to(a: &typed::Attach) -> Attach {
             };
             Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu }
         }
+        typed::Target::Uprobe(u) => Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone() },
     };
     let fields = a.args.as_ref().map(|f| f.fields.iter().map(field_to).collect());
     Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, fields }
@@ -312,6 +314,9 @@ fn attach_from(a: &Attach) -> typed::Attach {
                 (p, None) => typed::Sample::Period(p.unwrap_or(1)),
             };
             typed::Target::PerfEvent(typed::PerfEvent { perf_type: *perf_type, config: *config, sample, cpu: *cpu })
+        }
+        Target::Uprobe { path, offset, ret, pid, func } => {
+            typed::Target::Uprobe(typed::Uprobe { path: path.clone(), offset: *offset, ret: *ret, pid: *pid, func: func.clone() })
         }
     };
     let args = a.fields.as_ref().map(|f| Arc::new(tp::Format { fields: f.iter().map(field_from).collect() }));

@@ -51,6 +51,10 @@ fn target(a: &Attach) -> String {
             let cpu = e.cpu.map_or("every cpu".into(), |c| format!("cpu {c}"));
             format!("perf_event type {} config {} {:?} {cpu}", e.perf_type, e.config, e.sample)
         }
+        Target::Uprobe(u) => {
+            let pid = u.pid.map_or(String::new(), |p| format!(" pid {p}"));
+            format!("{} {}+{:#x}{pid}", if u.ret { "uretprobe" } else { "uprobe" }, u.path, u.offset)
+        }
     }
 }
 

@@ -37,9 +37,18 @@ pub trait ProbeKind: Sync {
     /// The names a spec may start with (`tracepoint`, `t`).
     fn names(&self) -> &'static [&'static str];
     /// Turns a spec into attach points (several where it has wildcards).
-    fn resolve(&self, spec: &ProbeSpec, tracefs: &mut Tracefs) -> Result<Vec<Attach>, Diagnostic>;
-    /// What `vt -l` lists for this kind (only names; wildcards are matched by the caller).
-    fn list(&self, tracefs: &Tracefs) -> Vec<String>;
+    fn resolve(&self, spec: &ProbeSpec, cx: &mut Resolve) -> Result<Vec<Attach>, Diagnostic>;
+    /// What `vt -l PATTERN` lists for this kind (only names; the caller matches them against the
+    /// pattern, which kinds whose names live in files, as uprobes, read to find those files).
+    fn list(&self, tracefs: &Tracefs, pattern: &str) -> Vec<String>;
+}
+
+/// What resolving a spec may look at besides the spec itself.
+pub struct Resolve<'a> {
+    pub tracefs: &'a mut Tracefs,
+    /// `-p PID`: the process whose mappings name libraries (`uprobe:libc:malloc`) and that uprobes
+    /// attach to.
+    pub pid: Option<u32>,
 }
 
 /// What a builtin's check may look at.
@@ -77,6 +86,8 @@ pub trait Checking {
     /// A map that exists and its keys, typed and checked against its key type.
     fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(MapId, Vec<TExpr>)>;
     fn error(&mut self, d: Diagnostic);
+    /// The attach point the probe is being checked for.
+    fn attach(&self) -> &Attach;
 }
 
 /// A function that yields a value (`str`, `has_key`, `bswap`, ...).

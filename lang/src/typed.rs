@@ -89,6 +89,23 @@ pub enum Target {
     /// A perf_event program on a perf event (`perf_event_attr`'s `type` and `config`), run every
     /// `period` events or `frequency` times a second, on one CPU or on each.
     PerfEvent(PerfEvent),
+    /// A uprobe or uretprobe program on an instruction of a user-space file.
+    Uprobe(Uprobe),
+}
+
+/// An instruction of an ELF file (a program or a shared library), in every process that maps the file
+/// or in one process.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Uprobe {
+    pub path: String,
+    /// The instruction's offset in the file (not its virtual address: the kernel wants file offsets).
+    pub offset: u64,
+    /// On the function's return (a uretprobe) rather than on the instruction.
+    pub ret: bool,
+    /// `-p PID`: only in that process.
+    pub pid: Option<u32>,
+    /// The function the instruction is in (the value of `func`).
+    pub func: String,
 }
 
 /// A perf event as the kernel names it; `interval`, `profile`, `software` and `hardware` probes are
@@ -110,6 +127,20 @@ pub enum Sample {
     Period(u64),
     /// N times a second.
     Frequency(u64),
+}
+
+impl Target {
+    /// Whether the program runs in the context of the task that caused the event, so that `-p PID`
+    /// filters it by pid: tracepoints, and the perf events sampled on every CPU (profile, software,
+    /// hardware), but not BEGIN, END or `interval` (one CPU's clock, whatever task it interrupts).
+    pub fn runs_in_tasks(&self) -> bool {
+        match self {
+            Target::Tracepoint { .. } => true,
+            Target::PerfEvent(e) => e.cpu.is_none(),
+            // A uprobe is attached to the process itself.
+            Target::Begin | Target::End | Target::Uprobe(_) => false,
+        }
+    }
 }
 
 impl Attach {

@@ -91,7 +91,7 @@ pub fn compile(program: &lang::typed::Program) -> Result<codegen::Object, lang::
 
 /// The probes `vt -l PATTERN` lists: every kind's names matching the glob, in the kinds' order.
 pub fn list(tracefs: &lang::tracefs::Tracefs, pattern: &str) -> Vec<String> {
-    let mut names: Vec<String> = probes::LIST.iter().flat_map(|p| p.list(tracefs)).collect();
+    let mut names: Vec<String> = probes::LIST.iter().flat_map(|p| p.list(tracefs, pattern)).collect();
     names.retain(|n| lang::tracefs::glob_match(pattern, n));
     names
 }

@@ -35,7 +35,22 @@ fn list_is_the_kernels_set_of_events() {
     assert_eq!(listed.lines().filter(|l| l.starts_with("tracepoint:")).count(), tracepoints.len());
     // The other probe kinds come first.
     let others: Vec<&str> = listed.lines().filter(|l| !l.starts_with("tracepoint:")).collect();
-    assert_eq!(others, ["BEGIN", "END", "interval:hz:", "interval:ms:", "interval:s:", "interval:us:"]);
+    let head = ["BEGIN", "END", "interval:hz:", "interval:ms:", "interval:s:", "interval:us:", "profile:hz:", "profile:ms:"];
+    assert_eq!(others[..head.len()], head);
+    // Software and hardware events by name and by bpftrace's aliases.
+    for event in ["software:page-faults:", "software:faults:", "software:cs:", "software:task-clock:", "hardware:cycles:", "hardware:cache-misses:"] {
+        assert!(others.contains(&event), "{event} is not listed");
+    }
+    assert_eq!(others.len(), head.len() + 2 + 11 + 3 + 10 + 2, "{others:?}");
+}
+
+#[test]
+fn list_names_the_functions_of_a_file() {
+    let shapes = workload_bin();
+    let listed = vt_stdout(&["-l", &format!("uprobe:{}:vt_shapes_*", shapes.display())]);
+    assert_eq!(listed, format!("uprobe:{}:vt_shapes_add\n", shapes.display()));
+    let listed = vt_stdout(&["-l", &format!("uretprobe:{}:vt_shapes_a?d", shapes.display())]);
+    assert_eq!(listed, format!("uretprobe:{}:vt_shapes_add\n", shapes.display()));
 }
 
 #[test]

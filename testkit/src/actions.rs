@@ -17,6 +17,10 @@
 //! sleep MS                   nanosleep(MS milliseconds): the process is switched out
 //! setid UID GID              setresgid(GID) then setresuid(UID) (for the actions after it)
 //! exec PATH ARGS…            execv(PATH, [PATH, ARGS…]): must be the last action
+//! touch N                    writes one byte to each of N fresh pages (mapped before the release, no
+//!                            huge pages): N page faults
+//! call N                     N calls of `vt_shapes_add(i, 100 + i % 3)` for i in 1..=N (a function
+//!                            for uprobes: it returns `3 * i + 100 + i % 3`)
 //! getppid 3 + open /etc/passwd 2
 //! ```
 //!
@@ -44,6 +48,31 @@ pub enum Action {
     SetId(u32, u32),
     Sleep(u64),
     Exec(Vec<CString>),
+    Touch(u64, *mut u8),
+    Call(u64),
+}
+
+/// The function `call` calls, for uprobes (a symbol of its own, never inlined).
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn vt_shapes_add(a: u64, b: u64) -> u64 {
+    std::hint::black_box(3 * a + b)
+}
+
+const PAGE: usize = 4096;
+
+/// `n` fresh pages of anonymous memory, not yet touched, without transparent huge pages.
+fn fresh_pages(n: u64) -> *mut u8 {
+    let len = (n as usize).max(1) * PAGE;
+    // SAFETY: a new private anonymous mapping; madvise only on it.
+    unsafe {
+        let p = libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+        if p == libc::MAP_FAILED {
+            std::process::exit(11);
+        }
+        libc::madvise(p, len, libc::MADV_NOHUGEPAGE);
+        p.cast()
+    }
 }
 
 fn usage() -> ! {
@@ -98,6 +127,12 @@ pub fn parse(words: &[String]) -> Action {
         Some("rename") => (want(1), Action::Rename(cstr(arg(1)))).1,
         Some("sleep") => (want(1), Action::Sleep(num(arg(1)))).1,
         Some("setid") => (want(2), Action::SetId(num(arg(1)), num(arg(2)))).1,
+        Some("touch") => {
+            want(1);
+            let n = num(arg(1));
+            Action::Touch(n, fresh_pages(n))
+        }
+        Some("call") => (want(1), Action::Call(num(arg(1)))).1,
         Some("exec") if words.len() >= 2 => Action::Exec(words[1..].iter().map(|w| cstr(Some(w))).collect()),
         _ => usage(),
     }
@@ -128,6 +163,17 @@ fn socket(port: u16) -> std::net::TcpListener {
 /// Does what the action says.
 pub fn run(action: Action) {
     match action {
+        Action::Touch(n, pages) => {
+            for i in 0..n as usize {
+                // SAFETY: within the n pages mapped for this action.
+                unsafe { std::ptr::write_volatile(pages.add(i * PAGE), 1) };
+            }
+        }
+        Action::Call(n) => {
+            for i in 1..=n {
+                std::hint::black_box(vt_shapes_add(std::hint::black_box(i), 100 + i % 3));
+            }
+        }
         Action::Getppid(n) => {
             for _ in 0..n {
                 // SAFETY: getppid has no arguments and cannot fail; through syscall(2), so that no libc

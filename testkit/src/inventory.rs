@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 /// What `attached_tracepoints` reports for a perf link whose tracepoint the kernel does not name.
 pub const UNNAMED: &str = "?";
+/// What [`attached_tracepoints`] lists for an attached uprobe or uretprobe.
+pub const UPROBE: &str = "uprobe";
+/// What [`attached_tracepoints`] lists for an attached profile, software or hardware event.
+pub const PERF_EVENT: &str = "perf_event";
 
 /// The tracepoints process `pid` has attached a BPF program to, one entry per attachment: BPF perf links
 /// (their `/proc/PID/fdinfo` shows `tp_name` on recent kernels, else [`UNNAMED`]) and legacy perf event fds with a program (`BPF_TASK_FD_QUERY`).
@@ -25,6 +29,9 @@ pub fn attached_tracepoints(pid: u32) -> Vec<String> {
             let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).unwrap_or_default();
             match fdinfo_field(&info, "tp_name") {
                 Some(name) => out.push(name.to_string()),
+                // Uprobes and counted perf events (profile, software) are named by their kind.
+                None if matches!(fdinfo_field(&info, "event_type"), Some("uprobe" | "uretprobe")) => out.push(UPROBE.into()),
+                None if fdinfo_field(&info, "event_type") == Some("event") => out.push(PERF_EVENT.into()),
                 // Kernels before 6.x show no tp_name for perf links: count it as some tracepoint.
                 None if fdinfo_field(&info, "link_type").is_some_and(|t| t.starts_with("perf")) => out.push(UNNAMED.into()),
                 None => {}
@@ -58,9 +65,16 @@ fn task_fd_query_tracepoint(pid: u32, fd: u32) -> Option<String> {
     // until after the call, and writes the outputs back into attr.
     let rc = unsafe { libc::syscall(libc::SYS_bpf, BPF_TASK_FD_QUERY, attr.as_mut_ptr(), attr.len() as libc::c_uint) };
     if rc != 0 {
-        return None;
+        // The kernel does not describe perf_event programs, but says that one is attached.
+        let attached = std::io::Error::last_os_error().raw_os_error() == Some(libc::EOPNOTSUPP);
+        return attached.then(|| PERF_EVENT.to_string());
     }
     let fd_type = u32::from_ne_bytes(attr[28..32].try_into().unwrap());
+    const BPF_FD_TYPE_UPROBE: u32 = 4;
+    const BPF_FD_TYPE_URETPROBE: u32 = 5;
+    if fd_type == BPF_FD_TYPE_UPROBE || fd_type == BPF_FD_TYPE_URETPROBE {
+        return Some(UPROBE.into());
+    }
     if fd_type != BPF_FD_TYPE_TRACEPOINT {
         return None;
     }

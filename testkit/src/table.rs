@@ -20,7 +20,8 @@
 //! ```
 //!
 //! In PROG, PARAMS, RUN, EXPECT and STDERR, `$PID` is the workload's pid, `$NPROC` the number of
-//! possible CPUs, `$CGROUP` the workload's cgroup v2 id and `$PORT` a free TCP port on 127.0.0.1.
+//! possible CPUs, `$CGROUP` the workload's cgroup v2 id, `$PORT` a free TCP port on 127.0.0.1 and
+//! `$SHAPES` the workload program's path (for uprobes on its `vt_shapes_add`).
 //! (bpftrace runs get their own workload, so a differential entry must not print `$PID`.)
 //!
 //! `VT_TABLE_ONLY=NAME[,NAME…]` runs only those entries.
@@ -131,6 +132,7 @@ impl Vars {
             .replace("$NPROC", &self.nproc.to_string())
             .replace("$CGROUP", &self.cgroup.to_string())
             .replace("$PORT", &self.port.to_string())
+            .replace("$SHAPES", &crate::workload_bin().to_string_lossy())
     }
 }
 
@@ -190,10 +192,15 @@ pub fn attachments(script: &str) -> Vec<String> {
     for (i, _) in script.match_indices(':') {
         let start = script[..i].rfind(|c: char| !c.is_ascii_alphanumeric()).map_or(0, |j| j + 1);
         let provider = &script[start..i];
-        if provider != "tracepoint" && provider != "t" {
+        if start > 0 && !matches!(bytes[start - 1], b' ' | b'\n' | b'\t' | b',' | b'}' | b'>') {
             continue;
         }
-        if start > 0 && !matches!(bytes[start - 1], b' ' | b'\n' | b'\t' | b',' | b'}' | b'>') {
+        match provider {
+            "uprobe" | "uretprobe" => out.push(crate::inventory::UPROBE.to_string()),
+            "profile" | "software" => out.push(crate::inventory::PERF_EVENT.to_string()),
+            _ => {}
+        }
+        if provider != "tracepoint" && provider != "t" {
             continue;
         }
         let spec: String =

@@ -175,9 +175,21 @@ impl Drop for Tracer {
     }
 }
 
-/// The tracepoint names a script attaches (`tracepoint:CAT:NAME`, no wildcards), one per occurrence.
+/// The tracepoint names a script attaches (`tracepoint:CAT:NAME`, no wildcards), one per occurrence;
+/// and for each uprobe or uretprobe, `uprobe`, and for each profile or software event, `perf_event`
+/// (see [`crate::inventory::attached_tracepoints`]).
 pub fn script_tracepoints(script: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for word in script.split(|c: char| c.is_whitespace() || c == ',' || c == '{') {
+        let kind = word.split(':').next().unwrap_or("");
+        if word.contains(':') {
+            match kind {
+                "uprobe" | "uretprobe" => out.push(crate::inventory::UPROBE.to_string()),
+                "profile" | "software" => out.push(crate::inventory::PERF_EVENT.to_string()),
+                _ => {}
+            }
+        }
+    }
     let mut rest = script;
     while let Some(i) = rest.find("tracepoint:") {
         rest = &rest[i + "tracepoint:".len()..];

@@ -62,7 +62,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                 errors.push(d);
                 continue;
             };
-            match kind.resolve(spec, tracefs) {
+            match kind.resolve(spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 Err(d) => errors.push(d),
             }
@@ -77,7 +77,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     cx.formats.clear();
     let mut probes: Vec<ProbeProgram> = attaches.into_iter().map(|(p, a)| cx.probe(p, a)).collect();
     if let Some(pid) = opts.pid {
-        for p in probes.iter_mut().filter(|p| matches!(p.attach.target, Target::Tracepoint { .. })) {
+        for p in probes.iter_mut().filter(|p| p.attach.target.runs_in_tasks()) {
             p.predicate = Some(pid_filter(pid, p.predicate.take(), p.span));
         }
     }

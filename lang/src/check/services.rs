@@ -31,4 +31,7 @@ impl Checking for Services<'_, '_, '_> {
     fn error(&mut self, d: Diagnostic) {
         self.ch.err(d);
     }
+    fn attach(&self) -> &crate::typed::Attach {
+        self.cx.attach
+    }
 }

@@ -1,17 +1,20 @@
 //! Builtins: one file each. Most are one helper call; `helper_value` is that shared shape.
 
+pub mod arg;
 pub mod cgroup;
 pub mod comm;
 pub mod cpid;
 pub mod cpu;
 pub mod curtask;
 pub mod elapsed;
+pub mod func;
 pub mod gid;
 pub mod nsecs;
 pub mod numaid;
 pub mod pid;
 pub mod probe;
 pub mod rand;
+pub mod retval;
 pub mod tid;
 pub mod uid;
 
@@ -31,6 +34,18 @@ pub static LIST: &[&dyn BuiltinEntry] = &[
     &curtask::Curtask,
     &probe::Probe,
     &cpid::Cpid,
+    &arg::ARGS[0],
+    &arg::ARGS[1],
+    &arg::ARGS[2],
+    &arg::ARGS[3],
+    &arg::ARGS[4],
+    &arg::ARGS[5],
+    &arg::ARGS[6],
+    &arg::ARGS[7],
+    &arg::ARGS[8],
+    &arg::ARGS[9],
+    &retval::Retval,
+    &func::Func,
 ];
 
 use codegen::asm::{Reg, Src};

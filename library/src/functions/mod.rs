@@ -2,10 +2,11 @@
 
 pub mod bswap;
 pub mod has_key;
+pub mod reg;
 pub mod str;
 
 /// The registered entries: one line per file of this folder.
-pub static LIST: &[&dyn FunctionEntry] = &[&str::Str, &has_key::HasKey, &bswap::Bswap];
+pub static LIST: &[&dyn FunctionEntry] = &[&str::Str, &has_key::HasKey, &bswap::Bswap, &reg::Reg];
 
 use codegen::registry::EmitFunction;
 use lang::registry::Function;

@@ -3,7 +3,7 @@
 
 use lang::ast::ProbeSpec;
 use lang::diag::Diagnostic;
-use lang::registry::ProbeKind;
+use lang::registry::{ProbeKind, Resolve};
 use lang::tracefs::Tracefs;
 use lang::typed::{Attach, PerfEvent, Sample, Target};
 
@@ -13,7 +13,7 @@ impl ProbeKind for Interval {
     fn names(&self) -> &'static [&'static str] {
         &["interval", "i"]
     }
-    fn resolve(&self, spec: &ProbeSpec, _: &mut Tracefs) -> Result<Vec<Attach>, Diagnostic> {
+    fn resolve(&self, spec: &ProbeSpec, _: &mut Resolve) -> Result<Vec<Attach>, Diagnostic> {
         let bad = |span| {
             Diagnostic::new(span, "an interval is written `interval:UNIT:N`", "malformed interval")
                 .with_help("UNIT is s, ms, us or hz, e.g. `interval:s:1` or `interval:hz:99`")
@@ -38,7 +38,7 @@ impl ProbeKind for Interval {
             args: None,
         }])
     }
-    fn list(&self, _: &Tracefs) -> Vec<String> {
+    fn list(&self, _: &Tracefs, _: &str) -> Vec<String> {
         ["interval:hz:", "interval:ms:", "interval:s:", "interval:us:"].map(String::from).to_vec()
     }
 }

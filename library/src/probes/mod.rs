@@ -2,12 +2,28 @@
 //! probe's name, and the record `args` reads (if any).
 
 pub mod begin;
+pub mod binary;
+pub mod counter;
 pub mod end;
+pub mod hardware;
 pub mod interval;
+pub mod profile;
+pub mod software;
 pub mod tracepoint;
+pub mod uprobe;
 
 /// The registered entries: one line per file of this folder.
-pub static LIST: &[&dyn ProbeKind] = &[&begin::Begin, &end::End, &interval::Interval, &tracepoint::Tracepoint];
+pub static LIST: &[&dyn ProbeKind] = &[
+    &begin::Begin,
+    &end::End,
+    &interval::Interval,
+    &tracepoint::Tracepoint,
+    &profile::Profile,
+    &software::Software,
+    &hardware::Hardware,
+    &uprobe::UPROBE,
+    &uprobe::URETPROBE,
+];
 
 use lang::ast::ProbeSpec;
 use lang::registry::ProbeKind;

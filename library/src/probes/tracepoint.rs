@@ -3,7 +3,7 @@
 
 use lang::ast::{Ident, ProbeSpec};
 use lang::diag::Diagnostic;
-use lang::registry::ProbeKind;
+use lang::registry::{ProbeKind, Resolve};
 use lang::tracefs::{closest, did_you_mean, glob_match, has_wildcard, Format, Tracefs};
 use lang::typed::{Attach, Target};
 use std::sync::Arc;
@@ -24,7 +24,8 @@ impl ProbeKind for Tracepoint {
         &["tracepoint", "t"]
     }
 
-    fn resolve(&self, spec: &ProbeSpec, tracefs: &mut Tracefs) -> Result<Vec<Attach>, Diagnostic> {
+    fn resolve(&self, spec: &ProbeSpec, cx: &mut Resolve) -> Result<Vec<Attach>, Diagnostic> {
+        let tracefs = &mut *cx.tracefs;
         let [cat, name] = spec.parts.as_slice() else {
             return Err(Diagnostic::new(spec.span, "a tracepoint is written `tracepoint:CATEGORY:NAME`", "malformed probe")
                 .with_help("e.g. `tracepoint:syscalls:sys_enter_openat`; `vt -l 'tracepoint:*'` lists them"));
@@ -71,7 +72,7 @@ impl ProbeKind for Tracepoint {
         Ok(attaches)
     }
 
-    fn list(&self, tracefs: &Tracefs) -> Vec<String> {
+    fn list(&self, tracefs: &Tracefs, _: &str) -> Vec<String> {
         let mut names = Vec::new();
         for category in tracefs.categories() {
             for event in tracefs.events_of(&category) {

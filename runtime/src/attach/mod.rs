@@ -6,6 +6,7 @@
 pub mod perf_event;
 pub mod test_run;
 pub mod tracepoint;
+pub mod uprobe;
 
 use aya::programs::{Program, ProgramError};
 use lang::typed::Attach;
@@ -23,6 +24,21 @@ pub enum Error {
     Attach(ProgramError),
     #[error(transparent)]
     Run(ProgramError),
+    /// The kernel has no such event here (a hardware counter on a machine without a PMU).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// The OS error number behind a program error, if it came from a system call.
+pub fn errno(e: &ProgramError) -> Option<i32> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return io.raw_os_error();
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// Where a probe's program goes in the kernel: its program type and that type's parameters.
@@ -32,6 +48,8 @@ pub enum Target<'a> {
     Tracepoint { category: &'a str, name: &'a str },
     /// A perf event program on a perf event.
     PerfEvent(&'a lang::typed::PerfEvent),
+    /// A uprobe or uretprobe program on an instruction of a file.
+    Uprobe(&'a lang::typed::Uprobe),
     /// BEGIN and END: a raw tracepoint program attached nowhere, run once on demand.
     TestRun,
 }
@@ -41,6 +59,7 @@ pub fn target(attach: &Attach) -> Target<'_> {
     match &attach.target {
         lang::typed::Target::Tracepoint { category, name } => Target::Tracepoint { category, name },
         lang::typed::Target::PerfEvent(e) => Target::PerfEvent(e),
+        lang::typed::Target::Uprobe(u) => Target::Uprobe(u),
         lang::typed::Target::Begin | lang::typed::Target::End => Target::TestRun,
     }
 }
@@ -62,6 +81,7 @@ pub fn load(prog: &mut Program, target: &Target) -> Result<(), Error> {
     match target {
         Target::Tracepoint { .. } => tracepoint::load(prog),
         Target::PerfEvent(_) => perf_event::load(prog),
+        Target::Uprobe(_) => uprobe::load(prog),
         Target::TestRun => test_run::load(prog),
     }
 }
@@ -71,6 +91,7 @@ pub fn attach(prog: &mut Program, target: &Target) -> Result<Option<Link>, Error
     match target {
         Target::Tracepoint { category, name } => tracepoint::attach(prog, category, name).map(Some),
         Target::PerfEvent(event) => perf_event::attach(prog, event).map(Some),
+        Target::Uprobe(u) => uprobe::attach(prog, u).map(Some),
         Target::TestRun => Ok(None),
     }
 }
@@ -80,6 +101,7 @@ pub fn unload(prog: &mut Program, target: &Target) {
     match target {
         Target::Tracepoint { .. } => tracepoint::unload(prog),
         Target::PerfEvent(_) => perf_event::unload(prog),
+        Target::Uprobe(_) => uprobe::unload(prog),
         Target::TestRun => {}
     }
 }

@@ -32,7 +32,7 @@ pub fn attach(prog: &mut Program, event: &Event) -> Result<Link, Error> {
     };
     let mut links = Vec::new();
     for cpu in cpus(event)? {
-        let id = pe.attach(config, PerfEventScope::AllProcessesOneCpu { cpu }, sample, false).map_err(Error::Attach)?;
+        let id = pe.attach(config, PerfEventScope::AllProcessesOneCpu { cpu }, sample, false).map_err(|e| refused(event, e))?;
         links.push(pe.take_link(id).map_err(Error::Attach)?);
     }
     Ok(Link::new(links))
@@ -41,5 +41,19 @@ pub fn attach(prog: &mut Program, event: &Event) -> Result<Link, Error> {
 pub fn unload(prog: &mut Program) {
     if let Ok(pe) = program(prog) {
         let _ = pe.unload();
+    }
+}
+
+/// The attach error, said plainly where the kernel has no such event: a hardware counter without a
+/// hardware PMU (ENOENT, or EOPNOTSUPP for one the PMU lacks).
+fn refused(event: &Event, e: ProgramError) -> Error {
+    const PERF_TYPE_HARDWARE: u32 = 0;
+    match super::errno(&e) {
+        Some(libc::ENOENT | libc::EOPNOTSUPP) if event.perf_type == PERF_TYPE_HARDWARE => Error::Unsupported(
+            "this machine has no hardware performance counter for it (no hardware PMU, as in most virtual machines); \
+             `profile:hz:N` or `software:cpu-clock:N` sample by time instead"
+                .into(),
+        ),
+        _ => Error::Attach(e),
     }
 }

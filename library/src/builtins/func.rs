@@ -1,0 +1,27 @@
+//! `func`: the name of the function a uprobe or uretprobe is in, a constant of each attach point
+//! (a wildcard probe is one program per function).
+
+use codegen::registry::EmitBuiltin;
+use lang::diag::Diagnostic;
+use lang::registry::{Builtin, BuiltinCx};
+use lang::typed::{TExpr, TExprKind, Target, Ty};
+
+pub struct Func;
+
+impl Builtin for Func {
+    fn name(&self) -> &'static str {
+        "func"
+    }
+    fn check(&self, cx: &BuiltinCx) -> Result<TExpr, Diagnostic> {
+        match &cx.attach.target {
+            Target::Uprobe(u) => {
+                let n = u.func.len() as u32 + 1;
+                Ok(TExpr { kind: TExprKind::StrConst(u.func.clone()), ty: Ty::Str(n), span: cx.span })
+            }
+            _ => Err(Diagnostic::new(cx.span, "func is only for probes on functions (uprobe, uretprobe)", "no function here")),
+        }
+    }
+}
+
+/// A constant: the checker replaced it, nothing is emitted.
+impl EmitBuiltin for Func {}
