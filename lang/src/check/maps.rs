@@ -50,6 +50,13 @@ impl Checker<'_> {
                 let hint = format!("@{} was first assigned at another place; use another map name", name.name);
                 return self.fail(Diagnostic::new(span, msg, "different kind of value").with_help(hint));
             }
+            // A string value map holds the longest string any assignment gives it (`@m = ""; @m =
+            // "hello"` prints hello, as in bpftrace); the first pass has seen them all.
+            if let (MapKind::Value(a), MapKind::Value(b)) = (&def.kind, &kind) {
+                let wide = widen(a, b);
+                self.maps[i].kind = MapKind::Value(wide);
+            }
+            let def = &self.maps[i];
             if !keys_compatible(&def.key, &key) {
                 let msg = format!(
                     "@{} is keyed by [{}], not [{}]",
@@ -109,6 +116,16 @@ pub(super) fn compatible(a: &Ty, b: &Ty) -> bool {
         (Ty::Str(_), Ty::Str(_)) => true,
         (Ty::Tuple(x), Ty::Tuple(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| compatible(a, b)),
         _ => false,
+    }
+}
+
+/// The type that holds values of both `a` and `b` (which are `compatible`): strings take the larger
+/// size, part by part in tuples.
+pub(super) fn widen(a: &Ty, b: &Ty) -> Ty {
+    match (a, b) {
+        (Ty::Str(x), Ty::Str(y)) => Ty::Str(*x.max(y)),
+        (Ty::Tuple(x), Ty::Tuple(y)) if x.len() == y.len() => Ty::Tuple(x.iter().zip(y).map(|(a, b)| widen(a, b)).collect()),
+        _ => a.clone(),
     }
 }
 

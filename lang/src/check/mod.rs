@@ -68,7 +68,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             }
         }
     }
-    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false };
+    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false, learned: HashMap::new() };
     for (probe, attach) in &attaches {
         cx.probe(probe, attach.clone());
     }
@@ -103,6 +103,9 @@ struct Checker<'p> {
     learning: bool,
     /// Checking `@m++` / `@m--`, which (as in bpftrace) defines a new map as signed.
     incr: bool,
+    /// Variable types the first pass widened (a string variable takes the longest string assigned
+    /// anywhere in its probe), by the probe's and the declaration's span starts.
+    learned: HashMap<(usize, usize), Ty>,
 }
 
 /// The variables of one probe program.
@@ -110,10 +113,14 @@ struct Checker<'p> {
 struct Scope {
     vars: HashMap<String, (VarId, Ty)>,
     list: Vec<Ty>,
+    /// Where each variable (by `VarId`) was declared.
+    decl: Vec<Span>,
 }
 
 struct Ctx<'a> {
     attach: &'a Attach,
+    /// The probe block being checked.
+    probe: Span,
     scope: Scope,
 }
 
@@ -136,7 +143,7 @@ impl Checker<'_> {
     }
 
     fn probe(&mut self, probe: &Probe, attach: Attach) -> ProbeProgram {
-        let mut cx = Ctx { attach: &attach, scope: Scope::default() };
+        let mut cx = Ctx { attach: &attach, probe: probe.span, scope: Scope::default() };
         let predicate = probe.predicate.as_ref().and_then(|e| self.cond(e, &mut cx));
         let body = self.block(&probe.body, &mut cx);
         let vars = std::mem::take(&mut cx.scope.list);
@@ -182,6 +189,11 @@ impl Checker<'_> {
         }
     }
 
+    /// The text of positional parameter `n` as given (`""` when it is missing), for `str($n)`.
+    fn param_text(&self, n: u32) -> String {
+        self.params.get((n as usize).wrapping_sub(1)).cloned().unwrap_or_default()
+    }
+
     fn param(&mut self, n: u32, span: Span) -> Option<TExprKind> {
         // bpftrace: a missing positional parameter is 0 (or "" when used as a string).
         let text = self.params.get((n as usize).wrapping_sub(1)).map(String::as_str).unwrap_or("0");
@@ -222,9 +234,32 @@ fn pid_filter(pid: u32, predicate: Option<TExpr>, span: Span) -> TExpr {
     }
 }
 
-fn parse_int(s: &str) -> Option<u64> {
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse::<u64>().ok().or_else(|| s.parse::<i64>().ok().map(|v| v as u64)),
+/// A positional parameter's number, read as C's `strtoll(s, NULL, 0)` reads it and bpftrace takes it:
+/// `0x1f` is hexadecimal, `0775` octal, `-5` negative; anything left over (`08`, `5abc`) makes it
+/// a string.
+pub fn parse_int(s: &str) -> Option<u64> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (digits, radix) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        (h, 16)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&body[1..], 8)
+    } else {
+        (body, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = u64::from_str_radix(digits, radix).ok()?;
+    if neg {
+        // strtoll's range: down to i64::MIN.
+        if v > i64::MAX as u64 + 1 {
+            return None;
+        }
+        Some(v.wrapping_neg())
+    } else {
+        Some(v)
     }
 }

@@ -195,18 +195,32 @@ impl Checker<'_> {
         Some(TStmt::VarStore { var: id, value: v })
     }
 
-    /// The variable `$var`, declared on first assignment with the value's type.
+    /// The variable `$var`, declared on first assignment with the value's type. A string variable
+    /// holds the longest string assigned to it in its probe (the first pass learns it), as in bpftrace:
+    /// `$a = ""; $a = "hello"` holds hello.
     fn declare(&mut self, var: &Ident, ty: &Ty, cx: &mut Ctx) -> Option<VarId> {
         let ty = super::maps::storage_ty(ty);
-        if let Some((id, existing)) = cx.scope.vars.get(&var.name) {
-            if !super::maps::compatible(existing, &ty) {
+        if let Some((id, existing)) = cx.scope.vars.get(&var.name).cloned() {
+            if !super::maps::compatible(&existing, &ty) {
                 let msg = format!("${} is {} and cannot be assigned {}", var.name, existing.describe(), ty.describe());
                 return self.fail(Diagnostic::new(sigiled(var.span), msg, "type mismatch"));
             }
-            return Some(*id);
+            let wide = super::maps::widen(&existing, &ty);
+            if wide != existing {
+                let decl = cx.scope.decl[id.0 as usize];
+                self.learned.insert((cx.probe.start, decl.start), wide.clone());
+                cx.scope.list[id.0 as usize] = wide.clone();
+                cx.scope.vars.insert(var.name.clone(), (id, wide));
+            }
+            return Some(id);
         }
+        let ty = match self.learned.get(&(cx.probe.start, var.span.start)) {
+            Some(learned) if super::maps::compatible(learned, &ty) => super::maps::widen(learned, &ty),
+            _ => ty,
+        };
         let id = VarId(cx.scope.list.len() as u32);
         cx.scope.list.push(ty.clone());
+        cx.scope.decl.push(var.span);
         cx.scope.vars.insert(var.name.clone(), (id, ty));
         Some(id)
     }
