@@ -64,6 +64,7 @@ pub mod helper {
     pub const GET_CURRENT_CGROUP_ID: u32 = 80;
     pub const PROBE_READ_KERNEL: u32 = 113;
     pub const PROBE_READ_KERNEL_STR: u32 = 115;
+    pub const JIFFIES64: u32 = 118;
     pub const RINGBUF_OUTPUT: u32 = 130;
 
     /// The kernel's name of each helper above, for listings.
@@ -83,6 +84,7 @@ pub mod helper {
         (GET_CURRENT_CGROUP_ID, "bpf_get_current_cgroup_id"),
         (PROBE_READ_KERNEL, "bpf_probe_read_kernel"),
         (PROBE_READ_KERNEL_STR, "bpf_probe_read_kernel_str"),
+        (JIFFIES64, "bpf_jiffies64"),
         (RINGBUF_OUTPUT, "bpf_ringbuf_output"),
     ];
 }

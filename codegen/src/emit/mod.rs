@@ -230,6 +230,7 @@ impl<'a> Emitter<'a> {
 fn storage_of(ty: &Ty, size: u32) -> Ty {
     match ty {
         Ty::Str(_) => Ty::Str(size),
+        Ty::Text(_) => ty.clone(),
         Ty::Int(_) => Ty::I64,
         other => other.clone(),
     }

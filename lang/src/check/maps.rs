@@ -105,6 +105,7 @@ pub(super) fn storage_ty(ty: &Ty) -> Ty {
         Ty::Int(i) => Ty::Int(IntTy { bits: 64, signed: i.signed }),
         Ty::Str(n) => Ty::Str(*n),
         Ty::Tuple(p) => Ty::Tuple(p.iter().map(storage_ty).collect()),
+        Ty::Text(r) => Ty::Text(r.clone()),
     }
 }
 
@@ -115,6 +116,7 @@ pub(super) fn compatible(a: &Ty, b: &Ty) -> bool {
         (Ty::Int(_), Ty::Int(_)) => true,
         (Ty::Str(_), Ty::Str(_)) => true,
         (Ty::Tuple(x), Ty::Tuple(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| compatible(a, b)),
+        (Ty::Text(x), Ty::Text(y)) => x == y,
         _ => false,
     }
 }

@@ -132,7 +132,7 @@ impl Checker<'_> {
         for (spec, a) in specs.iter().zip(&args[1..]) {
             let t = self.expr(a, cx)?;
             let ok = match &t.ty {
-                Ty::Str(_) => spec.wants_string(),
+                Ty::Str(_) | Ty::Text(_) => spec.wants_string(),
                 Ty::Int(_) => !spec.wants_string(),
                 Ty::Tuple(_) => false,
             };

@@ -4,9 +4,11 @@ pub mod cgroup;
 pub mod comm;
 pub mod cpid;
 pub mod cpu;
+pub mod ctx;
 pub mod curtask;
 pub mod elapsed;
 pub mod gid;
+pub mod jiffies;
 pub mod nsecs;
 pub mod numaid;
 pub mod pid;
@@ -14,6 +16,7 @@ pub mod probe;
 pub mod rand;
 pub mod tid;
 pub mod uid;
+pub mod username;
 
 /// The registered entries: one line per file of this folder.
 pub static LIST: &[&dyn BuiltinEntry] = &[
@@ -31,6 +34,9 @@ pub static LIST: &[&dyn BuiltinEntry] = &[
     &curtask::Curtask,
     &probe::Probe,
     &cpid::Cpid,
+    &username::Username,
+    &jiffies::Jiffies,
+    &ctx::Ctx,
 ];
 
 use codegen::asm::{Reg, Src};
