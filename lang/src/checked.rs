@@ -84,7 +84,8 @@ fn stmt(o: &mut String, s: &TStmt, depth: usize) {
             return;
         }
         TStmt::Event(e) => event(e),
-        TStmt::Exit => "exit".into(),
+        TStmt::Exit(0) => "exit".into(),
+        TStmt::Exit(code) => format!("exit({code})"),
         TStmt::Return => "return".into(),
     };
     let _ = writeln!(o, "{pad}{line}");

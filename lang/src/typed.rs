@@ -170,8 +170,8 @@ pub enum TStmt {
     For { var: VarId, lo: TExpr, hi: TExpr, body: Vec<TStmt> },
     /// Something the runtime does, in order with the other events of the ring buffer.
     Event(EventStmt),
-    /// `exit()`: ask the runtime to stop, and leave this probe.
-    Exit,
+    /// `exit()` / `exit(code)`: ask the runtime to stop (vt then exits with `code`), and leave this probe.
+    Exit(u8),
     /// `return`: leave this probe.
     Return,
 }

@@ -260,7 +260,7 @@ fn uses_shared(stmts: &[TStmt], specs: &[MapSpec]) -> bool {
 /// whose branches both do): nothing may be emitted after it, since unreachable code fails verification.
 fn terminates(stmts: &[TStmt]) -> bool {
     match stmts.last() {
-        Some(TStmt::Exit | TStmt::Return) => true,
+        Some(TStmt::Exit(_) | TStmt::Return) => true,
         Some(TStmt::If { then, otherwise, .. }) => terminates(then) && terminates(otherwise),
         _ => false,
     }

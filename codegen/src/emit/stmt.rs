@@ -65,9 +65,9 @@ impl Emitter<'_> {
                 self.asm.bind(end);
             }
             TStmt::Event(ev) => self.event(ev),
-            TStmt::Exit => {
+            TStmt::Exit(code) => {
                 let rec = self.alloc(16);
-                self.header(rec, event::EXIT, 0);
+                self.header(rec, event::EXIT, u64::from(*code));
                 self.output(rec);
                 let done = self.done;
                 self.asm.jump(done);

@@ -80,8 +80,16 @@ impl Checker<'_> {
         };
         let event = match func.name.as_str() {
             "exit" => {
-                self.arity(func, args, 0..=0, e.span)?;
-                return Some(TStmt::Exit);
+                // exit(code) is bpftrace 0.20's: vt's exit status.
+                self.arity(func, args, 0..=1, e.span)?;
+                let code = match args.first() {
+                    Some(a) => self.const_int(a, "exit()'s status")?,
+                    None => 0,
+                };
+                let Ok(code) = u8::try_from(code) else {
+                    return self.fail(Diagnostic::new(args[0].span, "an exit status is between 0 and 255", "out of range"));
+                };
+                return Some(TStmt::Exit(code));
             }
             "printf" => self.printf(func, args, e.span, cx)?,
             "time" => {
