@@ -168,6 +168,11 @@ pub enum TStmt {
     If { cond: TExpr, then: Vec<TStmt>, otherwise: Vec<TStmt> },
     /// `for ($i : lo..hi)`: a bounded loop over the variable `var`.
     For { var: VarId, lo: TExpr, hi: TExpr, body: Vec<TStmt> },
+    /// `while (cond) { body }`: the kernel's verifier bounds it (as bpftrace's loops).
+    While { cond: TExpr, body: Vec<TStmt> },
+    /// `break` / `continue` of the innermost `while` or `for`.
+    Break,
+    Continue,
     /// Something the runtime does, in order with the other events of the ring buffer.
     Event(EventStmt),
     /// `exit()` / `exit(code)`: ask the runtime to stop (vt then exits with `code`), and leave this probe.
@@ -313,4 +318,6 @@ pub enum TExprKind {
     /// An integer cast to `ty` (truncation, then sign or zero extension).
     Cast(Box<TExpr>),
     Tuple(Vec<TExpr>),
+    /// `$t.N`: part `index` of a tuple.
+    TupleField { base: Box<TExpr>, index: u32 },
 }

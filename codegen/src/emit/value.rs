@@ -23,6 +23,8 @@ impl Emitter<'_> {
                 }
             }
             (Ty::Str(n), _) => self.string_to(e, Buf { off: dst.off, size: n.div_ceil(8) * 8 }),
+            // A tuple map's value: its bytes (materializing it would come back here).
+            (Ty::Tuple(_), TExprKind::MapRead { .. }) => self.bytes_to(e, dst),
             (Ty::Tuple(_), _) => {
                 // A tuple held in a variable or a map: copy its bytes.
                 let src = self.materialize(e);
@@ -165,8 +167,25 @@ impl Emitter<'_> {
                 self.string_to(otherwise, dst);
                 self.asm.bind(end);
             }
+            TExprKind::TupleField { base, index } => {
+                let (buf, at) = self.tuple_part(base, *index);
+                let n = size(&e.ty).min(dst.size);
+                self.zero(dst.off, dst.size);
+                self.copy(Reg::R10, buf.off + at as i32, dst, n);
+                self.terminate(dst);
+            }
             _ => self.unsupported_string("a string from an integer expression", dst),
         }
+    }
+
+    /// The tuple `base` in a stack buffer, and where its part `index` starts in it.
+    pub(super) fn tuple_part(&mut self, base: &TExpr, index: u32) -> (Buf, u32) {
+        let buf = self.materialize(base);
+        let at = match &base.ty {
+            Ty::Tuple(parts) => parts.iter().take(index as usize).map(size).sum(),
+            _ => 0,
+        };
+        (buf, at)
     }
 
     /// Makes sure a string copied into `dst` ends with a NUL within it.

@@ -62,13 +62,20 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                 errors.push(d);
                 continue;
             };
-            match kind.resolve(spec, tracefs) {
+            let spec = match positional_parts(spec, params) {
+                Ok(s) => s,
+                Err(d) => {
+                    errors.push(d);
+                    continue;
+                }
+            };
+            match kind.resolve(&spec, tracefs) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 Err(d) => errors.push(d),
             }
         }
     }
-    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false, learned: HashMap::new() };
+    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
     for (probe, attach) in &attaches {
         cx.probe(probe, attach.clone());
     }
@@ -106,12 +113,24 @@ struct Checker<'p> {
     /// Variable types the first pass widened (a string variable takes the longest string assigned
     /// anywhere in its probe), by the probe's and the declaration's span starts.
     learned: HashMap<(usize, usize), Ty>,
+    /// Statements that must run before the one being checked: the changes `++`/`--` make when used as
+    /// values (`printf("%d", @x++)`).
+    pre: Vec<TStmt>,
+    /// Whether an expression checked now may put statements in `pre`: not in a predicate, a loop
+    /// condition, or a part of an expression that may not run (`&&`, `||`, `?:` branches).
+    hoist: bool,
+    /// `++`/`--` values so far, to name their hidden variables.
+    incrs: u32,
 }
 
 /// The variables of one probe program.
 #[derive(Default)]
 struct Scope {
     vars: HashMap<String, (VarId, Ty)>,
+    /// Per block being checked, the names its `let`s bound and what those names meant before.
+    frames: Vec<Vec<(String, Option<(VarId, Ty)>)>>,
+    /// Loops around the statement being checked (`break` and `continue` need one).
+    loops: u32,
     list: Vec<Ty>,
     /// Where each variable (by `VarId`) was declared.
     decl: Vec<Span>,
@@ -144,6 +163,7 @@ impl Checker<'_> {
 
     fn probe(&mut self, probe: &Probe, attach: Attach) -> ProbeProgram {
         let mut cx = Ctx { attach: &attach, probe: probe.span, scope: Scope::default() };
+        self.hoist = false;
         let predicate = probe.predicate.as_ref().and_then(|e| self.cond(e, &mut cx));
         let body = self.block(&probe.body, &mut cx);
         let vars = std::mem::take(&mut cx.scope.list);
@@ -151,13 +171,35 @@ impl Checker<'_> {
     }
 
     fn block(&mut self, stmts: &[Stmt], cx: &mut Ctx) -> Vec<TStmt> {
+        let outer = std::mem::take(&mut self.pre);
+        cx.scope.frames.push(Vec::new());
         let mut out = Vec::new();
         for s in stmts {
-            if let Some(t) = self.stmt(s, cx) {
+            self.hoist = true;
+            let t = self.stmt(s, cx);
+            self.hoist = false;
+            out.append(&mut self.pre);
+            if let Some(t) = t {
                 out.push(t);
             }
         }
+        // What the block's `let`s bound goes out of scope.
+        for (name, before) in cx.scope.frames.pop().unwrap_or_default().into_iter().rev() {
+            match before {
+                Some(b) => cx.scope.vars.insert(name, b),
+                None => cx.scope.vars.remove(&name),
+            };
+        }
+        self.pre = outer;
         out
+    }
+
+    /// Checks `e` where statements may not be put before it (see `hoist`).
+    fn unhoisted<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let was = std::mem::replace(&mut self.hoist, false);
+        let t = f(self);
+        self.hoist = was;
+        t
     }
 
     fn arity(&mut self, func: &Ident, args: &[Expr], want: std::ops::RangeInclusive<usize>, span: Span) -> Option<()> {
@@ -205,13 +247,29 @@ impl Checker<'_> {
     }
 }
 
+/// `i:ms:$1`: the spec with each `$N` in its parts replaced by that positional parameter's text.
+fn positional_parts(spec: &ProbeSpec, params: &[String]) -> Result<ProbeSpec, Diagnostic> {
+    let mut out = spec.clone();
+    for part in &mut out.parts {
+        let Some(at) = part.name.find('$') else { continue };
+        let digits: String = part.name[at + 1..].chars().take_while(char::is_ascii_digit).collect();
+        let n: usize = digits.parse().unwrap_or(0);
+        let Some(text) = params.get(n.wrapping_sub(1)) else {
+            let msg = format!("`{}` names no positional parameter (there are {})", &part.name[at..], params.len());
+            return Err(Diagnostic::new(part.span, msg, "no such parameter"));
+        };
+        part.name = format!("{}{}{}", &part.name[..at], text, &part.name[at + 1 + digits.len()..]);
+    }
+    Ok(out)
+}
+
 /// Statements in `stmts`, counting those inside `if` and `for` bodies.
 fn stmt_count(stmts: &[TStmt]) -> usize {
     stmts
         .iter()
         .map(|s| match s {
             TStmt::If { then, otherwise, .. } => 1 + stmt_count(then) + stmt_count(otherwise),
-            TStmt::For { body, .. } => 1 + stmt_count(body),
+            TStmt::For { body, .. } | TStmt::While { body, .. } => 1 + stmt_count(body),
             _ => 1,
         })
         .sum()

@@ -171,7 +171,12 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         | Rule::var_assign
         | Rule::var_incr_post
         | Rule::var_incr_pre
+        | Rule::while_stmt
+        | Rule::let_stmt
+        | Rule::break_stmt
+        | Rule::continue_stmt
         | Rule::expr_stmt => "a statement",
+        Rule::let_type => "a type",
         Rule::kw_else => "`else`",
         Rule::assign_op => "`=`",
         Rule::expr
@@ -189,7 +194,9 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         | Rule::argcount
         | Rule::neg
         | Rule::not
-        | Rule::bit_not => "an expression",
+        | Rule::bit_not
+        | Rule::incr_pre
+        | Rule::incr_post => "an expression",
         Rule::map_ref | Rule::map_name => "a map",
         Rule::var => "a variable",
         Rule::ident | Rule::field_name => "a name",

@@ -95,6 +95,20 @@ impl Builder {
         if first.as_rule() == Rule::postfix {
             return self.postfix(first);
         }
+        if matches!(first.as_rule(), Rule::incr_pre | Rule::incr_post) {
+            let post = first.as_rule() == Rule::incr_post;
+            let mut parts = first.into_inner();
+            let (a, b) = (parts.next().expect("a"), parts.next().expect("b"));
+            let (target, op) = if post { (a, b) } else { (b, a) };
+            let delta = if op.as_str() == "++" { 1 } else { -1 };
+            let tspan = self.span(&target);
+            let kind = match target.as_rule() {
+                Rule::map_ref => ExprKind::Map(self.map_ref(target)),
+                _ => ExprKind::Var(target.as_str().get(1..).unwrap_or_default().to_string()),
+            };
+            let target = Box::new(Expr { kind, span: tspan });
+            return Expr { kind: ExprKind::Incr { target, delta, post }, span };
+        }
         if !self.deeper(1, span) {
             return Expr { kind: ExprKind::Int(0), span };
         }
