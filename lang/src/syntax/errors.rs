@@ -61,7 +61,8 @@ pub(super) fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) ->
     }
     // The first characters of an expression or statement are said as "an expression"/"a statement".
     const STARTS: [&str; 13] = ["!", "\"", "$", "$#", "'", "(", "-", "~", "@", "_", "++", "--", "/"];
-    let stmt_start = has("++", &tokens) && has("@", &tokens);
+    // (`++` also starts an expression, `++$x`; only a statement may also be an empty `;`.)
+    let stmt_start = has("++", &tokens) && has("@", &tokens) && has(";", &tokens);
     let expr_start = has("@", &tokens) && has("\"", &tokens);
     if stmt_start || expr_start {
         tokens.retain(|t| !(STARTS.contains(&t.as_str()) || (stmt_start && t == ";")));
