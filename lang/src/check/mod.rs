@@ -49,7 +49,11 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     }
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
+    // Maps assigned in probes that did not resolve: their reads elsewhere are not errors of their own
+    // (one unknown tracepoint gives one error, not one more per map its block fills).
+    let mut unresolved_maps = std::collections::HashSet::new();
     for probe in &script.probes {
+        let before = errors.len();
         for spec in &probe.specs {
             let Some(kind) = reg.probe_kind(&spec.provider.name) else {
                 let names = reg.names(Kind::Probe);
@@ -74,6 +78,9 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                 Err(d) => errors.push(d),
             }
         }
+        if errors.len() > before {
+            assigned_maps(&probe.body, &mut unresolved_maps);
+        }
     }
     let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
     for (probe, attach) in &attaches {
@@ -88,6 +95,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             p.predicate = Some(pid_filter(pid, p.predicate.take(), p.span));
         }
     }
+    cx.errors.retain(|d| !unresolved_maps.iter().any(|m| d.message == format!("@{m} is never assigned")));
     errors.append(&mut cx.errors);
     if errors.is_empty() {
         Ok(Program { maps: cx.maps, probes, formats: cx.formats })
@@ -261,6 +269,23 @@ fn positional_parts(spec: &ProbeSpec, params: &[String]) -> Result<ProbeSpec, Di
         part.name = format!("{}{}{}", &part.name[..at], text, &part.name[at + 1 + digits.len()..]);
     }
     Ok(out)
+}
+
+/// The names of the maps `stmts` assign.
+fn assigned_maps(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
+    for s in stmts {
+        match &s.kind {
+            StmtKind::MapAssign { map, .. } | StmtKind::MapCompound { map, .. } | StmtKind::MapIncr { map, .. } => {
+                out.insert(map.name.name.clone());
+            }
+            StmtKind::If { then, otherwise, .. } => {
+                assigned_maps(then, out);
+                assigned_maps(otherwise, out);
+            }
+            StmtKind::Unroll { body, .. } | StmtKind::For { body, .. } | StmtKind::While { body, .. } => assigned_maps(body, out),
+            _ => {}
+        }
+    }
 }
 
 /// Statements in `stmts`, counting those inside `if` and `for` bodies.
