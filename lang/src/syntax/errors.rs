@@ -66,6 +66,9 @@ pub(super) fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) ->
     let expr_start = has("@", &tokens) && has("\"", &tokens);
     if stmt_start || expr_start {
         tokens.retain(|t| !(STARTS.contains(&t.as_str()) || (stmt_start && t == ";")));
+    } else {
+        // After an operand, `++`/`--` would be its postfix change: not worth listing, as operators.
+        tokens.retain(|t| t != "++" && t != "--");
     }
     // After a probe: a predicate or a block (the angle form and more specs are not worth listing).
     let after_spec = has("{", &tokens) && has("<", &tokens);
