@@ -65,6 +65,7 @@ pub mod helper {
     pub const PROBE_READ_USER: u32 = 112;
     pub const PROBE_READ_KERNEL: u32 = 113;
     pub const PROBE_READ_KERNEL_STR: u32 = 115;
+    pub const JIFFIES64: u32 = 118;
     pub const RINGBUF_OUTPUT: u32 = 130;
 
     /// The kernel's name of each helper above, for listings.
@@ -85,6 +86,7 @@ pub mod helper {
         (PROBE_READ_USER, "bpf_probe_read_user"),
         (PROBE_READ_KERNEL, "bpf_probe_read_kernel"),
         (PROBE_READ_KERNEL_STR, "bpf_probe_read_kernel_str"),
+        (JIFFIES64, "bpf_jiffies64"),
         (RINGBUF_OUTPUT, "bpf_ringbuf_output"),
     ];
 }

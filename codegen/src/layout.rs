@@ -19,6 +19,7 @@ pub fn size(ty: &Ty) -> u32 {
         Ty::Int(_) => 8,
         Ty::Str(n) => n.div_ceil(8) * 8,
         Ty::Tuple(parts) => parts.iter().map(size).sum(),
+        Ty::Text(r) => r.size(),
     }
 }
 

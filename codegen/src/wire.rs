@@ -60,6 +60,7 @@ pub enum Ty {
     Int { bits: u8, signed: bool },
     Str(u32),
     Tuple(Vec<Ty>),
+    Text(typed::Render),
 }
 
 /// One kernel map (`crate::MapSpec`).
@@ -182,6 +183,7 @@ fn ty_to(t: &typed::Ty) -> Ty {
         typed::Ty::Int(i) => Ty::Int { bits: i.bits, signed: i.signed },
         typed::Ty::Str(n) => Ty::Str(*n),
         typed::Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(ty_to).collect()),
+        typed::Ty::Text(r) => Ty::Text(r.clone()),
     }
 }
 
@@ -287,6 +289,7 @@ fn ty_from(t: &Ty) -> typed::Ty {
         Ty::Int { bits, signed } => typed::Ty::Int(typed::IntTy { bits: *bits, signed: *signed }),
         Ty::Str(n) => typed::Ty::Str(*n),
         Ty::Tuple(parts) => typed::Ty::Tuple(parts.iter().map(ty_from).collect()),
+        Ty::Text(r) => typed::Ty::Text(r.clone()),
     }
 }
 

@@ -87,8 +87,16 @@ fn stmt(o: &mut String, s: &TStmt, depth: usize) {
             block(o, body, depth + 1);
             return;
         }
+        TStmt::While { cond, body } => {
+            let _ = writeln!(o, "{pad}while {}", expr(cond));
+            block(o, body, depth + 1);
+            return;
+        }
+        TStmt::Break => "break".into(),
+        TStmt::Continue => "continue".into(),
         TStmt::Event(e) => event(e),
-        TStmt::Exit => "exit".into(),
+        TStmt::Exit(0) => "exit".into(),
+        TStmt::Exit(code) => format!("exit({code})"),
         TStmt::Return => "return".into(),
     };
     let _ = writeln!(o, "{pad}{line}");
@@ -130,6 +138,7 @@ fn expr(e: &TExpr) -> String {
         TExprKind::Ternary { cond, then, otherwise } => format!("(? {} {} {})", expr(cond), expr(then), expr(otherwise)),
         TExprKind::Cast(a) => format!("(cast {})", expr(a)),
         TExprKind::Tuple(items) => format!("(tuple {})", list(items)),
+        TExprKind::TupleField { base, index } => format!("(field {} {index})", expr(base)),
     };
     format!("{form}:{}", e.ty.describe())
 }

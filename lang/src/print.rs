@@ -123,6 +123,25 @@ fn stmt(o: &mut String, s: &Stmt) {
             o.push(')');
         }
         StmtKind::Return => o.push_str("(return)"),
+        StmtKind::Break => o.push_str("(break)"),
+        StmtKind::Continue => o.push_str("(continue)"),
+        StmtKind::While { cond, body } => {
+            o.push_str("(while ");
+            expr(o, cond);
+            stmts(o, body);
+            o.push(')');
+        }
+        StmtKind::Let { var, ty, value } => {
+            let _ = write!(o, "(let ${}", var.name);
+            if let Some(t) = ty {
+                let _ = write!(o, " : {}", t.name);
+            }
+            if let Some(v) = value {
+                o.push(' ');
+                expr(o, v);
+            }
+            o.push(')');
+        }
     }
 }
 
@@ -189,6 +208,12 @@ fn expr(o: &mut String, e: &Expr) {
         ExprKind::Unary { op, expr: x } => {
             let _ = write!(o, "({} ", op.symbol());
             expr(o, x);
+            o.push(')');
+        }
+        ExprKind::Incr { target, delta, post } => {
+            let op = if *delta > 0 { "++" } else { "--" };
+            let _ = write!(o, "({}{} ", if *post { "post" } else { "pre" }, op);
+            expr(o, target);
             o.push(')');
         }
         ExprKind::Binary { op, lhs, rhs } => {

@@ -85,6 +85,8 @@ pub trait Checking {
     fn arity(&mut self, call: &Call, want: RangeInclusive<usize>) -> Option<()>;
     /// A map that exists and its keys, typed and checked against its key type.
     fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(MapId, Vec<TExpr>)>;
+    /// The text of positional parameter `$n` as given on the command line (`""` when missing).
+    fn positional(&self, n: u32) -> String;
     fn error(&mut self, d: Diagnostic);
     /// The attach point the probe is being checked for.
     fn attach(&self) -> &Attach;

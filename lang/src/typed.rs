@@ -199,10 +199,15 @@ pub enum TStmt {
     If { cond: TExpr, then: Vec<TStmt>, otherwise: Vec<TStmt> },
     /// `for ($i : lo..hi)`: a bounded loop over the variable `var`.
     For { var: VarId, lo: TExpr, hi: TExpr, body: Vec<TStmt> },
+    /// `while (cond) { body }`: the kernel's verifier bounds it (as bpftrace's loops).
+    While { cond: TExpr, body: Vec<TStmt> },
+    /// `break` / `continue` of the innermost `while` or `for`.
+    Break,
+    Continue,
     /// Something the runtime does, in order with the other events of the ring buffer.
     Event(EventStmt),
-    /// `exit()`: ask the runtime to stop, and leave this probe.
-    Exit,
+    /// `exit()` / `exit(code)`: ask the runtime to stop (vt then exits with `code`), and leave this probe.
+    Exit(u8),
     /// `return`: leave this probe.
     Return,
 }
@@ -237,6 +242,40 @@ pub enum Ty {
     /// A NUL-padded string of at most `size` bytes (including the NUL).
     Str(u32),
     Tuple(Vec<Ty>),
+    /// A value the program stores as raw bytes and the runtime shows as text (`strftime`, `ntop`,
+    /// `strerror`, `username`): printf's `%s` prints it, a map prints it as a string.
+    Text(Render),
+}
+
+/// How the runtime shows a `Ty::Text` value, and the bytes the program stores for it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Render {
+    /// Nanoseconds since boot (8 bytes), shown as local time with a strftime format (`%f`: microseconds).
+    Time(String),
+    /// An IPv4 or IPv6 address: the family (8 bytes: 2 or 10), then 16 bytes of address.
+    Inet,
+    /// An errno (8 bytes), shown as strerror(3) says it.
+    Errno,
+    /// A user id (8 bytes), shown as its user name.
+    User,
+}
+
+impl Render {
+    /// Bytes the value takes.
+    pub fn size(&self) -> u32 {
+        match self {
+            Render::Inet => 24,
+            _ => 8,
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            Render::Time(_) => "timestamp",
+            Render::Inet => "inet",
+            Render::Errno => "strerror",
+            Render::User => "username",
+        }
+    }
 }
 
 impl Ty {
@@ -255,6 +294,7 @@ impl Ty {
             Ty::Int(i) => format!("{}int{}", if i.signed { "" } else { "u" }, i.bits),
             Ty::Str(n) => format!("string[{n}]"),
             Ty::Tuple(p) => format!("({})", p.iter().map(Ty::describe).collect::<Vec<_>>().join(", ")),
+            Ty::Text(r) => r.name().to_string(),
         }
     }
 }
@@ -309,4 +349,6 @@ pub enum TExprKind {
     /// An integer cast to `ty` (truncation, then sign or zero extension).
     Cast(Box<TExpr>),
     Tuple(Vec<TExpr>),
+    /// `$t.N`: part `index` of a tuple.
+    TupleField { base: Box<TExpr>, index: u32 },
 }

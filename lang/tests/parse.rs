@@ -57,6 +57,7 @@ fn strip(mut s: Script) -> Script {
                 expr(otherwise);
             }
             ExprKind::Tuple(items) => items.iter_mut().for_each(expr),
+            ExprKind::Incr { target, .. } => expr(target),
             _ => {}
         }
         if let ExprKind::Cast { ty, .. } = &mut e.kind {
@@ -93,7 +94,20 @@ fn strip(mut s: Script) -> Script {
                     expr(hi);
                     stmts(body);
                 }
-                StmtKind::Return => {}
+                StmtKind::While { cond, body } => {
+                    expr(cond);
+                    stmts(body);
+                }
+                StmtKind::Let { var, ty, value } => {
+                    id(var);
+                    if let Some(t) = ty {
+                        id(t);
+                    }
+                    if let Some(v) = value {
+                        expr(v);
+                    }
+                }
+                StmtKind::Return | StmtKind::Break | StmtKind::Continue => {}
             }
         }
     }
@@ -135,6 +149,14 @@ const GOLDEN: &[(&str, &str)] = &[
     ("BEGIN { @ = a >> 1 + 2 }", "(probe (BEGIN) (assign (map @) (>> a (+ 1 2))))"),
     ("BEGIN { @ = (1 + 2) * 3 }", "(probe (BEGIN) (assign (map @) (* (+ 1 2) 3)))"),
     ("BEGIN { @ = -~!x - -1 }", "(probe (BEGIN) (assign (map @) (- (- (~ (! x))) (- 1))))"),
+    // bpftrace 0.17's while, ++/-- values, 1e6; 0.2x's begin/end, let, break/continue, interval:1s.
+    (
+        "BEGIN { while ($i < 3) { $i++; if ($i) { continue } break } printf(\"%d\", @x++ + --$y) }",
+        "(probe (BEGIN) (while (< $i 3) (++ $i) (if $i (then (continue))) (break)) (call printf \"%d\" (+ (post++ (map x)) (pre-- $y))))",
+    ),
+    ("begin { let $x: uint8 = 1e3; let $s; }", "(probe (BEGIN) (let $x : uint8 1000) (let $s))"),
+    ("end { }", "(probe (END))"),
+    ("interval:1s { $t = (1, 2); @ = $t.1 }", "(probe (interval s 1) (assign $t (tuple 1 2)) (assign (map @) (field $t 1)))"),
     // Ternary (right associative, lowest precedence).
     ("BEGIN { $x = a ? b : c ? d : e }", "(probe (BEGIN) (assign $x (? a b (? c d e))))"),
     ("BEGIN { $x = a || b ? 1 + 1 : 2 }", "(probe (BEGIN) (assign $x (? (|| a b) (+ 1 1) 2)))"),

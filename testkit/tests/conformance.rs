@@ -39,6 +39,16 @@ fn probes() {
 }
 
 #[test]
+fn functions() {
+    run_table("functions", "conformance/functions.test", WORKERS);
+}
+
+#[test]
+fn syntax() {
+    run_table("syntax", "conformance/syntax.test", WORKERS);
+}
+
+#[test]
 fn errors() {
     run_table("errors", "conformance/errors.test", WORKERS);
 }

@@ -65,6 +65,14 @@ impl Emitter<'_> {
                 self.asm.bind(missing);
                 r
             }
+            TExprKind::TupleField { base, index } => {
+                let mark = self.frame;
+                let (buf, at) = self.tuple_part(base, *index);
+                self.frame = mark;
+                let r = self.take();
+                self.asm.insn(Instruction::loadx64(r, Reg::R10, (buf.off + at as i32) as i16));
+                r
+            }
             TExprKind::Unary(op, inner) => {
                 let r = self.expr(inner);
                 match op {

@@ -56,6 +56,7 @@ pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &
         lib,
         done: Label::default(),
         missing: None,
+        loops: Vec::new(),
     };
     e.done = e.asm.label();
     e.asm.mov(CTX, Src::Reg(Reg::R1));
@@ -119,6 +120,8 @@ pub struct Emitter<'a> {
     done: Label,
     /// What could not be emitted (an entry missing from the registry), reported when the program ends.
     missing: Option<String>,
+    /// The loops around the statement being emitted: where `continue` and `break` jump.
+    loops: Vec<(Label, Label)>,
 }
 
 /// A stack buffer: `size` bytes at `r10 + off`.
@@ -230,6 +233,7 @@ impl<'a> Emitter<'a> {
 fn storage_of(ty: &Ty, size: u32) -> Ty {
     match ty {
         Ty::Str(_) => Ty::Str(size),
+        Ty::Text(_) => ty.clone(),
         Ty::Int(_) => Ty::I64,
         other => other.clone(),
     }
@@ -250,7 +254,7 @@ fn uses_shared(stmts: &[TStmt], specs: &[MapSpec]) -> bool {
     stmts.iter().any(|s| match s {
         TStmt::Aggregate { map, .. } | TStmt::MapDelete { map, .. } => specs[map.index()].within.is_some(),
         TStmt::If { then, otherwise, .. } => uses_shared(then, specs) || uses_shared(otherwise, specs),
-        TStmt::For { body, .. } => uses_shared(body, specs),
+        TStmt::For { body, .. } | TStmt::While { body, .. } => uses_shared(body, specs),
         _ => false,
     })
 }
@@ -259,7 +263,7 @@ fn uses_shared(stmts: &[TStmt], specs: &[MapSpec]) -> bool {
 /// whose branches both do): nothing may be emitted after it, since unreachable code fails verification.
 fn terminates(stmts: &[TStmt]) -> bool {
     match stmts.last() {
-        Some(TStmt::Exit | TStmt::Return) => true,
+        Some(TStmt::Exit(_) | TStmt::Return | TStmt::Break | TStmt::Continue) => true,
         Some(TStmt::If { then, otherwise, .. }) => terminates(then) && terminates(otherwise),
         _ => false,
     }

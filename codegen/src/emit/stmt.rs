@@ -51,23 +51,46 @@ impl Emitter<'_> {
             TStmt::For { var, lo, hi, body } => {
                 let var = self.var(*var);
                 self.value_to(lo, var, &Ty::I64);
-                let (top, end) = (self.asm.label(), self.asm.label());
+                let (top, step, end) = (self.asm.label(), self.asm.label(), self.asm.label());
                 self.asm.bind(top);
                 let h = self.expr(hi);
                 self.asm.insn(Instruction::loadx64(Reg::R1, Reg::R10, var.off16()));
                 self.asm.jump_if(Jmp::IfSignedGreaterOrEqual, Reg::R1, Src::Reg(h), end);
                 self.release(h);
+                self.loops.push((step, end));
                 self.block(body);
+                self.loops.pop();
+                self.asm.bind(step);
                 self.asm.insn(Instruction::loadx64(Reg::R1, Reg::R10, var.off16()));
                 self.asm.alu(Alu::Add, Reg::R1, Src::Imm(1));
                 self.asm.insn(Instruction::storex64(Reg::R10, var.off16(), Reg::R1));
                 self.asm.jump(top);
                 self.asm.bind(end);
             }
+            TStmt::While { cond, body } => {
+                let (top, end) = (self.asm.label(), self.asm.label());
+                self.asm.bind(top);
+                let c = self.expr(cond);
+                self.asm.jump_if(Jmp::IfEqual, c, Src::Imm(0), end);
+                self.release(c);
+                self.loops.push((top, end));
+                self.block(body);
+                self.loops.pop();
+                if !terminates(body) {
+                    self.asm.jump(top);
+                }
+                self.asm.bind(end);
+            }
+            TStmt::Break | TStmt::Continue => {
+                // The checker allows them only inside a loop.
+                if let Some(&(next, end)) = self.loops.last() {
+                    self.asm.jump(if matches!(s, TStmt::Break) { end } else { next });
+                }
+            }
             TStmt::Event(ev) => self.event(ev),
-            TStmt::Exit => {
+            TStmt::Exit(code) => {
                 let rec = self.alloc(16);
-                self.header(rec, event::EXIT, 0);
+                self.header(rec, event::EXIT, u64::from(*code));
                 self.output(rec);
                 let done = self.done;
                 self.asm.jump(done);

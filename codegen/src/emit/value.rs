@@ -11,12 +11,11 @@ impl Emitter<'_> {
     /// Writes the value of `e` into `dst` laid out as `ty` (strings padded or truncated to its size).
     pub fn value_to(&mut self, e: &TExpr, dst: Buf, ty: &Ty) {
         match (ty, &e.kind) {
-            (Ty::Int(_), _) => {
-                let r = self.expr(e);
-                self.asm.insn(Instruction::storex64(Reg::R10, dst.off16(), r));
-                self.release(r);
-            }
+            (Ty::Int(_), _) => self.int_to(e, dst),
+            (Ty::Text(r), _) if r.size() == 8 => self.int_to(e, dst),
+            (Ty::Text(_), _) => self.bytes_to(e, dst),
             (Ty::Tuple(parts), TExprKind::Tuple(items)) => {
+
                 let mut at = 0;
                 for (item, part) in items.iter().zip(parts) {
                     self.value_to(item, dst.at(at, size(part)), part);
@@ -24,11 +23,50 @@ impl Emitter<'_> {
                 }
             }
             (Ty::Str(n), _) => self.string_to(e, Buf { off: dst.off, size: n.div_ceil(8) * 8 }),
+            // A tuple map's value: its bytes (materializing it would come back here).
+            (Ty::Tuple(_), TExprKind::MapRead { .. }) => self.bytes_to(e, dst),
             (Ty::Tuple(_), _) => {
                 // A tuple held in a variable or a map: copy its bytes.
                 let src = self.materialize(e);
                 self.copy(Reg::R10, src.off, dst, src.size.min(dst.size));
             }
+        }
+    }
+
+    /// Stores an integer (or an 8-byte `Ty::Text`) in its 8 bytes at `dst`.
+    fn int_to(&mut self, e: &TExpr, dst: Buf) {
+        let r = self.expr(e);
+        self.asm.insn(Instruction::storex64(Reg::R10, dst.off16(), r));
+        self.release(r);
+    }
+
+    /// Writes the raw bytes of a wider `Ty::Text` value (an address) into `dst`: a function's
+    /// own bytes, or a copy of a variable's or a map's (no NUL is forced, unlike a string).
+    fn bytes_to(&mut self, e: &TExpr, dst: Buf) {
+        match &e.kind {
+            TExprKind::Call { func, map, args } => {
+                let lib = self.lib;
+                let call = FnCall { map: *map, args, ty: &e.ty };
+                match lib.function(func) {
+                    Some(f) => f.string(self, &call, dst),
+                    None => self.unsupported_string(&format!("the function `{func}`"), dst),
+                }
+            }
+            TExprKind::Var(id) => {
+                let src = self.var(*id);
+                self.copy(Reg::R10, src.off, dst, src.size.min(dst.size));
+            }
+            TExprKind::MapRead { map, keys } => {
+                let key = self.key(*map, keys, None);
+                self.zero(dst.off, dst.size);
+                self.map_call(*map, key, None, helper::MAP_LOOKUP_ELEM, 0);
+                let missing = self.asm.label();
+                self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), missing);
+                let stored = self.specs[map.index()].value_size;
+                self.copy(Reg::R0, 0, dst, stored.min(dst.size));
+                self.asm.bind(missing);
+            }
+            _ => self.unsupported_string("these bytes", dst),
         }
     }
 
@@ -129,8 +167,25 @@ impl Emitter<'_> {
                 self.string_to(otherwise, dst);
                 self.asm.bind(end);
             }
+            TExprKind::TupleField { base, index } => {
+                let (buf, at) = self.tuple_part(base, *index);
+                let n = size(&e.ty).min(dst.size);
+                self.zero(dst.off, dst.size);
+                self.copy(Reg::R10, buf.off + at as i32, dst, n);
+                self.terminate(dst);
+            }
             _ => self.unsupported_string("a string from an integer expression", dst),
         }
+    }
+
+    /// The tuple `base` in a stack buffer, and where its part `index` starts in it.
+    pub(super) fn tuple_part(&mut self, base: &TExpr, index: u32) -> (Buf, u32) {
+        let buf = self.materialize(base);
+        let at = match &base.ty {
+            Ty::Tuple(parts) => parts.iter().take(index as usize).map(size).sum(),
+            _ => 0,
+        };
+        (buf, at)
     }
 
     /// Makes sure a string copied into `dst` ends with a NUL within it.

@@ -59,6 +59,20 @@ impl Checker<'_> {
                 };
                 (TExprKind::MapRead { map, keys }, ty)
             }
+            ExprKind::Field { base, field, arrow: false } if field.name.bytes().all(|b| b.is_ascii_digit()) => {
+                let t = self.expr(base, cx)?;
+                let Ty::Tuple(parts) = &t.ty else {
+                    let msg = format!("`.{}` takes a part of a tuple, not of {}", field.name, t.ty.describe());
+                    return self.fail(Diagnostic::new(span, msg, "not a tuple"));
+                };
+                let index = field.name.parse::<usize>().ok().filter(|i| *i < parts.len());
+                let Some(index) = index else {
+                    let msg = format!("the tuple has {} parts, numbered from 0", parts.len());
+                    return self.fail(Diagnostic::new(field.span, msg, "no such part"));
+                };
+                let ty = parts[index].clone();
+                (TExprKind::TupleField { base: Box::new(t), index: index as u32 }, ty)
+            }
             ExprKind::Field { base, field, .. } => {
                 if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args") {
                     return self.fail(unsupported(span, "a field of anything but `args`"));
@@ -74,6 +88,7 @@ impl Checker<'_> {
                 return self.fail(unsupported(span, "indexing this"));
             }
             ExprKind::Call { func, args } => return self.call(func, args, cx, span),
+            ExprKind::Incr { target, delta, post } => return self.incr_value(target, *delta, *post, span, cx),
             ExprKind::Unary { op, expr } => {
                 let inner = self.int_expr(expr, cx)?;
                 let signed = inner.ty.int().is_some_and(|t| t.signed);
@@ -86,13 +101,15 @@ impl Checker<'_> {
                 (TExprKind::Unary(*op, Box::new(inner)), Ty::Int(ty))
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let (l, r) = (self.expr(lhs, cx), self.expr(rhs, cx));
+                let l = self.expr(lhs, cx);
+                // The right side of `&&` and `||` may not run.
+                let r = if matches!(op, BinOp::And | BinOp::Or) { self.unhoisted(|ch| ch.expr(rhs, cx)) } else { self.expr(rhs, cx) };
                 let (l, r) = (l?, r?);
                 return self.binary(*op, l, r, span);
             }
             ExprKind::Ternary { cond, then, otherwise } => {
                 let c = self.cond(cond, cx);
-                let (a, b) = (self.expr(then, cx), self.expr(otherwise, cx));
+                let (a, b) = self.unhoisted(|ch| (ch.expr(then, cx), ch.expr(otherwise, cx)));
                 let (c, a, b) = (c?, a?, b?);
                 let ty = match (&a.ty, &b.ty) {
                     (Ty::Int(x), Ty::Int(y)) => Ty::Int(IntTy { bits: 64, signed: x.signed && y.signed }),
@@ -242,7 +259,7 @@ impl Checker<'_> {
     }
 }
 
-fn cast_type(name: &str) -> Option<IntTy> {
+pub(super) fn cast_type(name: &str) -> Option<IntTy> {
     let (signed, bits) = match name {
         "int8" | "s8" | "i8" => (true, 8),
         "int16" | "s16" | "i16" => (true, 16),

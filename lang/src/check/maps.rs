@@ -50,6 +50,13 @@ impl Checker<'_> {
                 let hint = format!("@{} was first assigned at another place; use another map name", name.name);
                 return self.fail(Diagnostic::new(span, msg, "different kind of value").with_help(hint));
             }
+            // A string value map holds the longest string any assignment gives it (`@m = ""; @m =
+            // "hello"` prints hello, as in bpftrace); the first pass has seen them all.
+            if let (MapKind::Value(a), MapKind::Value(b)) = (&def.kind, &kind) {
+                let wide = widen(a, b);
+                self.maps[i].kind = MapKind::Value(wide);
+            }
+            let def = &self.maps[i];
             if !keys_compatible(&def.key, &key) {
                 let msg = format!(
                     "@{} is keyed by [{}], not [{}]",
@@ -98,6 +105,7 @@ pub(super) fn storage_ty(ty: &Ty) -> Ty {
         Ty::Int(i) => Ty::Int(IntTy { bits: 64, signed: i.signed }),
         Ty::Str(n) => Ty::Str(*n),
         Ty::Tuple(p) => Ty::Tuple(p.iter().map(storage_ty).collect()),
+        Ty::Text(r) => Ty::Text(r.clone()),
     }
 }
 
@@ -108,7 +116,18 @@ pub(super) fn compatible(a: &Ty, b: &Ty) -> bool {
         (Ty::Int(_), Ty::Int(_)) => true,
         (Ty::Str(_), Ty::Str(_)) => true,
         (Ty::Tuple(x), Ty::Tuple(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| compatible(a, b)),
+        (Ty::Text(x), Ty::Text(y)) => x == y,
         _ => false,
+    }
+}
+
+/// The type that holds values of both `a` and `b` (which are `compatible`): strings take the larger
+/// size, part by part in tuples.
+pub(super) fn widen(a: &Ty, b: &Ty) -> Ty {
+    match (a, b) {
+        (Ty::Str(x), Ty::Str(y)) => Ty::Str(*x.max(y)),
+        (Ty::Tuple(x), Ty::Tuple(y)) if x.len() == y.len() => Ty::Tuple(x.iter().zip(y).map(|(a, b)| widen(a, b)).collect()),
+        _ => a.clone(),
     }
 }
 

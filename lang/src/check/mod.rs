@@ -49,7 +49,11 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     }
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
+    // Maps assigned in probes that did not resolve: their reads elsewhere are not errors of their own
+    // (one unknown tracepoint gives one error, not one more per map its block fills).
+    let mut unresolved_maps = std::collections::HashSet::new();
     for probe in &script.probes {
+        let before = errors.len();
         for spec in &probe.specs {
             let Some(kind) = reg.probe_kind(&spec.provider.name) else {
                 let names = reg.names(Kind::Probe);
@@ -62,13 +66,23 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                 errors.push(d);
                 continue;
             };
-            match kind.resolve(spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid }) {
+            let spec = match positional_parts(spec, params) {
+                Ok(s) => s,
+                Err(d) => {
+                    errors.push(d);
+                    continue;
+                }
+            };
+            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 Err(d) => errors.push(d),
             }
         }
+        if errors.len() > before {
+            assigned_maps(&probe.body, &mut unresolved_maps);
+        }
     }
-    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false };
+    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
     for (probe, attach) in &attaches {
         cx.probe(probe, attach.clone());
     }
@@ -81,6 +95,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             p.predicate = Some(pid_filter(pid, p.predicate.take(), p.span));
         }
     }
+    cx.errors.retain(|d| !unresolved_maps.iter().any(|m| d.message == format!("@{m} is never assigned")));
     errors.append(&mut cx.errors);
     if errors.is_empty() {
         Ok(Program { maps: cx.maps, probes, formats: cx.formats })
@@ -103,17 +118,36 @@ struct Checker<'p> {
     learning: bool,
     /// Checking `@m++` / `@m--`, which (as in bpftrace) defines a new map as signed.
     incr: bool,
+    /// Variable types the first pass widened (a string variable takes the longest string assigned
+    /// anywhere in its probe), by the probe's and the declaration's span starts.
+    learned: HashMap<(usize, usize), Ty>,
+    /// Statements that must run before the one being checked: the changes `++`/`--` make when used as
+    /// values (`printf("%d", @x++)`).
+    pre: Vec<TStmt>,
+    /// Whether an expression checked now may put statements in `pre`: not in a predicate, a loop
+    /// condition, or a part of an expression that may not run (`&&`, `||`, `?:` branches).
+    hoist: bool,
+    /// `++`/`--` values so far, to name their hidden variables.
+    incrs: u32,
 }
 
 /// The variables of one probe program.
 #[derive(Default)]
 struct Scope {
     vars: HashMap<String, (VarId, Ty)>,
+    /// Per block being checked, the names its `let`s bound and what those names meant before.
+    frames: Vec<Vec<(String, Option<(VarId, Ty)>)>>,
+    /// Loops around the statement being checked (`break` and `continue` need one).
+    loops: u32,
     list: Vec<Ty>,
+    /// Where each variable (by `VarId`) was declared.
+    decl: Vec<Span>,
 }
 
 struct Ctx<'a> {
     attach: &'a Attach,
+    /// The probe block being checked.
+    probe: Span,
     scope: Scope,
 }
 
@@ -136,7 +170,8 @@ impl Checker<'_> {
     }
 
     fn probe(&mut self, probe: &Probe, attach: Attach) -> ProbeProgram {
-        let mut cx = Ctx { attach: &attach, scope: Scope::default() };
+        let mut cx = Ctx { attach: &attach, probe: probe.span, scope: Scope::default() };
+        self.hoist = false;
         let predicate = probe.predicate.as_ref().and_then(|e| self.cond(e, &mut cx));
         let body = self.block(&probe.body, &mut cx);
         let vars = std::mem::take(&mut cx.scope.list);
@@ -144,13 +179,35 @@ impl Checker<'_> {
     }
 
     fn block(&mut self, stmts: &[Stmt], cx: &mut Ctx) -> Vec<TStmt> {
+        let outer = std::mem::take(&mut self.pre);
+        cx.scope.frames.push(Vec::new());
         let mut out = Vec::new();
         for s in stmts {
-            if let Some(t) = self.stmt(s, cx) {
+            self.hoist = true;
+            let t = self.stmt(s, cx);
+            self.hoist = false;
+            out.append(&mut self.pre);
+            if let Some(t) = t {
                 out.push(t);
             }
         }
+        // What the block's `let`s bound goes out of scope.
+        for (name, before) in cx.scope.frames.pop().unwrap_or_default().into_iter().rev() {
+            match before {
+                Some(b) => cx.scope.vars.insert(name, b),
+                None => cx.scope.vars.remove(&name),
+            };
+        }
+        self.pre = outer;
         out
+    }
+
+    /// Checks `e` where statements may not be put before it (see `hoist`).
+    fn unhoisted<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let was = std::mem::replace(&mut self.hoist, false);
+        let t = f(self);
+        self.hoist = was;
+        t
     }
 
     fn arity(&mut self, func: &Ident, args: &[Expr], want: std::ops::RangeInclusive<usize>, span: Span) -> Option<()> {
@@ -182,6 +239,11 @@ impl Checker<'_> {
         }
     }
 
+    /// The text of positional parameter `n` as given (`""` when it is missing), for `str($n)`.
+    fn param_text(&self, n: u32) -> String {
+        self.params.get((n as usize).wrapping_sub(1)).cloned().unwrap_or_default()
+    }
+
     fn param(&mut self, n: u32, span: Span) -> Option<TExprKind> {
         // bpftrace: a missing positional parameter is 0 (or "" when used as a string).
         let text = self.params.get((n as usize).wrapping_sub(1)).map(String::as_str).unwrap_or("0");
@@ -193,13 +255,46 @@ impl Checker<'_> {
     }
 }
 
+/// `i:ms:$1`: the spec with each `$N` in its parts replaced by that positional parameter's text.
+fn positional_parts(spec: &ProbeSpec, params: &[String]) -> Result<ProbeSpec, Diagnostic> {
+    let mut out = spec.clone();
+    for part in &mut out.parts {
+        let Some(at) = part.name.find('$') else { continue };
+        let digits: String = part.name[at + 1..].chars().take_while(char::is_ascii_digit).collect();
+        let n: usize = digits.parse().unwrap_or(0);
+        let Some(text) = params.get(n.wrapping_sub(1)) else {
+            let msg = format!("`{}` names no positional parameter (there are {})", &part.name[at..], params.len());
+            return Err(Diagnostic::new(part.span, msg, "no such parameter"));
+        };
+        part.name = format!("{}{}{}", &part.name[..at], text, &part.name[at + 1 + digits.len()..]);
+    }
+    Ok(out)
+}
+
+/// The names of the maps `stmts` assign.
+fn assigned_maps(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
+    for s in stmts {
+        match &s.kind {
+            StmtKind::MapAssign { map, .. } | StmtKind::MapCompound { map, .. } | StmtKind::MapIncr { map, .. } => {
+                out.insert(map.name.name.clone());
+            }
+            StmtKind::If { then, otherwise, .. } => {
+                assigned_maps(then, out);
+                assigned_maps(otherwise, out);
+            }
+            StmtKind::Unroll { body, .. } | StmtKind::For { body, .. } | StmtKind::While { body, .. } => assigned_maps(body, out),
+            _ => {}
+        }
+    }
+}
+
 /// Statements in `stmts`, counting those inside `if` and `for` bodies.
 fn stmt_count(stmts: &[TStmt]) -> usize {
     stmts
         .iter()
         .map(|s| match s {
             TStmt::If { then, otherwise, .. } => 1 + stmt_count(then) + stmt_count(otherwise),
-            TStmt::For { body, .. } => 1 + stmt_count(body),
+            TStmt::For { body, .. } | TStmt::While { body, .. } => 1 + stmt_count(body),
             _ => 1,
         })
         .sum()
@@ -222,9 +317,32 @@ fn pid_filter(pid: u32, predicate: Option<TExpr>, span: Span) -> TExpr {
     }
 }
 
-fn parse_int(s: &str) -> Option<u64> {
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse::<u64>().ok().or_else(|| s.parse::<i64>().ok().map(|v| v as u64)),
+/// A positional parameter's number, read as C's `strtoll(s, NULL, 0)` reads it and bpftrace takes it:
+/// `0x1f` is hexadecimal, `0775` octal, `-5` negative; anything left over (`08`, `5abc`) makes it
+/// a string.
+pub fn parse_int(s: &str) -> Option<u64> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (digits, radix) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        (h, 16)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&body[1..], 8)
+    } else {
+        (body, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = u64::from_str_radix(digits, radix).ok()?;
+    if neg {
+        // strtoll's range: down to i64::MIN.
+        if v > i64::MAX as u64 + 1 {
+            return None;
+        }
+        Some(v.wrapping_neg())
+    } else {
+        Some(v)
     }
 }

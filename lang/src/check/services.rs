@@ -28,6 +28,9 @@ impl Checking for Services<'_, '_, '_> {
     fn map_access(&mut self, m: &MapRef, what: &str) -> Option<(MapId, Vec<TExpr>)> {
         self.ch.map_access(m, self.cx, what)
     }
+    fn positional(&self, n: u32) -> String {
+        self.ch.param_text(n)
+    }
     fn error(&mut self, d: Diagnostic) {
         self.ch.err(d);
     }

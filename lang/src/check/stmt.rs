@@ -57,11 +57,31 @@ impl Checker<'_> {
             }
             StmtKind::For { var, lo, hi, body } => {
                 let lo = self.int_expr(lo, cx);
-                let hi = self.int_expr(hi, cx);
+                // The bound is evaluated at each turn: nothing may run before it only once.
+                let hi = self.unhoisted(|ch| ch.int_expr(hi, cx));
                 let var = self.declare(var, &Ty::I64, cx)?;
+                cx.scope.loops += 1;
                 let body = self.block(body, cx);
+                cx.scope.loops -= 1;
                 Some(TStmt::For { var, lo: lo?, hi: hi?, body })
             }
+            StmtKind::While { cond, body } => {
+                let cond = self.unhoisted(|ch| ch.cond(cond, cx));
+                cx.scope.loops += 1;
+                let body = self.block(body, cx);
+                cx.scope.loops -= 1;
+                Some(TStmt::While { cond: cond?, body })
+            }
+            StmtKind::Break | StmtKind::Continue => {
+                let brk = matches!(stmt.kind, StmtKind::Break);
+                if cx.scope.loops == 0 {
+                    let word = if brk { "break" } else { "continue" };
+                    return self.fail(Diagnostic::new(stmt.span, format!("`{word}` outside a loop"), "not in a loop")
+                        .with_help("`break` and `continue` go in a `while` or `for` body"));
+                }
+                Some(if brk { TStmt::Break } else { TStmt::Continue })
+            }
+            StmtKind::Let { var, ty, value } => self.let_stmt(var, ty.as_ref(), value.as_ref(), cx),
             StmtKind::Delete { map } => {
                 let (index, keys) = self.map_access(map, cx, "delete")?;
                 Some(TStmt::MapDelete { map: index, keys })
@@ -71,8 +91,92 @@ impl Checker<'_> {
         }
     }
 
+    /// `let $v [: type] [= e]`: a new variable of the enclosing block, hiding one of the same name
+    /// until the block ends. Without a value it is declared by its first assignment (or its type).
+    fn let_stmt(&mut self, var: &Ident, ty: Option<&Ident>, value: Option<&Expr>, cx: &mut Ctx) -> Option<TStmt> {
+        let declared = match ty {
+            None => None,
+            Some(t) if t.name == "string" => Some(Ty::Str(super::STRLEN)),
+            Some(t) => match super::expr::cast_type(&t.name) {
+                Some(i) => Some(Ty::Int(i)),
+                None => {
+                    return self.fail(Diagnostic::new(t.span, format!("unknown type `{}`", t.name), "not a type vt knows")
+                        .with_help("let takes an integer type (int8..int64, uint8..uint64) or string"))
+                }
+            },
+        };
+        let v = match value {
+            Some(e) => Some(self.expr(e, cx)?),
+            None => None,
+        };
+        if let (Some(d), Some(v)) = (&declared, &v) {
+            if !super::maps::compatible(d, &v.ty) {
+                let msg = format!("${} is declared {} and cannot be assigned {}", var.name, d.describe(), v.ty.describe());
+                return self.fail(Diagnostic::new(sigiled(var.span), msg, "type mismatch"));
+            }
+        }
+        let before = cx.scope.vars.remove(&var.name);
+        if let Some(frame) = cx.scope.frames.last_mut() {
+            frame.push((var.name.clone(), before));
+        }
+        let ty = match (&declared, &v) {
+            (Some(Ty::Int(d)), _) => Ty::Int(*d),
+            (_, Some(v)) => v.ty.clone(),
+            (Some(d), None) => d.clone(),
+            (None, None) => return None,
+        };
+        let id = self.declare(var, &ty, cx)?;
+        let value = match v {
+            Some(v) => v,
+            // A declared variable starts at 0 or "" (the prologue zeroes the variables, but a loop
+            // may come back to the `let`).
+            None => match &ty {
+                Ty::Str(_) => TExpr { kind: TExprKind::StrConst(String::new()), ty: Ty::Str(1), span: var.span },
+                _ => super::int(TExprKind::Const(0), IntTy::I64, var.span),
+            },
+        };
+        Some(TStmt::VarStore { var: id, value })
+    }
+
+    /// `$v++` or `@m[k]--` used as a value: the change goes before the statement (`pre`), the value
+    /// is the one before it (postfix, kept in a hidden variable) or after it.
+    pub(super) fn incr_value(&mut self, target: &Expr, delta: i64, post: bool, span: Span, cx: &mut Ctx) -> Option<TExpr> {
+        if !self.hoist {
+            let msg = "`++`/`--` as a value is not supported here by vt";
+            return self.fail(Diagnostic::new(span, msg, "may not run").with_help(
+                "here the change could run when the value is not used (a predicate, a loop condition, `&&`, `||` or `?:`); make it a statement of its own",
+            ));
+        }
+        let change = match &target.kind {
+            ExprKind::Var(name) => StmtKind::VarIncr { var: Ident { name: name.clone(), span: Span::new(target.span.start + 1, target.span.end) }, delta },
+            ExprKind::Map(m) => StmtKind::MapIncr { map: m.clone(), delta },
+            _ => return self.fail(Diagnostic::new(target.span, "`++`/`--` change a variable or a map", "not a variable or map")),
+        };
+        let change = Stmt { kind: change, span };
+        if !post {
+            let t = self.stmt(&change, cx)?;
+            self.pre.push(t);
+            return self.int_expr(target, cx);
+        }
+        let before = self.int_expr(target, cx)?;
+        self.incrs += 1;
+        let hidden = Ident { name: format!("\0incr{}", self.incrs), span };
+        let id = self.declare(&hidden, &before.ty, cx)?;
+        let ty = cx.scope.list[id.0 as usize].clone();
+        self.pre.push(TStmt::VarStore { var: id, value: before });
+        let t = self.stmt(&change, cx)?;
+        self.pre.push(t);
+        Some(TExpr { kind: TExprKind::Var(id), ty, span })
+    }
+
     /// `exit()`, `printf(..)`, `print(..)`, `clear(@m)`, `zero(@m)`, `time(..)`.
     fn expr_stmt(&mut self, e: &Expr, cx: &mut Ctx) -> Option<TStmt> {
+        // `c ? printf(..) : exit()`: a ternary for its effects is an `if`.
+        if let ExprKind::Ternary { cond, then, otherwise } = &e.kind {
+            let branch = |b: &Expr| vec![Stmt { kind: StmtKind::Expr(b.clone()), span: b.span }];
+            let as_if = StmtKind::If { cond: (**cond).clone(), then: branch(then), otherwise: branch(otherwise) };
+            return self.stmt(&Stmt { kind: as_if, span: e.span }, cx);
+        }
         let ExprKind::Call { func, args } = &e.kind else {
             // An expression for nothing but its value: check it, then drop it.
             self.expr(e, cx)?;
@@ -80,8 +184,16 @@ impl Checker<'_> {
         };
         let event = match func.name.as_str() {
             "exit" => {
-                self.arity(func, args, 0..=0, e.span)?;
-                return Some(TStmt::Exit);
+                // exit(code) is bpftrace 0.20's: vt's exit status.
+                self.arity(func, args, 0..=1, e.span)?;
+                let code = match args.first() {
+                    Some(a) => self.const_int(a, "exit()'s status")?,
+                    None => 0,
+                };
+                let Ok(code) = u8::try_from(code) else {
+                    return self.fail(Diagnostic::new(args[0].span, "an exit status is between 0 and 255", "out of range"));
+                };
+                return Some(TStmt::Exit(code));
             }
             "printf" => self.printf(func, args, e.span, cx)?,
             "time" => {
@@ -132,7 +244,7 @@ impl Checker<'_> {
         for (spec, a) in specs.iter().zip(&args[1..]) {
             let t = self.expr(a, cx)?;
             let ok = match &t.ty {
-                Ty::Str(_) => spec.wants_string(),
+                Ty::Str(_) | Ty::Text(_) => spec.wants_string(),
                 Ty::Int(_) => !spec.wants_string(),
                 Ty::Tuple(_) => false,
             };
@@ -195,18 +307,32 @@ impl Checker<'_> {
         Some(TStmt::VarStore { var: id, value: v })
     }
 
-    /// The variable `$var`, declared on first assignment with the value's type.
+    /// The variable `$var`, declared on first assignment with the value's type. A string variable
+    /// holds the longest string assigned to it in its probe (the first pass learns it), as in bpftrace:
+    /// `$a = ""; $a = "hello"` holds hello.
     fn declare(&mut self, var: &Ident, ty: &Ty, cx: &mut Ctx) -> Option<VarId> {
         let ty = super::maps::storage_ty(ty);
-        if let Some((id, existing)) = cx.scope.vars.get(&var.name) {
-            if !super::maps::compatible(existing, &ty) {
+        if let Some((id, existing)) = cx.scope.vars.get(&var.name).cloned() {
+            if !super::maps::compatible(&existing, &ty) {
                 let msg = format!("${} is {} and cannot be assigned {}", var.name, existing.describe(), ty.describe());
                 return self.fail(Diagnostic::new(sigiled(var.span), msg, "type mismatch"));
             }
-            return Some(*id);
+            let wide = super::maps::widen(&existing, &ty);
+            if wide != existing {
+                let decl = cx.scope.decl[id.0 as usize];
+                self.learned.insert((cx.probe.start, decl.start), wide.clone());
+                cx.scope.list[id.0 as usize] = wide.clone();
+                cx.scope.vars.insert(var.name.clone(), (id, wide));
+            }
+            return Some(id);
         }
+        let ty = match self.learned.get(&(cx.probe.start, var.span.start)) {
+            Some(learned) if super::maps::compatible(learned, &ty) => super::maps::widen(learned, &ty),
+            _ => ty,
+        };
         let id = VarId(cx.scope.list.len() as u32);
         cx.scope.list.push(ty.clone());
+        cx.scope.decl.push(var.span);
         cx.scope.vars.insert(var.name.clone(), (id, ty));
         Some(id)
     }

@@ -97,6 +97,13 @@ pub enum StmtKind {
     Unroll { count: Expr, body: Vec<Stmt> },
     /// `for ($i : lo..hi) { .. }`
     For { var: Ident, lo: Expr, hi: Expr, body: Vec<Stmt> },
+    /// `while (c) { .. }`
+    While { cond: Expr, body: Vec<Stmt> },
+    /// `let $v [: type] [= e];`: a new variable of the enclosing block (bpftrace 0.21+).
+    Let { var: Ident, ty: Option<Ident>, value: Option<Expr> },
+    /// `break` / `continue` in a `while` or `for` loop.
+    Break,
+    Continue,
     /// `delete(@m[k])` or `delete(@m, k)`.
     Delete { map: MapRef },
     /// `return;`
@@ -145,6 +152,9 @@ pub enum ExprKind {
     Cast { ty: Ident, expr: Box<Expr> },
     /// `(a, b, c)`
     Tuple(Vec<Expr>),
+    /// `++$v`, `$v--`, `@m[k]++`, ... as a value: `target` is a `Var` or a `Map`; the value is the
+    /// one after the change (`post` false) or before it.
+    Incr { target: Box<Expr>, delta: i64, post: bool },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -61,10 +61,14 @@ pub(super) fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) ->
     }
     // The first characters of an expression or statement are said as "an expression"/"a statement".
     const STARTS: [&str; 13] = ["!", "\"", "$", "$#", "'", "(", "-", "~", "@", "_", "++", "--", "/"];
-    let stmt_start = has("++", &tokens) && has("@", &tokens);
+    // (`++` also starts an expression, `++$x`; only a statement may also be an empty `;`.)
+    let stmt_start = has("++", &tokens) && has("@", &tokens) && has(";", &tokens);
     let expr_start = has("@", &tokens) && has("\"", &tokens);
     if stmt_start || expr_start {
         tokens.retain(|t| !(STARTS.contains(&t.as_str()) || (stmt_start && t == ";")));
+    } else {
+        // After an operand, `++`/`--` would be its postfix change: not worth listing, as operators.
+        tokens.retain(|t| t != "++" && t != "--");
     }
     // After a probe: a predicate or a block (the angle form and more specs are not worth listing).
     let after_spec = has("{", &tokens) && has("<", &tokens);
@@ -171,7 +175,12 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         | Rule::var_assign
         | Rule::var_incr_post
         | Rule::var_incr_pre
+        | Rule::while_stmt
+        | Rule::let_stmt
+        | Rule::break_stmt
+        | Rule::continue_stmt
         | Rule::expr_stmt => "a statement",
+        Rule::let_type => "a type",
         Rule::kw_else => "`else`",
         Rule::assign_op => "`=`",
         Rule::expr
@@ -189,7 +198,9 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         | Rule::argcount
         | Rule::neg
         | Rule::not
-        | Rule::bit_not => "an expression",
+        | Rule::bit_not
+        | Rule::incr_pre
+        | Rule::incr_post => "an expression",
         Rule::map_ref | Rule::map_name => "a map",
         Rule::var => "a variable",
         Rule::ident | Rule::field_name => "a name",

@@ -7,6 +7,21 @@ use crate::diag::Diagnostic;
 
 /// The value of an integer literal as written (`42`, `0x2a`, `052`).
 pub(super) fn int(text: &str, span: Span, errors: &mut Vec<Diagnostic>) -> u64 {
+    // `1e6`: an integer in scientific notation, as bpftrace takes it (no fraction, no sign).
+    if let Some((m, e)) = text.split_once(['e', 'E']).filter(|_| !text.starts_with("0x") && !text.starts_with("0X")) {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if digits(m) && digits(e) {
+            let value = m.parse::<u64>().ok().zip(e.parse::<u32>().ok()).and_then(|(m, e)| m.checked_mul(10u64.checked_pow(e)?));
+            if let Some(v) = value {
+                return v;
+            }
+            errors.push(
+                Diagnostic::new(span, format!("integer literal `{text}` is too large"), "does not fit in 64 bits")
+                    .with_help(format!("the largest integer is {}", u64::MAX)),
+            );
+            return 0;
+        }
+    }
     let (digits, radix) = if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         (h, 16)
     } else if let Some(o) = text.strip_prefix('0').filter(|o| !o.is_empty()) {

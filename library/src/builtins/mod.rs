@@ -5,10 +5,12 @@ pub mod cgroup;
 pub mod comm;
 pub mod cpid;
 pub mod cpu;
+pub mod ctx;
 pub mod curtask;
 pub mod elapsed;
 pub mod func;
 pub mod gid;
+pub mod jiffies;
 pub mod nsecs;
 pub mod numaid;
 pub mod pid;
@@ -17,6 +19,7 @@ pub mod rand;
 pub mod retval;
 pub mod tid;
 pub mod uid;
+pub mod username;
 
 /// The registered entries: one line per file of this folder.
 pub static LIST: &[&dyn BuiltinEntry] = &[
@@ -46,6 +49,9 @@ pub static LIST: &[&dyn BuiltinEntry] = &[
     &arg::ARGS[9],
     &retval::Retval,
     &func::Func,
+    &username::Username,
+    &jiffies::Jiffies,
+    &ctx::Ctx,
 ];
 
 use codegen::asm::{Reg, Src};

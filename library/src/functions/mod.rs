@@ -2,11 +2,32 @@
 
 pub mod bswap;
 pub mod has_key;
+pub mod kaddr;
+pub mod ntop;
+pub mod r#override;
 pub mod reg;
+pub mod sizeof;
 pub mod str;
+pub mod strcontains;
+pub mod strerror;
+pub mod strftime;
+pub mod strncmp;
 
 /// The registered entries: one line per file of this folder.
-pub static LIST: &[&dyn FunctionEntry] = &[&str::Str, &has_key::HasKey, &bswap::Bswap, &reg::Reg];
+pub static LIST: &[&dyn FunctionEntry] = &[
+    &str::Str,
+    &has_key::HasKey,
+    &bswap::Bswap,
+    &strncmp::Strncmp,
+    &strcontains::Strcontains,
+    &strftime::Strftime,
+    &strerror::Strerror,
+    &ntop::Ntop,
+    &sizeof::Sizeof,
+    &kaddr::Kaddr,
+    &r#override::Override,
+    &reg::Reg,
+];
 
 use codegen::registry::EmitFunction;
 use lang::registry::Function;

@@ -5,7 +5,7 @@ use codegen::asm::{helper, Reg, Src};
 use codegen::emit::{Buf, Emitter};
 use codegen::registry::{EmitFunction, FnCall};
 use bpf_ins::{ArithmeticOperation as Alu, JumpOperation as Jmp};
-use lang::ast::ExprKind;
+use lang::ast::{BinOp, Expr, ExprKind};
 use lang::check::STRLEN;
 use lang::diag::Diagnostic;
 use lang::registry::{Call, Checking, Function};
@@ -19,6 +19,16 @@ impl Function for Str {
     }
     fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<TExpr> {
         cx.arity(call, 1..=2)?;
+        if let Some(text) = positional_text(cx, &call.args[0])? {
+            let size = match call.args.get(1) {
+                None => STRLEN,
+                Some(a) => cx.const_int(a, "str()'s length")?.min(200) as u32 + 1,
+            };
+            // The parameter's text, as bpftrace keeps it (`str($1)` of `0775` is "0775").
+            let text: String = text.chars().take(size as usize - 1).collect();
+            let ty = Ty::Str(text.len() as u32 + 1);
+            return Some(TExpr { kind: TExprKind::StrConst(text), ty, span: call.span });
+        }
         let ptr = cx.expr(&call.args[0])?;
         if let Ty::Str(_) = ptr.ty {
             return Some(ptr);
@@ -41,6 +51,26 @@ impl Function for Str {
         };
         Some(TExpr { kind: TExprKind::Call { func: "str", map: None, args }, ty: Ty::Str(size), span: call.span })
     }
+}
+
+/// `str($n)` and `str($n + k)`: the text of a positional parameter (from its `k`-th byte), whether
+/// or not it reads as a number. `Some(None)` when the argument is something else; None after an error.
+fn positional_text(cx: &mut dyn Checking, arg: &Expr) -> Option<Option<String>> {
+    let (n, skip) = match &arg.kind {
+        ExprKind::Positional(n) => (*n, 0),
+        ExprKind::Binary { op: BinOp::Add, lhs, rhs } => match (&lhs.kind, &rhs.kind) {
+            (ExprKind::Positional(n), ExprKind::Int(k)) | (ExprKind::Int(k), ExprKind::Positional(n)) => (*n, *k),
+            _ => return Some(None),
+        },
+        _ => return Some(None),
+    };
+    let text = cx.positional(n);
+    if skip > text.len() as u64 {
+        let msg = format!("str(${n} + {skip}) skips more than the {} characters of ${n}", text.len());
+        cx.error(Diagnostic::new(arg.span, msg, "past the end").with_help("the constant added may be at most the parameter's length"));
+        return None;
+    }
+    Some(Some(text.get(skip as usize..).unwrap_or_default().to_string()))
 }
 
 impl EmitFunction for Str {

@@ -186,6 +186,11 @@ pub fn trace(
         eprintln!("{}", text::dropped_warning(&name, n, max));
     }
     sink.flush();
+    let code = session.exit_code();
     crate::closer::outlive(session);
+    if code != 0 {
+        // exit(code): the status alone, no message.
+        return Err(Failure::new(code, ""));
+    }
     Ok(())
 }

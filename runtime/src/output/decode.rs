@@ -22,6 +22,7 @@ pub fn typed(ty: &Ty, b: &[u8]) -> Value {
         Ty::Int(i) if i.signed => Value::Int(u64_at(b, 0) as i64),
         Ty::Int(_) => Value::UInt(u64_at(b, 0)),
         Ty::Str(n) => Value::Str(c_str(&b[..(*n as usize).min(b.len())])),
+        Ty::Text(r) => Value::Str(super::render::text(r, b)),
         Ty::Tuple(parts) => {
             let mut at = 0;
             Value::Tuple(
@@ -49,6 +50,7 @@ pub fn key(types: &[Ty], b: &[u8]) -> Vec<KeyPart> {
         match ty {
             Ty::Int(_) => out.push(KeyPart::Int(u64_at(part, 0) as i64)),
             Ty::Str(_) => out.push(KeyPart::Str(c_str(part))),
+            Ty::Text(r) => out.push(KeyPart::Str(super::render::text(r, part))),
             Ty::Tuple(inner) => out.extend(key(inner, part)),
         }
         at += size;

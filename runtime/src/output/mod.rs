@@ -5,6 +5,7 @@
 pub mod bcc;
 pub mod decode;
 pub mod json;
+pub mod render;
 /// The value shapes live beside the aggregations that decode into them (`library::shape`).
 pub use library::shape;
 pub mod text;

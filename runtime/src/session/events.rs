@@ -32,6 +32,9 @@ impl Session {
             let format = self.object.formats.get(arg);
             let output = match (kind, format) {
                 (event::EXIT, _) => {
+                    if !self.exit_requested {
+                        self.exit_code = arg as u8;
+                    }
                     self.exit_requested = true;
                     continue;
                 }

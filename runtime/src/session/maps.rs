@@ -235,7 +235,7 @@ fn kind_of(kind: &MapKind) -> Kind {
         MapKind::Agg(a) => library::LIBRARY.aggregation_entry(&a.name).map_or(Kind::UInt, |e| e.kind(a)),
         MapKind::Value(Ty::Int(i)) if !i.signed => Kind::UInt,
         MapKind::Value(Ty::Int(_)) => Kind::Int,
-        MapKind::Value(Ty::Str(_)) => Kind::Str,
+        MapKind::Value(Ty::Str(_) | Ty::Text(_)) => Kind::Str,
         MapKind::Value(Ty::Tuple(_)) => Kind::Tuple,
     }
 }

@@ -54,6 +54,8 @@ pub struct Session {
     ncpus: usize,
     /// Set when a program called exit().
     exit_requested: bool,
+    /// The status the first `exit(code)` asked for.
+    exit_code: u8,
     /// Set once the END programs run: their events are shown even after exit().
     ending: bool,
     /// The attachment of each program, while attached.
@@ -96,5 +98,9 @@ impl Session {
     /// Whether a program called `exit()`.
     pub fn exit_requested(&self) -> bool {
         self.exit_requested
+    }
+    /// The status `exit(code)` asked vt to exit with (0 without one).
+    pub fn exit_code(&self) -> u8 {
+        self.exit_code
     }
 }

@@ -95,6 +95,18 @@ impl Builder {
         if first.as_rule() == Rule::postfix {
             return self.postfix(first);
         }
+        if first.as_rule() == Rule::incr_pre {
+            let mut parts = first.into_inner();
+            let (op, target) = (parts.next().expect("op"), parts.next().expect("target"));
+            let delta = if op.as_str() == "++" { 1 } else { -1 };
+            let tspan = self.span(&target);
+            let kind = match target.as_rule() {
+                Rule::map_ref => ExprKind::Map(self.map_ref(target)),
+                _ => ExprKind::Var(target.as_str().get(1..).unwrap_or_default().to_string()),
+            };
+            let target = Box::new(Expr { kind, span: tspan });
+            return Expr { kind: ExprKind::Incr { target, delta, post: false }, span };
+        }
         if !self.deeper(1, span) {
             return Expr { kind: ExprKind::Int(0), span };
         }
@@ -141,6 +153,12 @@ impl Builder {
         for op in it {
             let span = Span::new(e.span.start, op.as_span().end());
             let rule = op.as_rule();
+            if rule == Rule::incr_post {
+                // `$v++`, `@m[k]--`: the checker refuses it on anything but a variable or a map.
+                let delta = if op.as_str().trim() == "++" { 1 } else { -1 };
+                e = Expr { kind: ExprKind::Incr { target: Box::new(e), delta, post: true }, span };
+                continue;
+            }
             let inner = op.into_inner().next().expect("postfix operand");
             let kind = match rule {
                 Rule::field_dot | Rule::field_arrow => ExprKind::Field {

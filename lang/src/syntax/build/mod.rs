@@ -46,6 +46,25 @@ pub(super) fn unsigiled(p: &Pair<Rule>) -> Ident {
     Ident { name, span: Span::new((s.start + 1).min(s.end), s.end) }
 }
 
+/// bpftrace 0.2x's spellings of probes, as 0.17 spells them: `begin`/`end` are `BEGIN`/`END`, and
+/// `interval:1s` (a duration) is `interval:s:1`.
+fn newer_spec(provider: &mut Ident, parts: &mut Vec<Ident>) {
+    match (provider.name.as_str(), parts.len()) {
+        ("begin", 0) => provider.name = "BEGIN".into(),
+        ("end", 0) => provider.name = "END".into(),
+        ("interval" | "i", 1) => {
+            let text = parts[0].name.clone();
+            let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+            let (n, unit) = text.split_at(digits);
+            if !n.is_empty() && matches!(unit, "s" | "ms" | "us" | "ns" | "hz") {
+                let span = parts[0].span;
+                *parts = vec![Ident { name: unit.to_string(), span }, Ident { name: n.to_string(), span }];
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `+=` to `Add`, etc.
 fn compound_op(text: &str) -> BinOp {
     match text {
@@ -107,8 +126,9 @@ impl Builder {
                 Rule::probe_spec => {
                     let span = self.span(&q);
                     let mut it = q.into_inner();
-                    let provider = ident_of(&it.next().expect("provider"));
-                    let parts = it.map(|p| ident_of(&p)).collect();
+                    let mut provider = ident_of(&it.next().expect("provider"));
+                    let mut parts: Vec<Ident> = it.map(|p| ident_of(&p)).collect();
+                    newer_spec(&mut provider, &mut parts);
                     specs.push(ProbeSpec { provider, parts, span });
                 }
                 Rule::predicate => predicate = Some(self.expr(q.into_inner().next().expect("predicate expr"))),
@@ -185,6 +205,26 @@ impl Builder {
                 StmtKind::Delete { map }
             }
             Rule::return_stmt => StmtKind::Return,
+            Rule::break_stmt => StmtKind::Break,
+            Rule::continue_stmt => StmtKind::Continue,
+            Rule::while_stmt => {
+                it.next();
+                let cond = self.expr(it.next().expect("cond"));
+                let body = self.block(it.next().expect("body"));
+                StmtKind::While { cond, body }
+            }
+            Rule::let_stmt => {
+                it.next();
+                let var = unsigiled(&it.next().expect("var"));
+                let (mut ty, mut value) = (None, None);
+                for q in it {
+                    match q.as_rule() {
+                        Rule::let_type => ty = Some(ident_of(&q)),
+                        _ => value = Some(self.expr(q)),
+                    }
+                }
+                StmtKind::Let { var, ty, value }
+            }
             Rule::map_assign | Rule::var_assign => {
                 let target = it.next().expect("target");
                 let op = it.next().expect("op").as_str();
