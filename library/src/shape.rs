@@ -102,6 +102,9 @@ pub struct Entry {
     /// Empty for a keyless map.
     pub key: Vec<KeyPart>,
     pub value: Value,
+    /// A histogram's sum of the values it counted, when its aggregation keeps one (`hist` and
+    /// `lhist` do, for the metrics' `_sum`; bpftrace's text and JSON show none).
+    pub sum: Option<i128>,
 }
 
 /// The whole contents of one map.
@@ -189,12 +192,17 @@ impl Value {
 
 impl Entry {
     pub fn new(key: Vec<KeyPart>, value: Value) -> Self {
-        Entry { key, value }
+        Entry { key, value, sum: None }
     }
 
     /// An entry of a keyless map.
     pub fn keyless(value: Value) -> Self {
-        Entry { key: Vec::new(), value }
+        Entry { key: Vec::new(), value, sum: None }
+    }
+
+    /// The entry with a histogram's sum.
+    pub fn with_sum(self, sum: Option<i128>) -> Self {
+        Entry { sum, ..self }
     }
 }
 

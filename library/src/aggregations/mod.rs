@@ -57,6 +57,12 @@ pub trait Decode: Sync {
     fn bucket_count(&self, cpus: &[Vec<u8>]) -> u64 {
         sum_at(cpus, 0)
     }
+    /// The sum of the values one histogram bucket counted, when the aggregation keeps it (summed
+    /// over CPUs, wrapping at 64 bits as `sum()` does).
+    fn bucket_sum(&self, cpus: &[Vec<u8>]) -> Option<i64> {
+        let _ = cpus;
+        None
+    }
     /// Bytes at the end of each value that `zero(@m)` keeps (a `seen` flag, so that the entry prints
     /// 0 rather than nothing).
     fn zero_keeps(&self) -> usize {
