@@ -96,6 +96,34 @@ pub enum Kind {
     Tuple,
 }
 
+/// What an aggregation's values are as Prometheus metrics (the exposition's `TYPE`); the aggregation
+/// says it (`Decode::metric`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Only goes up (`count`).
+    Counter,
+    /// A total: a counter when it can never go down (unsigned argument, map never cleared or deleted
+    /// from), a gauge otherwise (`sum`).
+    Total,
+    /// Any value (`min`, `max`, plain values).
+    Gauge,
+    /// A count and a total (`avg`, `stats`): `_count` and `_sum`.
+    Summary,
+    /// Buckets (`hist`, `lhist`).
+    Histogram,
+}
+
+impl Kind {
+    /// The metric type of values of this kind when nothing more is known.
+    pub fn metric(self) -> Metric {
+        match self {
+            Kind::Avg | Kind::Stats => Metric::Summary,
+            Kind::Hist | Kind::LHist => Metric::Histogram,
+            Kind::Int | Kind::UInt | Kind::Str | Kind::Tuple => Metric::Gauge,
+        }
+    }
+}
+
 /// One map entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {

@@ -27,7 +27,7 @@ use codegen::emit::Emitter;
 use codegen::registry::EmitAggregation;
 use bpf_ins::{ArithmeticOperation as Alu, Instruction};
 use lang::registry::{Aggregation, Call, Checking};
-use crate::shape::{Kind, Value};
+use crate::shape::{Kind, Metric, Value};
 use lang::typed::{Agg, TExpr};
 
 /// An aggregation with its three sides: the checker's, the emitter's, and the runtime's decoding.
@@ -39,6 +39,10 @@ impl<T: Aggregation + EmitAggregation + Decode> AggregationEntry for T {}
 pub trait Decode: Sync {
     /// The shape of the map's values, which decides its layout even when it is empty.
     fn kind(&self, agg: &Agg) -> Kind;
+    /// What its values are as metrics; by default what the shape of its values says.
+    fn metric(&self, agg: &Agg) -> Metric {
+        self.kind(agg).metric()
+    }
     /// One entry from its CPUs' values; None while it holds nothing to print. Histograms decode their
     /// buckets with `histogram` instead.
     fn decode(&self, agg: &Agg, cpus: &[Vec<u8>]) -> Option<Value>;
