@@ -12,6 +12,8 @@ use std::time::Duration;
 
 /// The most bytes of a request head (request line and headers).
 const MAX_HEAD: usize = 8 * 1024;
+/// The most bytes read after answering (see `respond`).
+const MAX_DRAIN: u64 = 64 * 1024;
 /// Connections served at once; more are closed at once.
 pub const MAX_CONNECTIONS: usize = 32;
 /// How long a client may take to send its request, or to take the response.
@@ -88,6 +90,8 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// Writes the response, then closes our side and reads what the client still sends (briefly, a
+/// bounded amount) so that closing with unread input does not reset the connection under the answer.
 fn respond(stream: &mut TcpStream, status: &str, extra: &str, content_type: &str, body: &[u8], head: bool) -> io::Result<()> {
     let mut out = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
@@ -98,7 +102,11 @@ fn respond(stream: &mut TcpStream, status: &str, extra: &str, content_type: &str
         out.extend_from_slice(body);
     }
     stream.write_all(&out)?;
-    stream.flush()
+    stream.flush()?;
+    stream.shutdown(Shutdown::Write)?;
+    stream.set_read_timeout(Some(Duration::from_secs(1)))?;
+    let _ = io::copy(&mut (&*stream).take(MAX_DRAIN), &mut io::sink());
+    Ok(())
 }
 
 /// Serves one connection: parse, ask the loop (through `asks`, waking it with `wake`), render with

@@ -147,18 +147,8 @@ fn family(out: &mut String, format: Exposition, f: &Family, map: &MapDump, top: 
                 histogram(out, format, f, e, top);
             }
         }
-        Metric::Summary if f.signed => {
-            // A total that may go down is no summary: two gauges of the same sample names.
-            for (suffix, what) in [("sum", "total"), ("count", "count")] {
-                header(out, format, &format!("{name}_{suffix}"), "gauge", &format!("{} ({what})", f.help));
-                for e in &entries {
-                    if let Some((count, total)) = pair(&e.value) {
-                        let v = if suffix == "sum" { i128::from(total) } else { i128::from(count) };
-                        let _ = writeln!(out, "{name}_{suffix}{} {v}", labels(&f.labels, &e.key, &[]));
-                    }
-                }
-            }
-        }
+        // A signed argument's total may be negative, which OpenMetrics asks of no summary; Prometheus
+        // takes it, and two gauges named `_sum` and `_count` would be worse (docs/METRICS.md).
         Metric::Summary => {
             header(out, format, name, "summary", &f.help);
             for e in entries {
