@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v bpftrace >/dev/null || need+=(bpftrace)
 command -v bpftool >/dev/null || need+=(bpftool)
+# prometheus and promtool: the --metrics tests scrape vt with a real Prometheus and lint the exposition.
+command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then
         echo "tests/run.sh: installing ${need[*]}" >&2
