@@ -19,5 +19,9 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 
+# kubernetes-validate (PyPI): deploy/validate.sh checks the DaemonSet against the Kubernetes schemas.
+command -v kubernetes-validate >/dev/null || { command -v pip3 >/dev/null && pip3 install -q kubernetes-validate; } ||
+    echo "tests/run.sh: kubernetes-validate missing: the deploy test will skip" >&2
+
 cargo build --locked -p runtime --bin vt
 cargo test --locked --workspace
