@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v bpftrace >/dev/null || need+=(bpftrace)
 command -v bpftool >/dev/null || need+=(bpftool)
+# prometheus and promtool: the --metrics tests scrape vt with a real Prometheus and lint the exposition.
+command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then
         echo "tests/run.sh: installing ${need[*]}" >&2
@@ -16,6 +18,10 @@ if [ ${#need[@]} -gt 0 ]; then
         echo "tests/run.sh: ${need[*]} missing and not root: the tests that need them will skip" >&2
     fi
 fi
+
+# kubernetes-validate (PyPI): deploy/validate.sh checks the DaemonSet against the Kubernetes schemas.
+command -v kubernetes-validate >/dev/null || { command -v pip3 >/dev/null && pip3 install -q kubernetes-validate; } ||
+    echo "tests/run.sh: kubernetes-validate missing: the deploy test will skip" >&2
 
 cargo build --locked -p runtime --bin vt
 cargo test --locked --workspace

@@ -71,5 +71,7 @@ pub trait EmitAggregation: Sync {
         self.value_size(agg)
     }
     /// Updates the value at `base + off` with the value in `v` (None when the aggregation takes none).
+    /// A histogram's `v` holds the value itself, not its bucket (in a scratch register: use it before
+    /// any helper call).
     fn update(&self, e: &mut Emitter, agg: &Agg, base: Reg, off: i16, v: Option<Reg>);
 }

@@ -96,12 +96,43 @@ pub enum Kind {
     Tuple,
 }
 
+/// What an aggregation's values are as Prometheus metrics (the exposition's `TYPE`); the aggregation
+/// says it (`Decode::metric`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Only goes up (`count`).
+    Counter,
+    /// A total: a counter when it can never go down (unsigned argument, map never cleared or deleted
+    /// from), a gauge otherwise (`sum`).
+    Total,
+    /// Any value (`min`, `max`, plain values).
+    Gauge,
+    /// A count and a total (`avg`, `stats`): `_count` and `_sum`.
+    Summary,
+    /// Buckets (`hist`, `lhist`).
+    Histogram,
+}
+
+impl Kind {
+    /// The metric type of values of this kind when nothing more is known.
+    pub fn metric(self) -> Metric {
+        match self {
+            Kind::Avg | Kind::Stats => Metric::Summary,
+            Kind::Hist | Kind::LHist => Metric::Histogram,
+            Kind::Int | Kind::UInt | Kind::Str | Kind::Tuple => Metric::Gauge,
+        }
+    }
+}
+
 /// One map entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Empty for a keyless map.
     pub key: Vec<KeyPart>,
     pub value: Value,
+    /// A histogram's sum of the values it counted, when its aggregation keeps one (`hist` and
+    /// `lhist` do, for the metrics' `_sum`; bpftrace's text and JSON show none).
+    pub sum: Option<i128>,
 }
 
 /// The whole contents of one map.
@@ -189,12 +220,17 @@ impl Value {
 
 impl Entry {
     pub fn new(key: Vec<KeyPart>, value: Value) -> Self {
-        Entry { key, value }
+        Entry { key, value, sum: None }
     }
 
     /// An entry of a keyless map.
     pub fn keyless(value: Value) -> Self {
-        Entry { key: Vec::new(), value }
+        Entry { key: Vec::new(), value, sum: None }
+    }
+
+    /// The entry with a histogram's sum.
+    pub fn with_sum(self, sum: Option<i128>) -> Self {
+        Entry { sum, ..self }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod closer;
 pub mod compile;
 pub mod list;
+pub mod metrics;
 pub mod output;
 pub mod printf;
 pub mod repl;

@@ -1,7 +1,7 @@
 //! The run loop, shared by the CLI and the REPL: wait on named event sources, act on the ready ones.
 //! A front end says which sources it waits on (they may change between waits: the REPL swaps
-//! sessions) and what each means to it. A new source (an HTTP listener for /metrics) is one more
-//! [`Source`] and one more arm in the front ends that use it.
+//! sessions) and what each means to it. A new source is one more [`Source`] and one more arm in the
+//! front ends that use it.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -16,6 +16,8 @@ pub enum Source {
     Events,
     /// The process vt follows (`-p`) or runs (`-c`) exited (its pidfd).
     Process,
+    /// Scrapes of `/metrics` are waiting (the eventfd of `metrics::Server`).
+    Metrics,
 }
 
 /// Whether the loop goes on after acting on a source.

@@ -64,8 +64,14 @@ impl Emitter<'_> {
             return;
         };
         let v = value.map(|v| (self.expr(v), v.ty.int().map_or(64, |t| t.bits)));
+        // A histogram's update still sees the value (for its sum) after the register became the
+        // bucket: it waits on the stack across the lookup's helper calls.
+        let mut kept = None;
         let bucket = match (entry.buckets(agg), v) {
             (Some(_), Some((r, bits))) => {
+                let slot = self.alloc(8);
+                self.asm.insn(Instruction::storex64(Reg::R10, slot.off16(), r));
+                kept = Some(slot);
                 entry.bucket(self, agg, r, bits);
                 Some(r)
             }
@@ -79,7 +85,9 @@ impl Emitter<'_> {
                     // The explicit bound lets the verifier accept the computed offset.
                     let last = self.specs[map.index()].max_entries as i32 - 1;
                     self.asm.jump_if(Jmp::IfGreater, b, Src::Imm(last), skip);
-                    self.asm.alu(Alu::Lhs, b, Src::Imm(3));
+                    // Buckets are `value_size` apart (a power of two: 8 or 16 bytes).
+                    let stride = self.specs[map.index()].value_size.max(1);
+                    self.asm.alu(Alu::Lhs, b, Src::Imm(stride.trailing_zeros() as i32));
                     self.asm.alu(Alu::Add, b, Src::Reg(SCALARS));
                     (b, offset as i16)
                 }
@@ -90,7 +98,15 @@ impl Emitter<'_> {
                 (Reg::R0, 0)
             }
         };
-        entry.update(self, agg, base, off, v.map(|(r, _)| r));
+        let value = match kept {
+            // R2: neither a base (r0 or the bucket's register) nor the scratch `increment` uses.
+            Some(slot) => {
+                self.asm.insn(Instruction::loadx64(Reg::R2, Reg::R10, slot.off16()));
+                Some(Reg::R2)
+            }
+            None => v.map(|(r, _)| r),
+        };
+        entry.update(self, agg, base, off, value);
         self.asm.bind(skip);
         if let Some((r, _)) = v {
             self.release(r);

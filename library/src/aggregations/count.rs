@@ -29,6 +29,9 @@ impl EmitAggregation for Count {
 }
 
 impl super::Decode for Count {
+    fn metric(&self, _: &Agg) -> crate::shape::Metric {
+        crate::shape::Metric::Counter
+    }
     fn kind(&self, _: &Agg) -> Kind {
         Kind::UInt
     }

@@ -22,8 +22,10 @@ impl Aggregation for Hist {
 }
 
 impl EmitAggregation for Hist {
+    /// `[count, sum]` per bucket: the sum of the values counted (the exposition's `_sum`; bpftrace's
+    /// histograms keep none, and text and JSON print none).
     fn value_size(&self, _: &Agg) -> u32 {
-        8
+        16
     }
     fn buckets(&self, _: &Agg) -> Option<u32> {
         Some(HIST_BUCKETS)
@@ -31,8 +33,10 @@ impl EmitAggregation for Hist {
     fn bucket(&self, e: &mut Emitter, _: &Agg, v: Reg, bits: u8) {
         log2_bucket(e, v, bits);
     }
-    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, _: Option<Reg>) {
+    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, v: Option<Reg>) {
+        let v = super::value(e, v);
         super::add(e, base, off, Src::Imm(1));
+        super::add(e, base, off + 8, Src::Reg(v));
     }
 }
 
@@ -74,6 +78,9 @@ impl super::Decode for Hist {
     }
     fn decode(&self, _: &Agg, _: &[Vec<u8>]) -> Option<Value> {
         None
+    }
+    fn bucket_sum(&self, cpus: &[Vec<u8>]) -> Option<i64> {
+        Some(super::sum_at(cpus, 8) as i64)
     }
     fn histogram(&self, _: &Agg, counts: Vec<u64>) -> Option<Value> {
         Some(Value::Hist(counts))

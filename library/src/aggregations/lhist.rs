@@ -42,8 +42,10 @@ impl Aggregation for LHist {
 }
 
 impl EmitAggregation for LHist {
+    /// `[count, sum]` per bucket: the sum of the values counted (the exposition's `_sum`; bpftrace's
+    /// histograms keep none, and text and JSON print none).
     fn value_size(&self, _: &Agg) -> u32 {
-        8
+        16
     }
     fn buckets(&self, agg: &Agg) -> Option<u32> {
         bounds(agg).map(|b| b.3)
@@ -54,8 +56,10 @@ impl EmitAggregation for LHist {
             None => e.unsupported("lhist bounds", v),
         }
     }
-    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, _: Option<Reg>) {
+    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, v: Option<Reg>) {
+        let v = super::value(e, v);
         super::add(e, base, off, Src::Imm(1));
+        super::add(e, base, off + 8, Src::Reg(v));
     }
 }
 
@@ -89,6 +93,9 @@ impl super::Decode for LHist {
     }
     fn decode(&self, _: &Agg, _: &[Vec<u8>]) -> Option<Value> {
         None
+    }
+    fn bucket_sum(&self, cpus: &[Vec<u8>]) -> Option<i64> {
+        Some(super::sum_at(cpus, 8) as i64)
     }
     fn histogram(&self, agg: &Agg, counts: Vec<u64>) -> Option<Value> {
         let (min, max, step, _) = bounds(agg)?;

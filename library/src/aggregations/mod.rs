@@ -27,7 +27,7 @@ use codegen::emit::Emitter;
 use codegen::registry::EmitAggregation;
 use bpf_ins::{ArithmeticOperation as Alu, Instruction};
 use lang::registry::{Aggregation, Call, Checking};
-use crate::shape::{Kind, Value};
+use crate::shape::{Kind, Metric, Value};
 use lang::typed::{Agg, TExpr};
 
 /// An aggregation with its three sides: the checker's, the emitter's, and the runtime's decoding.
@@ -39,6 +39,10 @@ impl<T: Aggregation + EmitAggregation + Decode> AggregationEntry for T {}
 pub trait Decode: Sync {
     /// The shape of the map's values, which decides its layout even when it is empty.
     fn kind(&self, agg: &Agg) -> Kind;
+    /// What its values are as metrics; by default what the shape of its values says.
+    fn metric(&self, agg: &Agg) -> Metric {
+        self.kind(agg).metric()
+    }
     /// One entry from its CPUs' values; None while it holds nothing to print. Histograms decode their
     /// buckets with `histogram` instead.
     fn decode(&self, agg: &Agg, cpus: &[Vec<u8>]) -> Option<Value>;
@@ -56,6 +60,12 @@ pub trait Decode: Sync {
     /// One histogram bucket's count: a counter per CPU.
     fn bucket_count(&self, cpus: &[Vec<u8>]) -> u64 {
         sum_at(cpus, 0)
+    }
+    /// The sum of the values one histogram bucket counted, when the aggregation keeps it (summed
+    /// over CPUs, wrapping at 64 bits as `sum()` does).
+    fn bucket_sum(&self, cpus: &[Vec<u8>]) -> Option<i64> {
+        let _ = cpus;
+        None
     }
     /// Bytes at the end of each value that `zero(@m)` keeps (a `seen` flag, so that the entry prints
     /// 0 rather than nothing).

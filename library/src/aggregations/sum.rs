@@ -31,6 +31,9 @@ impl EmitAggregation for Sum {
 }
 
 impl super::Decode for Sum {
+    fn metric(&self, _: &Agg) -> crate::shape::Metric {
+        crate::shape::Metric::Total
+    }
     fn kind(&self, agg: &Agg) -> Kind {
         if agg.signed { Kind::Int } else { Kind::UInt }
     }

@@ -67,6 +67,15 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub tracefs: Option<PathBuf>,
 
+    /// Serve the maps as Prometheus/OpenMetrics metrics on http://[ADDR:]PORT/metrics while the
+    /// script runs (a bare PORT binds 127.0.0.1). See docs/METRICS.md.
+    #[arg(long, value_name = "[ADDR:]PORT")]
+    pub metrics: Option<String>,
+
+    /// Do not print the maps at exit (with --metrics, where a scraper reads them).
+    #[arg(long)]
+    pub no_exit_maps: bool,
+
     /// The script file, or a `.vto` built by `vt build` (omit it with -e; then every positional
     /// argument is a parameter).
     #[arg(value_name = "FILE", required_unless_present_any = ["program", "list"])]

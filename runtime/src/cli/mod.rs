@@ -138,6 +138,22 @@ fn is_vto_file(path: &Path) -> bool {
     std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok() && vto::is_vto(&magic)
 }
 
+/// Binds the `--metrics` address (before anything loads, so that a taken port fails early) and
+/// describes the maps as metric families.
+fn metrics_listener(
+    addr: &str,
+    object: &codegen::Object,
+    script: Option<&(String, String)>,
+) -> Result<trace::Metrics, Failure> {
+    let at = crate::metrics::parse_addr(addr)?;
+    let tree = script.and_then(|(_, text)| lang::parse(text).ok().map(|t| (text.as_str(), t)));
+    let families = crate::metrics::describe::families(&object.user_maps, tree.as_ref().map(|(text, t)| (*text, t)));
+    crate::metrics::check_names(&families)?;
+    let listener = std::net::TcpListener::bind(at)
+        .map_err(|e| Failure::new(status::ENVIRONMENT, format!("vt: --metrics: cannot listen on {at}: {e}")))?;
+    Ok((listener, families))
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Some(Command::Repl) => return Ok(crate::repl::run(tracefs_at(&cli.tracefs)?)?),
@@ -218,8 +234,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
     };
     let format = if cli.format == OutputFormat::Json { Format::Json } else { Format::Text(style) };
     let mut sink = Sink { out, format, to_file: cli.output.is_some() };
-    let opts = TraceOptions { verbose: cli.verbose, quiet: cli.quiet, script };
-    let result = trace::trace(object, &opts, &mut sink, child.as_mut(), watched.as_ref());
+    let metrics = match &cli.metrics {
+        Some(addr) => Some(metrics_listener(addr, &object, script.as_ref())?),
+        None => None,
+    };
+    let opts = TraceOptions { verbose: cli.verbose, quiet: cli.quiet, script, exit_maps: !cli.no_exit_maps };
+    let result = trace::trace(object, &opts, metrics, &mut sink, child.as_mut(), watched.as_ref());
     sink.flush();
     result
 }

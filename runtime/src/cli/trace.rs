@@ -3,6 +3,7 @@
 
 use super::Failure;
 use crate::child::{Child, PidFd};
+use crate::metrics::Server;
 use crate::output::{json, text, Format, Output};
 use crate::run::{self, Flow, Source};
 use crate::session::{self, Session};
@@ -53,10 +54,15 @@ impl Sink {
     }
 }
 
+/// `--metrics`: the bound listener and what each map is as a metric family.
+pub type Metrics = (std::net::TcpListener, Vec<crate::metrics::describe::Family>);
+
 pub struct TraceOptions {
     pub verbose: bool,
     pub quiet: bool,
     pub script: Option<(String, String)>,
+    /// Print the maps at exit (all but `--no-exit-maps`).
+    pub exit_maps: bool,
 }
 
 impl TraceOptions {
@@ -85,6 +91,7 @@ struct Trace<'a> {
     signals: &'a Signals,
     child: Option<&'a mut Child>,
     watched: Option<&'a PidFd>,
+    metrics: Option<Server>,
 }
 
 impl run::Front for Trace<'_> {
@@ -95,6 +102,7 @@ impl run::Front for Trace<'_> {
         let mut sources = vec![(Source::Events, self.session.events_fd()), (Source::Signals, self.signals.as_raw_fd())];
         sources.extend(self.child.as_deref().map(|c| (Source::Process, c.pidfd().as_raw_fd())));
         sources.extend(self.watched.map(|w| (Source::Process, w.as_raw_fd())));
+        sources.extend(self.metrics.as_ref().map(|m| (Source::Metrics, m.fd())));
         sources
     }
 
@@ -112,6 +120,12 @@ impl run::Front for Trace<'_> {
                     c.try_wait();
                 }
                 Flow::Stop
+            }
+            Source::Metrics => {
+                if let Some(m) = self.metrics.as_mut() {
+                    m.serve(self.session);
+                }
+                Flow::Continue
             }
         })
     }
@@ -131,6 +145,7 @@ impl From<std::io::Error> for Failure {
 pub fn trace(
     object: codegen::Object,
     opts: &TraceOptions,
+    metrics: Option<Metrics>,
     sink: &mut Sink,
     mut child: Option<&mut Child>,
     watched: Option<&PidFd>,
@@ -166,14 +181,24 @@ pub fn trace(
     if let Some(c) = child.as_deref_mut() {
         c.release();
     }
-    run::run(&mut Trace { session: &mut session, sink, opts, signals: &signals, child, watched }, None)?;
+    // Started with the signals blocked (its threads inherit the mask) and the probes attached.
+    let metrics = match metrics {
+        Some((listener, families)) => Some(Server::start(listener, families).map_err(|e| format!("vt: --metrics: {e}"))?),
+        None => None,
+    };
+    let mut front = Trace { session: &mut session, sink, opts, signals: &signals, child, watched, metrics };
+    run::run(&mut front, None)?;
+    // Scrapes from now on get 503: the maps are about to be final and printed.
+    drop(front.metrics.take());
     // One write stops every program; the detaching, for which the kernel makes close(2) wait, is left
     // to a child process that outlives vt (see `closer`).
     session.stop().map_err(fail)?;
     session.run_end().map_err(fail)?;
     let outputs = session.drain_outputs().map_err(fail)?;
     sink.outputs(outputs);
-    sink.exit(&session)?;
+    if opts.exit_maps {
+        sink.exit(&session)?;
+    }
     let lost = session.lost_events();
     if lost > 0 {
         if sink.json() {

@@ -1,10 +1,12 @@
 //! What vt prints, apart from the kernel: map contents and printed values become value shapes
 //! (`shape`, decoded from bytes by `decode`), and each format renders shapes in one file: bpftrace's
-//! text (`text`), BCC's histogram table (`bcc`) and bpftrace's `-f json` (`json`).
+//! text (`text`), BCC's histogram table (`bcc`) and bpftrace's `-f json` (`json`);
+//! and Prometheus's exposition of the maps (`openmetrics`, served by `metrics`).
 
 pub mod bcc;
 pub mod decode;
 pub mod json;
+pub mod openmetrics;
 pub mod render;
 /// The value shapes live beside the aggregations that decode into them (`library::shape`).
 pub use library::shape;

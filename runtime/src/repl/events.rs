@@ -94,7 +94,7 @@ impl run::Front for Events {
                 }
             }
             Source::Events => self.pump(),
-            Source::Process => {}
+            Source::Process | Source::Metrics => {}
         }
         Ok(Flow::Continue)
     }

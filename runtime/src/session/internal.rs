@@ -58,6 +58,11 @@ impl Session {
 
     /// The user maps that dropped updates because they were full: name (without `@`), how many
     /// updates, and the map's capacity.
+    /// Per user map, the updates dropped because it was full (0 for most).
+    pub fn dropped_per_map(&self) -> Vec<(String, u64)> {
+        (0..self.object.user_maps.len()).map(|i| (self.object.user_maps[i].name.clone(), self.lost_counter(1 + i as u32))).collect()
+    }
+
     pub fn dropped_updates(&self) -> Vec<(String, u64, u32)> {
         (0..self.object.user_maps.len())
             .filter_map(|i| {

@@ -63,6 +63,14 @@ impl Session {
         self.ebpf.program(&p.symbol)?.info().ok().map(|i| i.run_count())
     }
 
+    /// Program `index`'s probe name, run count and run time in ns (both counted only while BPF
+    /// statistics are on); `None` once it is unloaded.
+    pub fn run_stats(&self, index: usize) -> Option<(String, u64, u64)> {
+        let p = self.object.programs.get(index)?;
+        let info = self.ebpf.program(&p.symbol)?.info().ok()?;
+        Some((p.attach.probe_name(), info.run_count(), info.run_time().as_nanos() as u64))
+    }
+
     pub fn run_begin(&mut self) -> Result<(), Error> {
         self.run_special(|_, a| matches!(a.target, Target::Begin))
     }

@@ -146,7 +146,7 @@ impl KernelMap<'_> {
                 // A histogram's entries are its buckets: the key's parts, then the bucket's index.
                 let n = e.buckets(agg).unwrap_or(0) as usize;
                 let parts_len = entries.first().map_or(0, |(k, _)| k.len().saturating_sub(8));
-                let mut grouped: BTreeMap<Vec<u8>, Vec<u64>> = BTreeMap::new();
+                let mut grouped: BTreeMap<Vec<u8>, (Vec<u64>, Option<i128>)> = BTreeMap::new();
                 for (key, cpus) in &entries {
                     let (parts, bucket) = if keyless {
                         (Vec::new(), key.get(..4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_ne_bytes) as usize)
@@ -155,15 +155,19 @@ impl KernelMap<'_> {
                     };
                     let count = e.bucket_count(cpus);
                     if count > 0 && bucket < n {
-                        grouped.entry(parts).or_insert_with(|| vec![0; n])[bucket] += count;
+                        let (counts, sum) = grouped.entry(parts).or_insert_with(|| (vec![0; n], e.bucket_sum(&[]).map(|_| 0)));
+                        counts[bucket] += count;
+                        if let (Some(total), Some(s)) = (sum.as_mut(), e.bucket_sum(cpus)) {
+                            *total += i128::from(s);
+                        }
                     }
                 }
                 if grouped.is_empty() && keyless && self.zeroed {
-                    grouped.insert(Vec::new(), vec![0; n]);
+                    grouped.insert(Vec::new(), (vec![0; n], e.bucket_sum(&[]).map(|_| 0)));
                 }
-                for (parts, counts) in grouped {
+                for (parts, (counts, sum)) in grouped {
                     let Some(value) = e.histogram(agg, counts) else { continue };
-                    dump.entries.push(Entry::new(decode::key(&self.def.key, &parts), value));
+                    dump.entries.push(Entry::new(decode::key(&self.def.key, &parts), value).with_sum(sum));
                 }
             }
             (kind, entry) => {

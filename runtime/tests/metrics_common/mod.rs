@@ -1,0 +1,70 @@
+//! What the metrics tests share: vt serving a script on a free port, and a raw HTTP client.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use vt_testkit::*;
+
+pub const OM: &str = "application/openmetrics-text; version=1.0.0";
+
+/// A port free now (the kernel's choice), for vt to bind.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// vt serving `script` on a fresh port, once its BEGIN printed `ready`.
+pub struct Served {
+    pub child: Child,
+    pub port: u16,
+    out: Capture,
+    err: Capture,
+}
+
+impl Served {
+    pub fn start(script: &str) -> Served {
+        let port = free_port();
+        let mut c = vt();
+        c.args(["--metrics", &port.to_string(), "-e", script]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().expect("vt starts");
+        let out = Capture::spawn(child.stdout.take().unwrap());
+        let err = Capture::spawn(child.stderr.take().unwrap());
+        if !out.wait_for("ready", Duration::from_secs(60)) {
+            let _ = child.kill();
+            panic!("vt did not get ready: {} {}", out.text(), err.text());
+        }
+        Served { child, port, out, err }
+    }
+
+    /// SIGINT, then vt's stdout (the maps printed at exit) and stderr.
+    pub fn stop(mut self) -> (String, String) {
+        // SAFETY: signals a child this test started.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.child.try_wait().ok().flatten().is_none() {
+            assert!(Instant::now() < deadline, "vt did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.out.wait_eof(Duration::from_secs(10));
+        (self.out.text(), self.err.text())
+    }
+
+    pub fn get(&self, accept: Option<&str>) -> (String, String) {
+        let accept = accept.map(|a| format!("Accept: {a}\r\n")).unwrap_or_default();
+        let (status, body) = raw(self.port, &format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{accept}\r\n"));
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}\n{body}");
+        (status, body)
+    }
+}
+
+/// Sends `request`, returns the response's head and body.
+pub fn raw(port: u16, request: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_string(), body.to_string())
+}
+
