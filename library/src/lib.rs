@@ -75,6 +75,11 @@ pub fn all_names(kind: Kind) -> Vec<&'static str> {
     LIBRARY.names(kind)
 }
 
+/// Each probe kind's own name (the first of its spellings: `tracepoint`, not `t`).
+pub fn probe_kinds() -> Vec<&'static str> {
+    probes::LIST.iter().map(|p| p.names()[0]).collect()
+}
+
 /// Parses nothing: checks a parsed script with this registry.
 pub fn check(
     script: &lang::ast::Script,
