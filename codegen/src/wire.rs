@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::asm::{Code, MapReloc};
 
 /// The version of the structs below; a `.vto` carries it and is refused by a vt that reads another.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Object {
@@ -52,6 +52,9 @@ pub struct Agg {
     pub params: Vec<i64>,
     #[serde(default)]
     pub signed: bool,
+    /// Histogram buckets are `[count, sum]` (built for `--metrics`), not `count` alone.
+    #[serde(default)]
+    pub sums: bool,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -188,7 +191,7 @@ fn ty_to(t: &typed::Ty) -> Ty {
 }
 
 fn agg_to(a: &typed::Agg) -> Agg {
-    Agg { name: a.name.clone(), params: a.params.clone(), signed: a.signed }
+    Agg { name: a.name.clone(), params: a.params.clone(), signed: a.signed, sums: a.sums }
 }
 
 fn field_to(f: &tp::Field) -> Field {
@@ -294,7 +297,7 @@ fn ty_from(t: &Ty) -> typed::Ty {
 }
 
 fn agg_from(a: &Agg) -> typed::Agg {
-    typed::Agg { name: a.name.clone(), params: a.params.clone(), signed: a.signed }
+    typed::Agg { name: a.name.clone(), params: a.params.clone(), signed: a.signed, sums: a.sums }
 }
 
 fn field_from(f: &Field) -> tp::Field {

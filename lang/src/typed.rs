@@ -53,6 +53,11 @@ pub struct Agg {
     /// Whether the values fed to it are signed (an unsigned sum prints unsigned). Not part of the
     /// map's identity: a map keeps the signedness it was first defined with.
     pub signed: bool,
+    /// Histograms also keep, per bucket, the sum of the values they counted: the metrics
+    /// exposition's `_sum` (bpftrace's histograms keep none). Set for the whole program by
+    /// `CheckOptions::bucket_sums`, so that printing alone pays nothing for it.
+    #[serde(default)]
+    pub sums: bool,
 }
 
 impl Agg {

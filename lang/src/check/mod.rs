@@ -36,6 +36,8 @@ pub struct CheckOptions {
     pub pid: Option<u32>,
     /// `-c CMD`: the child's pid, the value of `cpid` (an error without it).
     pub cpid: Option<u32>,
+    /// Histograms keep each bucket's sum (`Agg::sums`), for `--metrics` and `vt build`.
+    pub bucket_sums: bool,
 }
 
 /// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
@@ -98,7 +100,13 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     cx.errors.retain(|d| !unresolved_maps.iter().any(|m| d.message == format!("@{m} is never assigned")));
     errors.append(&mut cx.errors);
     if errors.is_empty() {
-        Ok(Program { maps: cx.maps, probes, formats: cx.formats })
+        let mut maps = cx.maps;
+        for m in &mut maps {
+            if let MapKind::Agg(a) = &mut m.kind {
+                a.sums = opts.bucket_sums;
+            }
+        }
+        Ok(Program { maps, probes, formats: cx.formats })
     } else {
         // One error per place: a block attached to many tracepoints reports each problem once.
         let mut seen = std::collections::HashSet::new();

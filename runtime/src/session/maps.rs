@@ -155,15 +155,15 @@ impl KernelMap<'_> {
                     };
                     let count = e.bucket_count(cpus);
                     if count > 0 && bucket < n {
-                        let (counts, sum) = grouped.entry(parts).or_insert_with(|| (vec![0; n], e.bucket_sum(&[]).map(|_| 0)));
+                        let (counts, sum) = grouped.entry(parts).or_insert_with(|| (vec![0; n], e.bucket_sum(agg, &[]).map(|_| 0)));
                         counts[bucket] += count;
-                        if let (Some(total), Some(s)) = (sum.as_mut(), e.bucket_sum(cpus)) {
+                        if let (Some(total), Some(s)) = (sum.as_mut(), e.bucket_sum(agg, cpus)) {
                             *total += i128::from(s);
                         }
                     }
                 }
                 if grouped.is_empty() && keyless && self.zeroed {
-                    grouped.insert(Vec::new(), (vec![0; n], e.bucket_sum(&[]).map(|_| 0)));
+                    grouped.insert(Vec::new(), (vec![0; n], e.bucket_sum(agg, &[]).map(|_| 0)));
                 }
                 for (parts, (counts, sum)) in grouped {
                     let Some(value) = e.histogram(agg, counts) else { continue };
