@@ -129,7 +129,12 @@ impl Uses {
                     self.expr(hi);
                     self.stmts(body);
                 }
-                StmtKind::VarIncr { .. } | StmtKind::Return => {}
+                StmtKind::While { cond, body } => {
+                    self.expr(cond);
+                    self.stmts(body);
+                }
+                StmtKind::Let { value, .. } => value.iter().for_each(|v| self.expr(v)),
+                StmtKind::VarIncr { .. } | StmtKind::Return | StmtKind::Break | StmtKind::Continue => {}
             }
         }
     }
@@ -162,6 +167,7 @@ impl Uses {
                 self.expr(otherwise);
             }
             ExprKind::Tuple(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::Incr { target, .. } => self.expr(target),
             ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Builtin(_) | ExprKind::Positional(_) | ExprKind::Var(_) => {}
         }
     }
