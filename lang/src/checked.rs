@@ -110,6 +110,7 @@ fn event(e: &EventStmt) -> String {
         EventStmt::PrintValue { format, value } => format!("print-value {format} {}", expr(value)),
         EventStmt::Clear { map } => format!("clear {map}"),
         EventStmt::Zero { map } => format!("zero {map}"),
+        EventStmt::Join { format, arr } => format!("join {format} {}", expr(arr)),
     }
 }
 

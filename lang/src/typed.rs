@@ -226,6 +226,9 @@ pub enum EventStmt {
     PrintValue { format: usize, value: TExpr },
     Clear { map: MapId },
     Zero { map: MapId },
+    /// `join(argv [, delim])`: the strings of a NULL-ended pointer array, joined by
+    /// `formats[format].text`, on a line.
+    Join { format: usize, arr: TExpr },
 }
 
 /// A printf (or time) format string, as written, with the types of its arguments.
