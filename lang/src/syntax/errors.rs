@@ -162,6 +162,9 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         Rule::EOI => "end of input",
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
         Rule::part => "a probe name",
+        Rule::config_block | Rule::kw_config => "a config block",
+        Rule::config_item => "a config option `name = value`",
+        Rule::config_value => "a config value",
         Rule::predicate => "a predicate `/.../`",
         Rule::brace_block | Rule::angle_block => "a block `{ ... }`",
         Rule::if_stmt
