@@ -70,6 +70,7 @@ pub mod helper {
     pub const RINGBUF_RESERVE: u32 = 131;
     pub const RINGBUF_SUBMIT: u32 = 132;
     pub const PROBE_READ: u32 = 4;
+    pub const SEND_SIGNAL: u32 = 109;
 
     /// The kernel's name of each helper above, for listings.
     pub const NAMES: &[(u32, &str)] = &[
@@ -94,6 +95,7 @@ pub mod helper {
         (RINGBUF_RESERVE, "bpf_ringbuf_reserve"),
         (RINGBUF_SUBMIT, "bpf_ringbuf_submit"),
         (PROBE_READ, "bpf_probe_read"),
+        (SEND_SIGNAL, "bpf_send_signal"),
     ];
 }
 

@@ -98,6 +98,7 @@ fn stmt(o: &mut String, s: &TStmt, depth: usize) {
         TStmt::Exit(0) => "exit".into(),
         TStmt::Exit(code) => format!("exit({code})"),
         TStmt::Return => "return".into(),
+        TStmt::Eval(e) => format!("eval {}", expr(e)),
     };
     let _ = writeln!(o, "{pad}{line}");
 }

@@ -210,6 +210,8 @@ pub enum TStmt {
     Exit(u8),
     /// `return`: leave this probe.
     Return,
+    /// A call made for what it does (`signal(..)`); its value is dropped.
+    Eval(TExpr),
 }
 
 /// Statements carried out by the runtime: the program sends an event, the runtime acts on it.

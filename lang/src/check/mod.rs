@@ -36,6 +36,8 @@ pub struct CheckOptions {
     pub pid: Option<u32>,
     /// `-c CMD`: the child's pid, the value of `cpid` (an error without it).
     pub cpid: Option<u32>,
+    /// `--unsafe`: functions that change the system (`signal`) are allowed.
+    pub unsafe_allowed: bool,
 }
 
 /// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
@@ -91,7 +93,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             .with_help("`missing_probes = ignore` left every probe out");
         return Err(vec![d]);
     }
-    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
+    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, unsafe_allowed: opts.unsafe_allowed, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
     for (probe, attach) in &attaches {
         cx.probe(probe, attach.clone());
     }
@@ -123,6 +125,7 @@ struct Checker<'p> {
     errors: Vec<Diagnostic>,
     params: &'p [String],
     cpid: Option<u32>,
+    unsafe_allowed: bool,
     /// The first pass: define maps, report nothing.
     learning: bool,
     /// Checking `@m++` / `@m--`, which (as in bpftrace) defines a new map as signed.
@@ -158,6 +161,8 @@ struct Ctx<'a> {
     /// The probe block being checked.
     probe: Span,
     scope: Scope,
+    /// The call being checked is a statement of its own (see `Function::statement`).
+    statement: bool,
 }
 
 fn unsupported(span: Span, what: &str) -> Diagnostic {
@@ -179,7 +184,7 @@ impl Checker<'_> {
     }
 
     fn probe(&mut self, probe: &Probe, attach: Attach) -> ProbeProgram {
-        let mut cx = Ctx { attach: &attach, probe: probe.span, scope: Scope::default() };
+        let mut cx = Ctx { attach: &attach, probe: probe.span, scope: Scope::default(), statement: false };
         self.hoist = false;
         let predicate = probe.predicate.as_ref().and_then(|e| self.cond(e, &mut cx));
         let body = self.block(&probe.body, &mut cx);

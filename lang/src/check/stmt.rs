@@ -226,6 +226,12 @@ impl Checker<'_> {
                 let map = self.existing_map(&m.name)?;
                 if func.name == "clear" { EventStmt::Clear { map } } else { EventStmt::Zero { map } }
             }
+            name if self.reg.function(name).is_some_and(|f| f.statement()) => {
+                cx.statement = true;
+                let t = self.expr(e, cx);
+                cx.statement = false;
+                return Some(TStmt::Eval(t?));
+            }
             _ => {
                 self.expr(e, cx)?;
                 return None;

@@ -161,7 +161,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut params = params.clone();
             let (name, text) = source(program, file, &mut params)?;
             let mut tracefs = Tracefs::new(tracefs_at(tracefs)?);
-            let opts = lang::check::CheckOptions { params, pid: *pid, cpid: None };
+            let opts = lang::check::CheckOptions { params, pid: *pid, ..Default::default() };
             let object = compile(&name, &text, &mut tracefs, &opts)?;
             let bytes = vto::write(&object, &name).map_err(|e| format!("vt: {e}"))?;
             return Ok(std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()))?);
@@ -209,7 +209,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         let mut params = cli.params.clone();
         let (name, text) = source(&cli.program, &cli.file, &mut params)?;
         let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
-        let opts = lang::check::CheckOptions { params, pid: cli.pid, cpid: child.as_ref().map(Child::pid) };
+        let opts = lang::check::CheckOptions { params, pid: cli.pid, cpid: child.as_ref().map(Child::pid), unsafe_allowed: cli.unsafe_allowed };
         let object = compile(&name, &text, &mut tracefs, &opts)?;
         script = Some((name, text));
         object
