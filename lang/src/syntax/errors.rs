@@ -162,7 +162,8 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         Rule::EOI => "end of input",
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
         Rule::part => "a probe name",
-        Rule::config_block | Rule::kw_config => "a config block",
+        // A config block may only open the script: "a probe" says enough where one may also go.
+        Rule::config_block | Rule::kw_config => return None,
         Rule::config_item => "a config option `name = value`",
         Rule::config_value => "a config value",
         Rule::predicate => "a predicate `/.../`",
