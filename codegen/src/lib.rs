@@ -45,6 +45,12 @@ pub mod event {
     pub const ZERO: u64 = 6;
     /// arg: format index (one argument: the value's type); payload: the value.
     pub const PRINT_VALUE: u64 = 7;
+    /// arg: format index (the delimiter); payload: `JOIN_ARGS` NUL-padded strings of `JOIN_ARG_SIZE`
+    /// bytes, the first empty one ending the list.
+    pub const JOIN: u64 = 8;
+    /// bpftrace's `join_argnum` and `join_argsize`.
+    pub const JOIN_ARGS: u32 = 16;
+    pub const JOIN_ARG_SIZE: u32 = 1024;
 }
 
 /// One kernel map, as the `maps` section of the ELF defines it.

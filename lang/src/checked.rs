@@ -98,6 +98,7 @@ fn stmt(o: &mut String, s: &TStmt, depth: usize) {
         TStmt::Exit(0) => "exit".into(),
         TStmt::Exit(code) => format!("exit({code})"),
         TStmt::Return => "return".into(),
+        TStmt::Eval(e) => format!("eval {}", expr(e)),
     };
     let _ = writeln!(o, "{pad}{line}");
 }
@@ -110,6 +111,7 @@ fn event(e: &EventStmt) -> String {
         EventStmt::PrintValue { format, value } => format!("print-value {format} {}", expr(value)),
         EventStmt::Clear { map } => format!("clear {map}"),
         EventStmt::Zero { map } => format!("zero {map}"),
+        EventStmt::Join { format, arr } => format!("join {format} {}", expr(arr)),
     }
 }
 

@@ -90,6 +90,10 @@ pub trait Checking {
     fn error(&mut self, d: Diagnostic);
     /// The attach point the probe is being checked for.
     fn attach(&self) -> &Attach;
+    /// Whether the command line allowed unsafe functions (`--unsafe`).
+    fn unsafe_allowed(&self) -> bool {
+        false
+    }
 }
 
 /// A function that yields a value (`str`, `has_key`, `bswap`, ...).
@@ -97,6 +101,10 @@ pub trait Function: Sync {
     fn name(&self) -> &'static str;
     /// The typed call (usually `TExprKind::Call`), or None after reporting what is wrong.
     fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<TExpr>;
+    /// A call made for what it does (`signal`): a statement of its own, never a value.
+    fn statement(&self) -> bool {
+        false
+    }
 }
 
 /// An aggregation (`count`, `hist`, ...): assigned to a map, never read as a value.

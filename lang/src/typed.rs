@@ -215,6 +215,8 @@ pub enum TStmt {
     Exit(u8),
     /// `return`: leave this probe.
     Return,
+    /// A call made for what it does (`signal(..)`); its value is dropped.
+    Eval(TExpr),
 }
 
 /// Statements carried out by the runtime: the program sends an event, the runtime acts on it.
@@ -231,6 +233,9 @@ pub enum EventStmt {
     PrintValue { format: usize, value: TExpr },
     Clear { map: MapId },
     Zero { map: MapId },
+    /// `join(argv [, delim])`: the strings of a NULL-ended pointer array, joined by
+    /// `formats[format].text`, on a line.
+    Join { format: usize, arr: TExpr },
 }
 
 /// A printf (or time) format string, as written, with the types of its arguments.

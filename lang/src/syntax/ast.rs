@@ -33,9 +33,18 @@ pub struct Ident {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Script {
     pub probes: Vec<Probe>,
+    /// `config = { key = value; ... }` (bpftrace 0.20+), in order.
+    pub config: Vec<ConfigItem>,
+}
+
+/// `key = value` of a config block; the value is a word or a number, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigItem {
+    pub key: Ident,
+    pub value: Ident,
 }
 
 /// `spec, spec /pred/ { body }`

@@ -162,6 +162,10 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         Rule::EOI => "end of input",
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
         Rule::part => "a probe name",
+        // A config block may only open the script: "a probe" says enough where one may also go.
+        Rule::config_block | Rule::kw_config => return None,
+        Rule::config_item => "a config option `name = value`",
+        Rule::config_value => "a config value",
         Rule::predicate => "a predicate `/.../`",
         Rule::brace_block | Rule::angle_block => "a block `{ ... }`",
         Rule::if_stmt

@@ -6,6 +6,7 @@ pub mod kaddr;
 pub mod ntop;
 pub mod r#override;
 pub mod reg;
+pub mod signal;
 pub mod sizeof;
 pub mod str;
 pub mod strcontains;
@@ -27,6 +28,7 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &kaddr::Kaddr,
     &r#override::Override,
     &reg::Reg,
+    &signal::Signal,
 ];
 
 use codegen::registry::EmitFunction;

@@ -51,6 +51,10 @@ pub struct Cli {
     #[arg(short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Allow functions that change the system (`signal`), as bpftrace's `--unsafe`.
+    #[arg(long = "unsafe")]
+    pub unsafe_allowed: bool,
+
     /// Quiet: no `Attaching N probes...`.
     #[arg(short = 'q')]
     pub quiet: bool,

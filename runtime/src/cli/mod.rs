@@ -162,7 +162,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (name, text) = source(program, file, &mut params)?;
             let mut tracefs = Tracefs::new(tracefs_at(tracefs)?);
             // A built object keeps histogram sums, so that it can also serve `--metrics`.
-            let opts = lang::check::CheckOptions { params, pid: *pid, cpid: None, bucket_sums: true };
+            let opts = lang::check::CheckOptions { params, pid: *pid, cpid: None, bucket_sums: true, ..Default::default() };
             let object = compile(&name, &text, &mut tracefs, &opts)?;
             let bytes = vto::write(&object, &name).map_err(|e| format!("vt: {e}"))?;
             return Ok(std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()))?);
@@ -215,6 +215,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             pid: cli.pid,
             cpid: child.as_ref().map(Child::pid),
             bucket_sums: cli.metrics.is_some(),
+            unsafe_allowed: cli.unsafe_allowed,
         };
         let object = compile(&name, &text, &mut tracefs, &opts)?;
         script = Some((name, text));

@@ -112,8 +112,22 @@ impl Builder {
     }
 
     fn script_node(&mut self, p: Pair<Rule>) -> Script {
-        let probes = p.into_inner().filter(|p| p.as_rule() == Rule::probe).map(|p| self.probe(p)).collect();
-        Script { probes }
+        let mut script = Script::default();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::probe => script.probes.push(self.probe(q)),
+                Rule::config_block => {
+                    for item in q.into_inner().filter(|i| i.as_rule() == Rule::config_item) {
+                        let mut it = item.into_inner();
+                        let key = ident_of(&it.next().expect("config key"));
+                        let value = ident_of(&it.next().expect("config value"));
+                        script.config.push(ConfigItem { key, value });
+                    }
+                }
+                _ => {}
+            }
+        }
+        script
     }
 
     fn probe(&mut self, p: Pair<Rule>) -> Probe {
