@@ -268,6 +268,8 @@ pub enum Render {
     Errno,
     /// A user id (8 bytes), shown as its user name.
     User,
+    /// `buf(p, n)`: the length (8 bytes), then `n` bytes, shown with non-printable bytes as `\xNN`.
+    Buf(u32),
 }
 
 impl Render {
@@ -275,6 +277,7 @@ impl Render {
     pub fn size(&self) -> u32 {
         match self {
             Render::Inet => 24,
+            Render::Buf(n) => 8 + n.div_ceil(8) * 8,
             _ => 8,
         }
     }
@@ -284,6 +287,7 @@ impl Render {
             Render::Inet => "inet",
             Render::Errno => "strerror",
             Render::User => "username",
+            Render::Buf(_) => "buffer",
         }
     }
 }

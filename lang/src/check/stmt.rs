@@ -261,12 +261,19 @@ impl Checker<'_> {
         for (spec, a) in specs.iter().zip(&args[1..]) {
             let t = self.expr(a, cx)?;
             let ok = match &t.ty {
+                Ty::Text(Render::Buf(_)) => spec.wants_buffer(),
                 Ty::Str(_) | Ty::Text(_) => spec.wants_string(),
-                Ty::Int(_) => !spec.wants_string(),
+                Ty::Int(_) => !spec.wants_string() && !spec.wants_buffer(),
                 Ty::Tuple(_) => false,
             };
             if !ok {
-                let want = if spec.wants_string() { "a string" } else { "an integer" };
+                let want = if spec.wants_string() {
+                    "a string"
+                } else if spec.wants_buffer() {
+                    "a buffer (buf())"
+                } else {
+                    "an integer"
+                };
                 let msg = format!("this argument is {} but its conversion wants {want}", t.ty.describe());
                 return self.fail(Diagnostic::new(a.span, msg, "wrong type"));
             }

@@ -5,7 +5,7 @@ use crate::output::{decode, text};
 use crate::printf::{self, Arg};
 use codegen::event;
 use codegen::layout::TySize as _;
-use lang::typed::Ty;
+use lang::typed::{Render, Ty};
 
 /// The 8-byte word `i` of `b` (0 where it is too short).
 fn word(b: &[u8], i: usize) -> u64 {
@@ -91,6 +91,7 @@ fn decode_args(types: &[Ty], payload: &[u8]) -> Vec<Arg> {
             at += size;
             match ty {
                 Ty::Int(i) if bytes.len() == 8 => Arg::Int { value: word(bytes, 0), signed: i.signed, bits: 64 },
+                Ty::Text(Render::Buf(_)) => Arg::Bytes(crate::output::render::buf_bytes(bytes).to_vec()),
                 _ => Arg::Str(text::value_text(&decode::typed(ty, bytes), 0)),
             }
         })
