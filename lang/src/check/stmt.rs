@@ -326,7 +326,10 @@ impl Checker<'_> {
     }
 
     fn var_assign(&mut self, var: &Ident, value: &Expr, cx: &mut Ctx) -> Option<TStmt> {
-        let v = self.expr(value, cx)?;
+        let Some(v) = self.expr(value, cx) else {
+            cx.scope.refused.insert(var.name.clone());
+            return None;
+        };
         let id = self.declare(var, &v.ty, cx)?;
         Some(TStmt::VarStore { var: id, value: v })
     }
