@@ -129,7 +129,12 @@ impl Uses {
                     self.expr(hi);
                     self.stmts(body);
                 }
-                StmtKind::VarIncr { .. } | StmtKind::Return => {}
+                StmtKind::While { cond, body } => {
+                    self.expr(cond);
+                    self.stmts(body);
+                }
+                StmtKind::Let { value, .. } => value.iter().for_each(|v| self.expr(v)),
+                StmtKind::VarIncr { .. } | StmtKind::Return | StmtKind::Break | StmtKind::Continue => {}
             }
         }
     }
@@ -152,6 +157,7 @@ impl Uses {
                 self.expr(index);
             }
             ExprKind::Unary { expr, .. } | ExprKind::Cast { expr, .. } => self.expr(expr),
+            ExprKind::Incr { target, .. } => self.expr(target),
             ExprKind::Binary { lhs, rhs, .. } => {
                 self.expr(lhs);
                 self.expr(rhs);
