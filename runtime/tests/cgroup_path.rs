@@ -1,0 +1,107 @@
+//! `cgroup_path(cgroup)`: a workload moved into a cgroup made for the test is named by that cgroup's
+//! path in printf, in a printed map key and in a metrics label; the full text (every hierarchy) is
+//! the same as bpftrace 0.17 prints for the same cgroup.
+
+#[allow(dead_code)]
+mod metrics_common;
+
+use metrics_common::Served;
+use std::path::PathBuf;
+use vt_testkit::*;
+
+/// A cgroup made under the cgroup2 mount, removed when dropped (once its processes have exited).
+struct TestCgroup {
+    dir: PathBuf,
+    /// Its path as cgroup_path prints it: relative to the mount.
+    rel: String,
+}
+
+impl TestCgroup {
+    fn make(name: &str) -> Option<TestCgroup> {
+        let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
+        let mount = mounts.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f.get(2) == Some(&"cgroup2")).then(|| PathBuf::from(f[1]))
+        })?;
+        let rel = format!("/vt-test-{name}-{}", std::process::id());
+        let dir = mount.join(&rel[1..]);
+        std::fs::create_dir(&dir).ok()?;
+        Some(TestCgroup { dir, rel })
+    }
+
+    fn enter(&self, pid: u32) {
+        std::fs::write(self.dir.join("cgroup.procs"), pid.to_string()).expect("move the workload into the test cgroup");
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        // The workloads have been waited for; a cgroup empties a moment after its last exit.
+        for _ in 0..100 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+fn cgroup_or_skip(test: &str) -> Option<TestCgroup> {
+    let cg = TestCgroup::make(test);
+    if cg.is_none() {
+        skip(test, "no cgroup2 mount where a cgroup can be made");
+    }
+    cg
+}
+
+const PRINTF: &str = "tracepoint:syscalls:sys_enter_getppid /pid == $PID/ { printf(\"%s|%s\\n\", cgroup_path(cgroup, \"unified\"), cgroup_path(cgroup)); }";
+
+#[test]
+fn printf_prints_the_workloads_cgroup_as_bpftrace_does() {
+    let test = "printf_prints_the_workloads_cgroup_as_bpftrace_does";
+    if !bpf_ready(test) {
+        return;
+    }
+    let Some(cg) = cgroup_or_skip(test) else { return };
+    let work = Workload::start("getppid 2");
+    cg.enter(work.pid());
+    let vt = trace(Tool::Vt, PRINTF, work, Stop::Int);
+    vt.assert_success();
+    let lines: Vec<&str> = vt.stdout.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 2, "{}", vt.describe());
+    let (unified, all) = lines[0].split_once('|').unwrap();
+    assert_eq!(unified, format!("unified:{}", cg.rel), "{}", vt.describe());
+    assert!(all.starts_with(&format!("unified:{},", cg.rel)) || all == unified, "{}", vt.describe());
+    assert_eq!(lines[0], lines[1]);
+
+    let Some(_) = bpftrace_or_skip(test) else { return };
+    let work = Workload::start("getppid 2");
+    cg.enter(work.pid());
+    let bt = trace(Tool::Bpftrace, PRINTF, work, Stop::Int);
+    bt.assert_success();
+    // The same text; how many events each tool printed is not the point here.
+    let bt_first = maps_part(&bt.stdout).lines().find(|l| !l.is_empty());
+    assert_eq!(bt_first, Some(lines[0]), "bpftrace:\n{}\nvt:\n{}", bt.describe(), vt.describe());
+}
+
+#[test]
+fn a_map_keyed_by_cgroup_path_prints_and_serves_the_path() {
+    let test = "a_map_keyed_by_cgroup_path_prints_and_serves_the_path";
+    if !bpf_ready(test) {
+        return;
+    }
+    let Some(cg) = cgroup_or_skip(test) else { return };
+    let mut work = Workload::start("getppid 3");
+    cg.enter(work.pid());
+    let script = format!(
+        "tracepoint:syscalls:sys_enter_getppid /pid == {}/ {{ @calls[cgroup_path(cgroup, \"unified\")] = count(); }} BEGIN {{ printf(\"ready\\n\"); }}",
+        work.pid()
+    );
+    let served = Served::start(&script);
+    work.release_and_wait();
+    let (_, body) = served.get(None);
+    let sample = format!("vt_calls_total{{cgroup_path=\"unified:{}\"}} 3\n", cg.rel);
+    assert!(body.contains(&sample), "no {sample} in\n{body}");
+    let (out, err) = served.stop();
+    assert_eq!(out, format!("ready\n\n\n@calls[unified:{}]: 3\n", cg.rel), "{err}");
+}
