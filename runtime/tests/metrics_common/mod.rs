@@ -23,9 +23,14 @@ pub struct Served {
 
 impl Served {
     pub fn start(script: &str) -> Served {
+        Served::start_with(&[], script)
+    }
+
+    /// `start` with more of vt's options.
+    pub fn start_with(args: &[&str], script: &str) -> Served {
         let port = free_port();
         let mut c = vt();
-        c.args(["--metrics", &port.to_string(), "-e", script]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.args(args).args(["--metrics", &port.to_string(), "-e", script]).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().expect("vt starts");
         let out = Capture::spawn(child.stdout.take().unwrap());
         let err = Capture::spawn(child.stderr.take().unwrap());
