@@ -5,49 +5,11 @@
 #[allow(dead_code)]
 mod metrics_common;
 
-use metrics_common::Served;
-use std::path::PathBuf;
+use metrics_common::{Served, TestCgroup};
 use vt_testkit::*;
 
-/// A cgroup made under the cgroup2 mount, removed when dropped (once its processes have exited).
-struct TestCgroup {
-    dir: PathBuf,
-    /// Its path as cgroup_path prints it: relative to the mount.
-    rel: String,
-}
-
-impl TestCgroup {
-    fn make(name: &str) -> Option<TestCgroup> {
-        let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
-        let mount = mounts.lines().find_map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (f.get(2) == Some(&"cgroup2")).then(|| PathBuf::from(f[1]))
-        })?;
-        let rel = format!("/vt-test-{name}-{}", std::process::id());
-        let dir = mount.join(&rel[1..]);
-        std::fs::create_dir(&dir).ok()?;
-        Some(TestCgroup { dir, rel })
-    }
-
-    fn enter(&self, pid: u32) {
-        std::fs::write(self.dir.join("cgroup.procs"), pid.to_string()).expect("move the workload into the test cgroup");
-    }
-}
-
-impl Drop for TestCgroup {
-    fn drop(&mut self) {
-        // The workloads have been waited for; a cgroup empties a moment after its last exit.
-        for _ in 0..100 {
-            if std::fs::remove_dir(&self.dir).is_ok() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
-}
-
 fn cgroup_or_skip(test: &str) -> Option<TestCgroup> {
-    let cg = TestCgroup::make(test);
+    let cg = TestCgroup::make(&format!("vt-test-{test}-{}", std::process::id()));
     if cg.is_none() {
         skip(test, "no cgroup2 mount where a cgroup can be made");
     }
