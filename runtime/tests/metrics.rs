@@ -3,6 +3,7 @@
 //! concurrent scrapes that lose no event) and memory over 10,000 scrapes. The real Prometheus
 //! scraping vt is `metrics_prometheus.rs`.
 
+#[allow(dead_code)]
 mod metrics_common;
 
 use metrics_common::{raw, Served, OM};
