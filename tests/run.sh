@@ -20,7 +20,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # kubernetes-validate (PyPI): deploy/validate.sh checks the DaemonSet against the Kubernetes schemas.
-command -v kubernetes-validate >/dev/null || { command -v pip3 >/dev/null && pip3 install -q kubernetes-validate; } ||
+# (Debian's own pip3 refuses system-wide installs without --break-system-packages: PEP 668.)
+command -v kubernetes-validate >/dev/null || { command -v pip3 >/dev/null &&
+    { pip3 install -q kubernetes-validate || pip3 install -q --break-system-packages kubernetes-validate; }; } ||
     echo "tests/run.sh: kubernetes-validate missing: the deploy test will skip" >&2
 
 cargo build --locked -p runtime --bin vt

@@ -159,6 +159,16 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
 }
 
 impl Object {
+    /// Gives every keyed map of the script `n` entries instead of [`MAP_ENTRIES`] (a run's choice:
+    /// nothing in the code depends on it).
+    pub fn set_map_keys(&mut self, n: u32) {
+        for (spec, def) in self.maps.iter_mut().zip(&self.user_maps) {
+            if !def.key.is_empty() && matches!(spec.map_type, BPF_MAP_TYPE_HASH | BPF_MAP_TYPE_PERCPU_HASH) {
+                spec.max_entries = n;
+            }
+        }
+    }
+
     /// Every program's BPF listing, headed by its probe, as `vt -d` prints it.
     pub fn listing(&self) -> String {
         let mut out = String::new();

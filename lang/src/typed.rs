@@ -253,7 +253,7 @@ pub enum Ty {
     Str(u32),
     Tuple(Vec<Ty>),
     /// A value the program stores as raw bytes and the runtime shows as text (`strftime`, `ntop`,
-    /// `strerror`, `username`): printf's `%s` prints it, a map prints it as a string.
+    /// `strerror`, `username`, `cgroup_path`): printf's `%s` prints it, a map prints it as a string.
     Text(Render),
 }
 
@@ -268,6 +268,9 @@ pub enum Render {
     Errno,
     /// A user id (8 bytes), shown as its user name.
     User,
+    /// A cgroup id (8 bytes), shown as its path in each cgroup hierarchy whose name matches the
+    /// wildcard filter (`*`: all), as bpftrace's `cgroup_path` prints it.
+    CgroupPath(String),
 }
 
 impl Render {
@@ -284,6 +287,7 @@ impl Render {
             Render::Inet => "inet",
             Render::Errno => "strerror",
             Render::User => "username",
+            Render::CgroupPath(_) => "cgroup_path",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Functions that yield a value: one file each.
 
 pub mod bswap;
+pub mod cgroup_path;
 pub mod has_key;
 pub mod kaddr;
 pub mod ntop;
@@ -29,6 +30,7 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &r#override::Override,
     &reg::Reg,
     &signal::Signal,
+    &cgroup_path::CgroupPath,
 ];
 
 use codegen::registry::EmitFunction;

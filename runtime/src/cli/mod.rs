@@ -193,7 +193,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(cmd) => Some(Child::spawn(cmd).map_err(|e| format!("vt: cannot run the -c command: {e}"))?),
         None => None,
     };
-    let object = if let (true, Some(path)) = (precompiled, cli.file.as_ref()) {
+    let mut object = if let (true, Some(path)) = (precompiled, cli.file.as_ref()) {
         let shown = path.display().to_string();
         if !cli.params.is_empty() {
             return Err(format!("vt: {shown} was compiled with its parameters; give them to `vt build`").into());
@@ -221,6 +221,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         script = Some((name, text));
         object
     };
+    if let Some(n) = cli.map_keys {
+        object.set_map_keys(n);
+    }
     if cli.dump || cli.emit.is_some() {
         print!("{}", object.listing());
         return Ok(());

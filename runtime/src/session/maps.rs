@@ -83,18 +83,26 @@ impl KernelMap<'_> {
                 })
                 .collect());
         }
+        let stride = self.spec.value_size.div_ceil(8) as usize * 8;
+        let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
+        let split = |buf: &[u8]| buf.chunks(stride).map(|c| c[..self.spec.value_size as usize].to_vec()).collect();
+        if !is_array(self.spec) {
+            // One call for the whole map where the kernel can (a lookup per key otherwise).
+            let len = if is_percpu(self.spec) { stride * cpus } else { self.spec.value_size as usize };
+            if let Some(all) = sys::entries_batch(self.fd, self.spec.key_size as usize, len, self.spec.max_entries as usize)? {
+                return Ok(all.into_iter().map(|(k, v)| (k, split(&v))).collect());
+            }
+        }
         let keys = if is_array(self.spec) {
             (0..self.spec.max_entries).map(|i| i.to_ne_bytes().to_vec()).collect()
         } else {
             sys::keys(self.fd, self.spec.key_size as usize)?
         };
-        let stride = self.spec.value_size.div_ceil(8) as usize * 8;
-        let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             let mut buf = vec![0u8; stride * cpus];
             if sys::lookup(self.fd, &key, &mut buf)? {
-                out.push((key, buf.chunks(stride).map(|c| c[..self.spec.value_size as usize].to_vec()).collect()));
+                out.push((key, split(&buf)));
             }
         }
         Ok(out)
