@@ -73,7 +73,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                     continue;
                 }
             };
-            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid }) {
+            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 Err(d) => errors.push(d),
             }
