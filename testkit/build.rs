@@ -28,4 +28,10 @@ fn main() {
     run(Command::new("ar").arg("crs").arg(&lib).args(&objects));
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rerun-if-changed=build.rs");
+    // Built again once <sys/sdt.h> is installed (a path that does not exist makes cargo rerun this).
+    let headers = ["/usr/include/x86_64-linux-gnu/sys/sdt.h", "/usr/include/sys/sdt.h"];
+    match headers.iter().find(|h| std::path::Path::new(h).exists()) {
+        Some(h) => println!("cargo:rerun-if-changed={h}"),
+        None => headers.iter().for_each(|h| println!("cargo:rerun-if-changed={h}")),
+    }
 }

@@ -22,8 +22,9 @@
 //! call N                     N calls of `vt_shapes_add(i, 100 + i % 3)` for i in 1..=N (a function
 //!                            for uprobes: it returns `3 * i + 100 + i % 3`)
 //! usdt N                     for i in 1..=N: USDT probe vt:plain(-i as int32, i * 1000000007 as u64,
-//!                            "alpha"/"beta"/"gamma" for i % 3 = 1/2/0, 42), and vt:guarded(i as
-//!                            int64, -i as int32) only while its semaphore is raised (csrc/)
+//!                            "alpha"/"beta"/"gamma" for i % 3 = 0/1/2, the constant 42), and
+//!                            vt:guarded(i as int64, -i as int32) only while its semaphore is raised
+//!                            (csrc/)
 //! watch N                    writes 1, 2, …, N to the global `vt_shapes_watched` (csrc/)
 //! getppid 3 + open /etc/passwd 2
 //! ```

@@ -44,9 +44,8 @@ struct PerfEventAttr {
 }
 
 const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
-/// `_IOW('$', 8, u32)` and `_IO('$', 0)`.
+/// `_IOW('$', 8, u32)`
 const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
-const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
 const PMU: &str = "/sys/bus/event_source/devices/uprobe";
 
 fn io_err(e: io::Error) -> Error {
@@ -85,8 +84,6 @@ pub fn attach(prog: &mut Program, target: &Usdt) -> Result<Link, Error> {
         size: std::mem::size_of::<PerfEventAttr>() as u32,
         config,
         sample_period: 1,
-        // disabled: enabled once the program is set on it.
-        flags: 1,
         config1: path.as_ptr() as u64,
         config2: target.offset,
         ..Default::default()
@@ -106,11 +103,9 @@ pub fn attach(prog: &mut Program, target: &Usdt) -> Result<Link, Error> {
     }
     // SAFETY: a descriptor the kernel just gave us, owned by nothing else.
     let event = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
-    for (request, arg) in [(PERF_EVENT_IOC_SET_BPF, prog_fd), (PERF_EVENT_IOC_ENABLE, 0)] {
-        // SAFETY: ioctls of a perf event descriptor we own, with an integer argument.
-        if unsafe { libc::ioctl(event.as_raw_fd(), request, arg) } < 0 {
-            return Err(io_err(io::Error::last_os_error()));
-        }
+    // SAFETY: an ioctl of a perf event descriptor we own, with an integer argument.
+    if unsafe { libc::ioctl(event.as_raw_fd(), PERF_EVENT_IOC_SET_BPF, prog_fd) } < 0 {
+        return Err(io_err(io::Error::last_os_error()));
     }
     // Closing the event detaches the program and lowers the semaphore.
     Ok(Link::new(event))
