@@ -4,7 +4,7 @@
 #include <sys/sdt.h>
 __extension__ volatile unsigned short vt_guarded_semaphore __attribute__((unused, section(".probes")));
 
-long vt_shapes_usdt_guarded(unsigned long i) {
+long shapes_usdt_guarded(unsigned long i) {
     if (vt_guarded_semaphore) {
         STAP_PROBE2(vt, guarded, (long)i, -(short)i);
         return 1;
@@ -12,7 +12,7 @@ long vt_shapes_usdt_guarded(unsigned long i) {
     return 0;
 }
 #else
-long vt_shapes_usdt_guarded(unsigned long i) {
+long shapes_usdt_guarded(unsigned long i) {
     (void)i;
     return 0;
 }

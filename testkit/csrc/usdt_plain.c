@@ -6,20 +6,20 @@
 #endif
 
 /* A global the tests watch (`shapes watch N` writes it N times). */
-volatile unsigned long vt_shapes_watched;
+volatile unsigned long shapes_watched;
 
-void vt_shapes_watch(unsigned long n) {
+void shapes_watch(unsigned long n) {
     for (unsigned long i = 1; i <= n; i++)
-        vt_shapes_watched = i;
+        shapes_watched = i;
 }
 
-long vt_shapes_usdt_guarded(unsigned long i);
+long shapes_usdt_guarded(unsigned long i);
 
 static const char *const NAMES[3] = {"alpha", "beta", "gamma"};
 
 /* For i in 1..=n: vt:plain(-i as int, i * 1000000007 as u64, NAMES[i % 3], 42), and vt:guarded(i, -i)
  * when its semaphore is raised. Returns how many guarded probes fired, or -1 without <sys/sdt.h>. */
-long vt_shapes_usdt(unsigned long n) {
+long shapes_usdt(unsigned long n) {
 #ifdef VT_HAVE_SDT
     long guarded = 0;
     for (unsigned long i = 1; i <= n; i++) {
@@ -27,7 +27,7 @@ long vt_shapes_usdt(unsigned long n) {
         unsigned long big = i * 1000000007UL;
         const char *name = NAMES[i % 3];
         STAP_PROBE4(vt, plain, neg, big, name, 42);
-        guarded += vt_shapes_usdt_guarded(i);
+        guarded += shapes_usdt_guarded(i);
     }
     return guarded;
 #else

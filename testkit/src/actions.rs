@@ -25,7 +25,7 @@
 //!                            "alpha"/"beta"/"gamma" for i % 3 = 0/1/2, the constant 42), and
 //!                            vt:guarded(i as int64, -i as int32) only while its semaphore is raised
 //!                            (csrc/)
-//! watch N                    writes 1, 2, …, N to the global `vt_shapes_watched` (csrc/)
+//! watch N                    writes 1, 2, …, N to the global `shapes_watched` (csrc/)
 //! getppid 3 + open /etc/passwd 2
 //! ```
 //!
@@ -62,8 +62,8 @@ pub enum Action {
 // The workload's C part (csrc/, built by build.rs).
 #[link(name = "vtshapesc", kind = "static")]
 extern "C" {
-    fn vt_shapes_usdt(n: u64) -> i64;
-    fn vt_shapes_watch(n: u64);
+    fn shapes_usdt(n: u64) -> i64;
+    fn shapes_watch(n: u64);
 }
 
 /// The function `call` calls, for uprobes (a symbol of its own, never inlined).
@@ -187,13 +187,13 @@ pub fn run(action: Action) {
         }
         Action::Usdt(n) => {
             // SAFETY: plain C functions of csrc/ taking a count.
-            if unsafe { vt_shapes_usdt(n) } < 0 {
+            if unsafe { shapes_usdt(n) } < 0 {
                 eprintln!("shapes: built without <sys/sdt.h>: no USDT probes (install systemtap-sdt-dev, as tests/run.sh does)");
                 std::process::exit(12);
             }
         }
         // SAFETY: as above.
-        Action::Watch(n) => unsafe { vt_shapes_watch(n) },
+        Action::Watch(n) => unsafe { shapes_watch(n) },
         Action::Call(n) => {
             for i in 1..=n {
                 std::hint::black_box(vt_shapes_add(std::hint::black_box(i), 100 + i % 3));

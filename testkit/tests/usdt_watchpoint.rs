@@ -1,5 +1,5 @@
 //! What tables cannot say: USDT with `-p PID` while another process fires the same probes, and a
-//! watchpoint on the workload's global `vt_shapes_watched`, whose address is known only once the
+//! watchpoint on the workload's global `shapes_watched`, whose address is known only once the
 //! (position-independent) workload is mapped.
 
 use std::process::Command;
@@ -27,7 +27,7 @@ fn usdt_in_one_process_only() {
     assert!(out.contains("@g: 0\n") && out.contains("@pids[1]: 24\n") && !out.contains("@pids[0]"), "{}", run.describe());
 }
 
-/// The address of `vt_shapes_watched` in process `pid`: its symbol's value (from `nm`) plus where the
+/// The address of `shapes_watched` in process `pid`: its symbol's value (from `nm`) plus where the
 /// workload's file is mapped from offset 0.
 fn watched_address(pid: u32) -> u64 {
     let shapes = workload_bin();
@@ -35,9 +35,9 @@ fn watched_address(pid: u32) -> u64 {
     let symbols = String::from_utf8_lossy(&nm.stdout);
     let value = symbols
         .lines()
-        .find_map(|l| l.strip_suffix(" vt_shapes_watched").and_then(|l| l.split_whitespace().next()))
+        .find_map(|l| l.strip_suffix(" shapes_watched").and_then(|l| l.split_whitespace().next()))
         .and_then(|v| u64::from_str_radix(v, 16).ok())
-        .expect("no vt_shapes_watched in the workload's symbols");
+        .expect("no shapes_watched in the workload's symbols");
     let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("the workload's maps");
     let path = std::fs::canonicalize(&shapes).expect("the workload's path");
     let base = maps
