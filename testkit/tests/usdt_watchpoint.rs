@@ -81,3 +81,19 @@ fn watchpoint_on_reads_alone_is_refused_plainly() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("cannot watch reads alone") && !stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn usdt_semaphore_of_a_process_started_after_attaching() {
+    if skip_without_bpf(module_path!()) {
+        return;
+    }
+    // `-c` starts the workload once the probes are attached: the kernel raises the semaphore in a
+    // process that maps the file after the uprobe exists, so every guarded probe fires.
+    let shapes = workload_bin().to_string_lossy().into_owned();
+    let script = format!("usdt:{shapes}:vt:guarded /pid == cpid/ {{ @g = count(); @s = sum(arg0); }}");
+    let cmd = vt_testkit::workload_line("usdt 9");
+    let out = vt_testkit::run_with_deadline(vt_testkit::vt_command(&["-c", &cmd, "-e", &script]), 60);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("@g: 9\n") && stdout.contains("@s: 45\n"), "{stdout}");
+}
