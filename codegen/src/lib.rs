@@ -151,6 +151,8 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
             Target::PerfEvent(_) => "perf_event".to_string(),
             // aya reads the program type from the section's first word; where it attaches is data.
             Target::Uprobe(u) => format!("{}/{symbol}", if u.ret { "uretprobe" } else { "uprobe" }),
+            Target::Usdt(_) => format!("uprobe/{symbol}"),
+            Target::RawTracepoint { name } => format!("raw_tp/{name}"),
         };
         let code = emit::program(p, &program.maps, &maps, &internal, lib)?;
         programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code, span: p.span });

@@ -114,8 +114,21 @@ pub enum Target {
     End,
     Tracepoint { category: String, name: String },
     #[serde(rename = "perf_event")]
-    PerfEvent { perf_type: u32, config: u64, period: Option<u64>, frequency: Option<u64>, cpu: Option<u32> },
+    PerfEvent {
+        perf_type: u32,
+        config: u64,
+        period: Option<u64>,
+        frequency: Option<u64>,
+        cpu: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        breakpoint: Option<typed::Breakpoint>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pid: Option<u32>,
+    },
     Uprobe { path: String, offset: u64, ret: bool, pid: Option<u32>, func: String },
+    Usdt(typed::Usdt),
+    #[serde(rename = "raw_tracepoint")]
+    RawTracepoint { name: String },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -213,9 +226,11 @@ fn attach_to(a: &typed::Attach) -> Attach {
                 typed::Sample::Period(p) => (Some(p), None),
                 typed::Sample::Frequency(f) => (None, Some(f)),
             };
-            Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu }
+            Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu, breakpoint: e.breakpoint, pid: e.pid }
         }
         typed::Target::Uprobe(u) => Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone() },
+        typed::Target::Usdt(u) => Target::Usdt(u.clone()),
+        typed::Target::RawTracepoint { name } => Target::RawTracepoint { name: name.clone() },
     };
     let fields = a.args.as_ref().map(|f| f.fields.iter().map(field_to).collect());
     Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, fields }
@@ -314,16 +329,25 @@ fn attach_from(a: &Attach) -> typed::Attach {
         Target::Begin => typed::Target::Begin,
         Target::End => typed::Target::End,
         Target::Tracepoint { category, name } => typed::Target::Tracepoint { category: category.clone(), name: name.clone() },
-        Target::PerfEvent { perf_type, config, period, frequency, cpu } => {
+        Target::PerfEvent { perf_type, config, period, frequency, cpu, breakpoint, pid } => {
             let sample = match (period, frequency) {
                 (_, Some(f)) => typed::Sample::Frequency(*f),
                 (p, None) => typed::Sample::Period(p.unwrap_or(1)),
             };
-            typed::Target::PerfEvent(typed::PerfEvent { perf_type: *perf_type, config: *config, sample, cpu: *cpu })
+            typed::Target::PerfEvent(typed::PerfEvent {
+                perf_type: *perf_type,
+                config: *config,
+                sample,
+                cpu: *cpu,
+                breakpoint: *breakpoint,
+                pid: *pid,
+            })
         }
         Target::Uprobe { path, offset, ret, pid, func } => {
             typed::Target::Uprobe(typed::Uprobe { path: path.clone(), offset: *offset, ret: *ret, pid: *pid, func: func.clone() })
         }
+        Target::Usdt(u) => typed::Target::Usdt(u.clone()),
+        Target::RawTracepoint { name } => typed::Target::RawTracepoint { name: name.clone() },
     };
     let args = a.fields.as_ref().map(|f| Arc::new(tp::Format { fields: f.iter().map(field_from).collect() }));
     typed::Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, args }

@@ -96,6 +96,46 @@ pub enum Target {
     PerfEvent(PerfEvent),
     /// A uprobe or uretprobe program on an instruction of a user-space file.
     Uprobe(Uprobe),
+    /// A uprobe program on a USDT probe of a user-space file, its semaphore raised while attached.
+    Usdt(Usdt),
+    /// A raw tracepoint program on a kernel tracepoint: its context is the tracepoint's arguments, as
+    /// an array of u64.
+    RawTracepoint { name: String },
+}
+
+/// A USDT probe (`.note.stapsdt`): an instruction of an ELF file, its optional semaphore and how to
+/// read each of its arguments.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usdt {
+    pub path: String,
+    /// The probe's instruction as a file offset.
+    pub offset: u64,
+    /// The semaphore's file offset (the kernel's `ref_ctr_offset`), if the probe has one.
+    pub semaphore: Option<u64>,
+    /// `-p PID`: only in that process.
+    pub pid: Option<u32>,
+    pub provider: String,
+    pub name: String,
+    pub args: Vec<UsdtArg>,
+}
+
+/// Where a USDT argument is (its note's `SIZE@LOCATION`), and its integer type.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UsdtArg {
+    pub ty: IntTy,
+    pub loc: UsdtLoc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum UsdtLoc {
+    /// `$N`
+    Const(i64),
+    /// `%REG`: the register's bytes at `offset` of `struct pt_regs` (`%ah` is one byte in).
+    Reg { offset: u32 },
+    /// `OFF(%REG)`: user memory at the register's value plus `disp`.
+    Mem { offset: u32, disp: i64 },
+    /// A spec vt does not read (`sym(%rip)`, base and index): the argument is refused where used.
+    Unknown(String),
 }
 
 /// An instruction of an ELF file (a program or a shared library), in every process that maps the file
@@ -124,6 +164,19 @@ pub struct PerfEvent {
     pub sample: Sample,
     /// One CPU, or None for every online CPU.
     pub cpu: Option<u32>,
+    /// A hardware breakpoint (`PERF_TYPE_BREAKPOINT`'s address, length and access type).
+    pub breakpoint: Option<Breakpoint>,
+    /// One process (`-p PID`) rather than every task of the CPUs.
+    pub pid: Option<u32>,
+}
+
+/// A hardware breakpoint on `len` bytes at `addr` of a process: `bp_type` is HW_BREAKPOINT_R (1),
+/// W (2), RW (3) or X (4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Breakpoint {
+    pub addr: u64,
+    pub len: u64,
+    pub bp_type: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -140,10 +193,10 @@ impl Target {
     /// hardware), but not BEGIN, END or `interval` (one CPU's clock, whatever task it interrupts).
     pub fn runs_in_tasks(&self) -> bool {
         match self {
-            Target::Tracepoint { .. } => true,
-            Target::PerfEvent(e) => e.cpu.is_none(),
+            Target::Tracepoint { .. } | Target::RawTracepoint { .. } => true,
+            Target::PerfEvent(e) => e.cpu.is_none() && e.pid.is_none(),
             // A uprobe is attached to the process itself.
-            Target::Begin | Target::End | Target::Uprobe(_) => false,
+            Target::Begin | Target::End | Target::Uprobe(_) | Target::Usdt(_) => false,
         }
     }
 }
@@ -365,4 +418,6 @@ pub enum TExprKind {
     Tuple(Vec<TExpr>),
     /// `$t.N`: part `index` of a tuple.
     TupleField { base: Box<TExpr>, index: u32 },
+    /// An integer of `ty` read from the probed task's memory at `addr` (0 where unreadable).
+    UserInt { addr: Box<TExpr> },
 }

@@ -79,7 +79,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                     continue;
                 }
             };
-            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid }) {
+            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 // `missing_probes = ignore`: an attach point this machine lacks is left out.
                 Err(d) if ignore_missing && missing(&d) => dropped = true,
