@@ -55,7 +55,7 @@ pub struct Agg {
     pub signed: bool,
     /// Histograms also keep, per bucket, the sum of the values they counted: the metrics
     /// exposition's `_sum` (bpftrace's histograms keep none). Set for the whole program by
-    /// `CheckOptions::bucket_sums`, so that printing alone pays nothing for it.
+    /// `CheckOptions::bucket_sums` (with `--metrics`), so that printing alone pays nothing for it.
     #[serde(default)]
     pub sums: bool,
 }

@@ -36,7 +36,7 @@ pub struct CheckOptions {
     pub pid: Option<u32>,
     /// `-c CMD`: the child's pid, the value of `cpid` (an error without it).
     pub cpid: Option<u32>,
-    /// Histograms keep each bucket's sum (`Agg::sums`), for `--metrics` and `vt build`.
+    /// Histograms keep each bucket's sum (`Agg::sums`), for `--metrics`.
     pub bucket_sums: bool,
     /// `--unsafe`: functions that change the system (`signal`) are allowed.
     pub unsafe_allowed: bool,

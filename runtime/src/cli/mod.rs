@@ -161,8 +161,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut params = params.clone();
             let (name, text) = source(program, file, &mut params)?;
             let mut tracefs = Tracefs::new(tracefs_at(tracefs)?);
-            // A built object keeps histogram sums, so that it can also serve `--metrics`.
-            let opts = lang::check::CheckOptions { params, pid: *pid, cpid: None, bucket_sums: true, ..Default::default() };
+            // The object is the script's program as a plain run compiles it: its histograms keep no
+            // sums, so served with `--metrics` they have no `_sum`.
+            let opts = lang::check::CheckOptions { params, pid: *pid, ..Default::default() };
             let object = compile(&name, &text, &mut tracefs, &opts)?;
             let bytes = vto::write(&object, &name).map_err(|e| format!("vt: {e}"))?;
             return Ok(std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()))?);
