@@ -3,6 +3,8 @@
 pub mod bswap;
 pub mod has_key;
 pub mod kaddr;
+pub mod kstack;
+pub mod ksym;
 pub mod ntop;
 pub mod r#override;
 pub mod reg;
@@ -12,6 +14,8 @@ pub mod strcontains;
 pub mod strerror;
 pub mod strftime;
 pub mod strncmp;
+pub mod ustack;
+pub mod usym;
 
 /// The registered entries: one line per file of this folder.
 pub static LIST: &[&dyn FunctionEntry] = &[
@@ -27,6 +31,10 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &kaddr::Kaddr,
     &r#override::Override,
     &reg::Reg,
+    &kstack::Kstack,
+    &ustack::Ustack,
+    &ksym::Ksym,
+    &usym::Usym,
 ];
 
 use codegen::registry::EmitFunction;

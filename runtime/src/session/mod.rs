@@ -62,6 +62,8 @@ pub struct Session {
     links: Vec<Option<attach::Link>>,
     /// Per user map: `zero()` ran on it since it was last cleared (`KernelMap::zeroed`).
     zeroed: Vec<bool>,
+    /// The symbols learnt so far (see `symbols`).
+    symbols: std::cell::RefCell<crate::symbols::Symbols>,
 }
 
 /// The full error chain of an aya error, on one line.
