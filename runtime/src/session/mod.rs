@@ -7,6 +7,7 @@ mod internal;
 mod lifecycle;
 mod load;
 mod maps;
+mod processes;
 
 pub use crate::output::Output;
 pub use maps::{KernelMap, RawMap};

@@ -147,7 +147,7 @@ impl<'a> Names<'a> {
             return UserName { symbol: found.clone(), module: Some(path) };
         }
         let mut bz = self.bz.borrow_mut();
-        let bz = bz.get_or_insert_with(blazesym::symbolize::Symbolizer::new);
+        let bz = bz.get_or_insert_with(user::symbolizer);
         let found = user::symbol(bz, &path, offset);
         s.user.insert(key, found.clone());
         UserName { symbol: found, module: Some(path) }

@@ -16,7 +16,8 @@ pub struct Mapping {
 
 /// The file mappings of a process, while it lives.
 pub fn read_maps(pid: u32) -> Option<Vec<Mapping>> {
-    Some(parse_maps(&std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?))
+    // An exited process not yet reaped (a zombie) shows no mappings: none known, then.
+    Some(parse_maps(&std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?)).filter(|m| !m.is_empty())
 }
 
 /// `START-END PERMS OFFSET DEV INODE PATH` lines; mappings of no file (heap, stack, vdso) are left out.
@@ -45,14 +46,19 @@ pub fn locate(maps: &[Mapping], addr: u64) -> Option<(&Mapping, u64)> {
     maps.iter().find(|m| m.start <= addr && addr < m.end).map(|m| (m, addr - m.start + m.offset))
 }
 
+/// A symbolizer that names functions only (no source lines, no inlined functions), demangled.
+pub fn symbolizer() -> Symbolizer {
+    Symbolizer::builder().enable_code_info(false).enable_inlined_fns(false).enable_demangling(true).build()
+}
+
 /// The symbol at `offset` of the ELF file `path` and the offset into it: from the file's symbol table
 /// first (as bpftrace names frames), then from debug information and .gnu_debuglink files.
 pub fn symbol(bz: &Symbolizer, path: &str, offset: u64) -> Option<(String, u64)> {
     for debug_syms in [false, true] {
         let mut elf = Elf::new(path);
         elf.debug_syms = debug_syms;
-        let found = bz.symbolize(&Source::Elf(elf), Input::FileOffset(&[offset][..])).ok()?;
-        if let Some(Symbolized::Sym(s)) = found.into_iter().next() {
+        let found = bz.symbolize(&Source::Elf(elf), Input::FileOffset(&[offset][..]));
+        if let Some(Symbolized::Sym(s)) = found.ok().and_then(|f| f.into_iter().next()) {
             return Some((s.name.into_owned(), s.offset as u64));
         }
     }
