@@ -137,6 +137,7 @@ impl KernelMap<'_> {
     pub fn dump(&self) -> io::Result<MapDump> {
         let name = self.def.name.clone();
         let entries = self.entries()?;
+        self.names.prefetch(&self.def.key, &entries.iter().map(|(k, _)| k.as_slice()).collect::<Vec<_>>());
         let mut dump = MapDump::empty(name, kind_of(&self.def.kind));
         let keyless = self.def.key.is_empty();
         let entry = match &self.def.kind {

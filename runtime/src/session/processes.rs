@@ -4,20 +4,13 @@
 
 use super::Session;
 use crate::sys;
-use codegen::layout::TySize as _;
-use lang::typed::{MapKind, Render, Ty};
+use lang::typed::{MapKind, Ty};
 
 /// Offsets of the pids inside a key laid out as `types`.
 fn pid_offsets(types: &[Ty], base: usize, out: &mut Vec<usize>) {
-    let mut at = base;
-    for ty in types {
-        match ty {
-            Ty::Text(Render::UStack(_) | Render::USym) => out.push(at + 8),
-            Ty::Tuple(inner) => pid_offsets(inner, at, out),
-            _ => {}
-        }
-        at += ty.size() as usize;
-    }
+    let mut parts = Vec::new();
+    crate::symbols::user_parts(types, base, &mut parts);
+    out.extend(parts.into_iter().map(|(at, _)| at + 8));
 }
 
 impl Session {

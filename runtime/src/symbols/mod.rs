@@ -11,7 +11,8 @@
 pub mod kernel;
 pub mod user;
 
-use lang::typed::{Render, StackFmt};
+use codegen::layout::TySize as _;
+use lang::typed::{Render, StackFmt, Ty};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -51,8 +52,21 @@ pub struct Names<'a> {
     symbols: Option<&'a RefCell<Symbols>>,
     /// `(frame limit, fd)` of each stack map.
     stacks: Vec<(u32, BorrowedFd<'a>)>,
-    /// blazesym's symbolizer keeps the ELF files it parsed; one per decoding (it is not `Send`).
-    bz: RefCell<Option<blazesym::symbolize::Symbolizer>>,
+    /// Stacks read so far: `(limit, id)` → frames.
+    frames: RefCell<HashMap<(u32, i64), Vec<u64>>>,
+}
+
+/// The offset and render of each user stack or user address in a key laid out as `types`.
+pub fn user_parts(types: &[Ty], base: usize, out: &mut Vec<(usize, Render)>) {
+    let mut at = base;
+    for ty in types {
+        match ty {
+            Ty::Text(r @ (Render::UStack(_) | Render::USym)) => out.push((at, r.clone())),
+            Ty::Tuple(inner) => user_parts(inner, at, out),
+            _ => {}
+        }
+        at += ty.size() as usize;
+    }
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -66,12 +80,12 @@ fn hex(addr: u64) -> String {
 
 impl<'a> Names<'a> {
     pub fn new(symbols: &'a RefCell<Symbols>, stacks: Vec<(u32, BorrowedFd<'a>)>) -> Names<'a> {
-        Names { symbols: Some(symbols), stacks, bz: RefCell::new(None) }
+        Names { symbols: Some(symbols), stacks, frames: RefCell::default() }
     }
 
     /// Names nothing: stacks print no frames, addresses print in hex (decoding outside a session).
     pub fn none() -> Names<'static> {
-        Names { symbols: None, stacks: Vec::new(), bz: RefCell::new(None) }
+        Names { symbols: None, stacks: Vec::new(), frames: RefCell::default() }
     }
 
     /// The text of a stack or symbol value (None for other renders). Stacks print as bpftrace 0.17
@@ -120,6 +134,10 @@ impl<'a> Names<'a> {
     /// The frames of stack `id` in the map of `limit` frames (none for an id the kernel gave as an
     /// error, or one no longer there).
     fn frames(&self, limit: u32, id: i64) -> Vec<u64> {
+        self.frames.borrow_mut().entry((limit, id)).or_insert_with(|| self.read_frames(limit, id)).clone()
+    }
+
+    fn read_frames(&self, limit: u32, id: i64) -> Vec<u64> {
         let Some(&(_, fd)) = self.stacks.iter().find(|s| s.0 == limit) else { return Vec::new() };
         let Ok(key) = u32::try_from(id) else { return Vec::new() };
         let mut buf = vec![0u8; limit as usize * 8];
@@ -127,6 +145,46 @@ impl<'a> Names<'a> {
             return Vec::new();
         }
         buf.chunks(8).map(|c| u64_at(c, 0)).take_while(|&a| a != 0).collect()
+    }
+
+    /// Names ahead of decoding every user address that keys laid out as `types` hold, one file at a
+    /// time with a symbolizer of its own, dropped before the next file: the memory it takes is one
+    /// file's tables, not every file's at once.
+    pub fn prefetch(&self, types: &[Ty], keys: &[&[u8]]) {
+        let Some(cell) = self.symbols else { return };
+        let mut parts = Vec::new();
+        user_parts(types, 0, &mut parts);
+        if parts.is_empty() {
+            return;
+        }
+        let mut wanted: std::collections::BTreeMap<Arc<str>, std::collections::BTreeSet<u64>> = Default::default();
+        for key in keys {
+            for (at, r) in &parts {
+                let (a, pid) = (u64_at(key, *at), u64_at(key, at + 8) as u32);
+                let addrs = match r {
+                    Render::UStack(f) => self.frames(f.limit, a as i64),
+                    _ => vec![a],
+                };
+                let mut s = cell.borrow_mut();
+                s.note_process(pid);
+                let Some(Some(maps)) = s.procs.get(&pid).cloned() else { continue };
+                for addr in addrs {
+                    if let Some((m, offset)) = user::locate(&maps, addr) {
+                        if !s.user.contains_key(&(m.path.clone(), offset)) {
+                            wanted.entry(m.path.clone()).or_default().insert(offset);
+                        }
+                    }
+                }
+            }
+        }
+        for (path, offsets) in wanted {
+            let offsets: Vec<u64> = offsets.into_iter().collect();
+            let found = user::symbols(&user::symbolizer(), &path, &offsets);
+            let mut s = cell.borrow_mut();
+            for (offset, name) in offsets.into_iter().zip(found) {
+                s.user.insert((path.clone(), offset), name);
+            }
+        }
     }
 
     fn kernel(&self, addr: u64) -> Option<(String, u64)> {
@@ -146,9 +204,7 @@ impl<'a> Names<'a> {
         if let Some(found) = s.user.get(&key) {
             return UserName { symbol: found.clone(), module: Some(path) };
         }
-        let mut bz = self.bz.borrow_mut();
-        let bz = bz.get_or_insert_with(user::symbolizer);
-        let found = user::symbol(bz, &path, offset);
+        let found = user::symbols(&user::symbolizer(), &path, &[offset]).pop().flatten();
         s.user.insert(key, found.clone());
         UserName { symbol: found, module: Some(path) }
     }

@@ -2,7 +2,7 @@
 //! they map (blazesym; a file without symbols is followed to its .gnu_debuglink file).
 
 use blazesym::symbolize::source::{Elf, Source};
-use blazesym::symbolize::{Input, Symbolized, Symbolizer};
+use blazesym::symbolize::{Input, Reason, Symbolized, Symbolizer};
 use std::sync::Arc;
 
 /// One file mapped into a process: its addresses and where they start in the file.
@@ -51,18 +51,32 @@ pub fn symbolizer() -> Symbolizer {
     Symbolizer::builder().enable_code_info(false).enable_inlined_fns(false).enable_demangling(true).build()
 }
 
-/// The symbol at `offset` of the ELF file `path` and the offset into it: from the file's symbol table
-/// first (as bpftrace names frames), then from debug information and .gnu_debuglink files.
-pub fn symbol(bz: &Symbolizer, path: &str, offset: u64) -> Option<(String, u64)> {
-    for debug_syms in [false, true] {
+/// The symbols at `offsets` of the ELF file `path`, and the offsets into them: from the file's symbol
+/// table (as bpftrace names frames); only a file stripped of it is read further, through its debug
+/// information and .gnu_debuglink file (DWARF of large binaries costs much memory to read).
+pub fn symbols(bz: &Symbolizer, path: &str, offsets: &[u64]) -> Vec<Option<(String, u64)>> {
+    let run = |debug_syms| {
         let mut elf = Elf::new(path);
         elf.debug_syms = debug_syms;
-        let found = bz.symbolize(&Source::Elf(elf), Input::FileOffset(&[offset][..]));
-        if let Some(Symbolized::Sym(s)) = found.ok().and_then(|f| f.into_iter().next()) {
-            return Some((s.name.into_owned(), s.offset as u64));
+        bz.symbolize(&Source::Elf(elf), Input::FileOffset(offsets)).unwrap_or_default()
+    };
+    let mut out: Vec<Option<(String, u64)>> = vec![None; offsets.len()];
+    let mut stripped = Vec::new();
+    for (i, found) in run(false).into_iter().enumerate().take(offsets.len()) {
+        match found {
+            Symbolized::Sym(s) => out[i] = Some((s.name.into_owned(), s.offset as u64)),
+            Symbolized::Unknown(Reason::MissingSyms) => stripped.push(i),
+            Symbolized::Unknown(_) => {}
         }
     }
-    None
+    if !stripped.is_empty() {
+        for (i, found) in run(true).into_iter().enumerate() {
+            if let (true, Symbolized::Sym(s)) = (stripped.contains(&i), found) {
+                out[i] = Some((s.name.into_owned(), s.offset as u64));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
