@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::asm::{Code, MapReloc};
 
 /// The version of the structs below; a `.vto` carries it and is refused by a vt that reads another.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Object {

@@ -334,16 +334,27 @@ pub enum Render {
     USym,
 }
 
-/// How a stack prints (bpftrace's `bpftrace` or `perf` mode) and how many frames it keeps.
+/// How a stack prints and how many frames it keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StackFmt {
-    pub perf: bool,
+    pub mode: StackMode,
     pub limit: u32,
+}
+
+/// bpftrace's stack modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StackMode {
+    /// `symbol+offset`, indented.
+    Bpftrace,
+    /// A tab, the address in hex, the symbol (and for user stacks the file), as perf prints them.
+    Perf,
+    /// The addresses in hex only (bpftrace 0.20+).
+    Raw,
 }
 
 impl StackFmt {
     /// bpftrace's default: its own mode, as many frames as the kernel gives (perf_event_max_stack).
-    pub const DEFAULT: StackFmt = StackFmt { perf: false, limit: MAX_STACK };
+    pub const DEFAULT: StackFmt = StackFmt { mode: StackMode::Bpftrace, limit: MAX_STACK };
 }
 
 /// The most frames a stack keeps: the kernel's default `perf_event_max_stack`.

@@ -9,7 +9,7 @@ use codegen::registry::FnCall;
 use lang::ast::{Expr, ExprKind, Span};
 use lang::diag::Diagnostic;
 use lang::registry::{Call, Checking};
-use lang::typed::{Render, StackFmt, TExpr, TExprKind, Ty, MAX_STACK};
+use lang::typed::{Render, StackFmt, StackMode, TExpr, TExprKind, Ty, MAX_STACK};
 
 /// bpf_get_stackid's flag for the user stack.
 const BPF_F_USER_STACK: i32 = 1 << 8;
@@ -28,7 +28,7 @@ pub fn check(user: bool, cx: &mut dyn Checking, call: &Call) -> Option<TExpr> {
     let mut next = args.next();
     if let Some(a) = next {
         if let ExprKind::Builtin(word) = &a.kind {
-            fmt.perf = mode(cx, a, word)?;
+            fmt.mode = mode(cx, a, word)?;
             next = args.next();
         }
     }
@@ -42,14 +42,15 @@ pub fn check(user: bool, cx: &mut dyn Checking, call: &Call) -> Option<TExpr> {
     Some(value(user, fmt, call.span))
 }
 
-/// `perf` or `bpftrace`: whether the mode is perf's.
-fn mode(cx: &mut dyn Checking, a: &Expr, word: &str) -> Option<bool> {
+/// `bpftrace`, `perf` or `raw`.
+fn mode(cx: &mut dyn Checking, a: &Expr, word: &str) -> Option<StackMode> {
     match word {
-        "bpftrace" => Some(false),
-        "perf" => Some(true),
+        "bpftrace" => Some(StackMode::Bpftrace),
+        "perf" => Some(StackMode::Perf),
+        "raw" => Some(StackMode::Raw),
         _ => {
             let d = Diagnostic::new(a.span, format!("`{word}` is not a stack mode"), "unknown stack mode")
-                .with_help("the modes are `bpftrace` (the default) and `perf`");
+                .with_help("the modes are `bpftrace` (the default), `perf` and `raw`");
             cx.error(d);
             None
         }

@@ -126,3 +126,25 @@ fn ksym_names_a_kernel_address_and_hex_where_none() {
     let script = r#"BEGIN { printf("%s|%s|%s|%s\n", ksym(kaddr("do_syscall_64")), ksym(kaddr("do_syscall_64") + 1), ksym(0), usym(0x10)); exit(); }"#;
     assert_eq!(vt_stdout(&["-e", script]), "do_syscall_64|do_syscall_64|0|0x10\n\n\n");
 }
+
+#[test]
+fn raw_mode_prints_the_addresses_perf_mode_names() {
+    if skip_without_bpf(module_path!()) {
+        return;
+    }
+    let bin = calls_program();
+    let path = bin.to_str().unwrap();
+    let script = format!("uprobe:{path}:inner {{ printf(\"%s#%s#%s#%s@\", kstack(raw, 3), kstack(perf, 3), ustack(raw, 3), ustack(perf, 3)); }}");
+    let out = vt_stdout(&["-e", &script, "-c", path]);
+    let first = out.split('@').next().unwrap();
+    let parts: Vec<&str> = first.split('#').collect();
+    assert_eq!(parts.len(), 4, "{out}");
+    for (raw, perf) in [(parts[0], parts[1]), (parts[2], parts[3])] {
+        // raw: a newline, then each address in hex on a line of its own (bpftrace 0.20+).
+        let raw: Vec<&str> = raw.strip_prefix('\n').unwrap_or_else(|| panic!("{out}")).lines().collect();
+        let named: Vec<&str> = perf.lines().filter_map(|l| l.strip_prefix('\t')?.split(' ').next()).collect();
+        assert_eq!(raw, named, "{out}");
+        assert!(raw.iter().all(|a| u64::from_str_radix(a, 16).is_ok()), "{out}");
+    }
+    assert_eq!(parts[2].lines().count(), 4, "a uprobe's user stack has 3 frames here: {out}");
+}

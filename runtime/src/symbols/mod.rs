@@ -12,7 +12,7 @@ pub mod kernel;
 pub mod user;
 
 use codegen::layout::TySize as _;
-use lang::typed::{Render, StackFmt, Ty};
+use lang::typed::{Render, StackFmt, StackMode, Ty};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -106,10 +106,17 @@ impl<'a> Names<'a> {
     fn stack(&self, f: &StackFmt, id: i64, pid: Option<u32>, indent: usize) -> String {
         let mut out = String::from("\n");
         for addr in self.frames(f.limit, id) {
+            let perf = match f.mode {
+                StackMode::Raw => {
+                    let _ = writeln!(out, "{addr:x}");
+                    continue;
+                }
+                m => m == StackMode::Perf,
+            };
             let line = match pid {
                 None => {
                     let name = self.kernel(addr).map(|(n, off)| format!("{n}+{off}"));
-                    match (f.perf, name) {
+                    match (perf, name) {
                         (false, name) => format!("{:indent$}{}", "", name.unwrap_or_else(|| hex(addr))),
                         (true, name) => format!("\t{addr:x} {}", name.unwrap_or_else(|| "[unknown]".into())),
                     }
@@ -117,7 +124,7 @@ impl<'a> Names<'a> {
                 Some(pid) => {
                     let u = self.user(pid, addr);
                     let name = u.symbol.map(|(n, off)| format!("{n}+{off}"));
-                    match (f.perf, name) {
+                    match (perf, name) {
                         (false, name) => format!("{:indent$}{}", "", name.unwrap_or_else(|| hex(addr))),
                         (true, name) => {
                             let module = u.module.as_deref().unwrap_or("[unknown]").to_string();
