@@ -31,7 +31,7 @@ impl Uprobe {
         Attach {
             probe: format!("{kind}:{path}:{written}"),
             tag: f.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect(),
-            target: Target::Uprobe(Place { path: path.into(), offset: file_offset + offset_in, ret: self.ret, pid, func: f.name.clone() }),
+            target: Target::Uprobe(Place { path: path.into(), offset: file_offset + offset_in, ret: self.ret, pid, func: f.name.clone(), watch: None }),
             args: None,
         }
     }
