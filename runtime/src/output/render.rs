@@ -1,5 +1,6 @@
 //! Values the program stores as raw bytes and the runtime shows as text (`lang::typed::Render`):
-//! strftime's time, ntop's address, strerror's message, username's name, buf's bytes.
+//! strftime's time, ntop's address, strerror's message, username's name, cgroup_path's path,
+//! buf's bytes.
 
 use lang::typed::Render;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -22,6 +23,11 @@ pub fn text(r: &Render, b: &[u8]) -> String {
         Render::User => user_name(v as u32),
         // A value shows the bytes it was read with (a key shows them all: `key_text`).
         Render::Buf(_) => crate::printf::buffer(buf_bytes(b), lang::printf::BufStyle::Escaped),
+        Render::CgroupPath(filter) => crate::cgroup::path(v, filter),
+        // Named by a session (`symbols::Names`); without one, a stack has no frames, an address is hex.
+        Render::KStack(_) | Render::UStack(_) | Render::KSym | Render::USym => {
+            crate::symbols::Names::none().text(r, b, false).unwrap_or_default()
+        }
     }
 }
 
