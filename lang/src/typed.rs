@@ -291,6 +291,9 @@ pub enum TStmt {
 pub enum EventStmt {
     /// `printf(fmt, args)` with `formats[format]`.
     Printf { format: usize, args: Vec<TExpr> },
+    /// `cat(fmt, args)` (the file named by the formatted text, printed whole) or, with `system`,
+    /// `system(fmt, args)` (the text run by `sh -c`, its output printed), both as bpftrace 0.17.
+    Command { format: usize, args: Vec<TExpr>, system: bool },
     /// `time(fmt)` with `formats[format]`.
     Time { format: usize },
     /// `print(@m, top, div)`; top 0 means all. vt's `print(@hist, "label")` prints a histogram in

@@ -196,6 +196,16 @@ impl Checker<'_> {
                 return Some(TStmt::Exit(code));
             }
             "printf" => self.printf(func, args, e.span, cx)?,
+            "cat" | "system" => {
+                let system = func.name == "system";
+                if system && !self.unsafe_allowed {
+                    let d = Diagnostic::new(e.span, "system() runs a command and needs --unsafe", "unsafe")
+                        .with_help("run vt with --unsafe to allow it, as bpftrace does");
+                    return self.fail(d);
+                }
+                let EventStmt::Printf { format, args } = self.printf(func, args, e.span, cx)? else { return None };
+                EventStmt::Command { format, args, system }
+            }
             "time" => {
                 self.arity(func, args, 0..=1, e.span)?;
                 // time() takes a strftime format, not a printf one.

@@ -42,6 +42,11 @@ impl Session {
                     let pieces = lang::printf::parse(&f.text).unwrap_or_default();
                     Output::Printf(printf::render_bytes(&pieces, &decode_args(&f.args, payload, &self.names())))
                 }
+                (event::CAT | event::SYSTEM, Some(f)) => {
+                    let pieces = lang::printf::parse(&f.text).unwrap_or_default();
+                    let text = printf::render(&pieces, &decode_args(&f.args, payload, &self.names()));
+                    Output::Printf(if kind == event::CAT { super::command::cat(&text) } else { super::command::system(&text) })
+                }
                 (event::TIME, Some(f)) => {
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
                     Output::Time(printf::strftime(&f.text, now.as_nanos()))
