@@ -151,6 +151,7 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
             Target::PerfEvent(_) => "perf_event".to_string(),
             // aya reads the program type from the section's first word; where it attaches is data.
             Target::Uprobe(u) => format!("{}/{symbol}", if u.ret { "uretprobe" } else { "uprobe" }),
+            Target::Kprobe(k) => format!("{}/{symbol}", if k.ret { "kretprobe" } else { "kprobe" }),
         };
         let code = emit::program(p, &program.maps, &maps, &internal, lib)?;
         programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code, span: p.span });

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::asm::{Code, MapReloc};
 
 /// The version of the structs below; a `.vto` carries it and is refused by a vt that reads another.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Object {
@@ -116,6 +116,7 @@ pub enum Target {
     #[serde(rename = "perf_event")]
     PerfEvent { perf_type: u32, config: u64, period: Option<u64>, frequency: Option<u64>, cpu: Option<u32> },
     Uprobe { path: String, offset: u64, ret: bool, pid: Option<u32>, func: String },
+    Kprobe { func: String, module: Option<String>, offset: u64, ret: bool },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -216,6 +217,7 @@ fn attach_to(a: &typed::Attach) -> Attach {
             Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu }
         }
         typed::Target::Uprobe(u) => Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone() },
+        typed::Target::Kprobe(k) => Target::Kprobe { func: k.func.clone(), module: k.module.clone(), offset: k.offset, ret: k.ret },
     };
     let fields = a.args.as_ref().map(|f| f.fields.iter().map(field_to).collect());
     Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, fields }
@@ -323,6 +325,9 @@ fn attach_from(a: &Attach) -> typed::Attach {
         }
         Target::Uprobe { path, offset, ret, pid, func } => {
             typed::Target::Uprobe(typed::Uprobe { path: path.clone(), offset: *offset, ret: *ret, pid: *pid, func: func.clone() })
+        }
+        Target::Kprobe { func, module, offset, ret } => {
+            typed::Target::Kprobe(typed::Kprobe { func: func.clone(), module: module.clone(), offset: *offset, ret: *ret })
         }
     };
     let args = a.fields.as_ref().map(|f| Arc::new(tp::Format { fields: f.iter().map(field_from).collect() }));

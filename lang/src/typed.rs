@@ -96,6 +96,31 @@ pub enum Target {
     PerfEvent(PerfEvent),
     /// A uprobe or uretprobe program on an instruction of a user-space file.
     Uprobe(Uprobe),
+    /// A kprobe or kretprobe program on a kernel function.
+    Kprobe(Kprobe),
+}
+
+/// A kernel function, by name (the kernel finds its address: nothing here depends on the machine's
+/// addresses), at an offset within it or on its return.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Kprobe {
+    pub func: String,
+    /// The module the function is in, when the probe named it (`kprobe:vhost_net:handle_rx`).
+    pub module: Option<String>,
+    /// Bytes from the function's first instruction (0 on a kretprobe).
+    pub offset: u64,
+    /// On the function's return (a kretprobe).
+    pub ret: bool,
+}
+
+impl Kprobe {
+    /// The name the kernel looks up: `FUNC`, or `MODULE:FUNC`.
+    pub fn symbol(&self) -> String {
+        match &self.module {
+            Some(m) => format!("{m}:{}", self.func),
+            None => self.func.clone(),
+        }
+    }
 }
 
 /// An instruction of an ELF file (a program or a shared library), in every process that maps the file
@@ -140,7 +165,7 @@ impl Target {
     /// hardware), but not BEGIN, END or `interval` (one CPU's clock, whatever task it interrupts).
     pub fn runs_in_tasks(&self) -> bool {
         match self {
-            Target::Tracepoint { .. } => true,
+            Target::Tracepoint { .. } | Target::Kprobe(_) => true,
             Target::PerfEvent(e) => e.cpu.is_none(),
             // A uprobe is attached to the process itself.
             Target::Begin | Target::End | Target::Uprobe(_) => false,

@@ -1,4 +1,4 @@
-//! `arg0` … `arg9`: a uprobe's function arguments, by x86_64's calling convention: the first six in
+//! `arg0` … `arg9`: a uprobe's (or kprobe's, up to arg5) function arguments, by x86_64's calling convention: the first six in
 //! registers (rdi, rsi, rdx, rcx, r8, r9, read from the probe's saved registers), the others on the
 //! stack above the return address (read from user memory; 0 if unreadable).
 
@@ -26,12 +26,19 @@ impl Builtin for Arg {
         let name = self.name();
         match &cx.attach.target {
             Target::Uprobe(u) if !u.ret => {}
-            Target::Uprobe(_) => {
-                return Err(Diagnostic::new(cx.span, format!("{name} is not known on a function's return"), "not in a uretprobe")
-                    .with_help("read the arguments in a uprobe on the same function (save them in a map keyed by tid)"))
+            // Past the sixth, a kernel function's arguments are on the kernel stack, which this entry's
+            // emission (a user-memory read) does not read.
+            Target::Kprobe(k) if !k.ret && self.0 < IN_REGS.len() => {}
+            Target::Kprobe(k) if !k.ret => {
+                return Err(Diagnostic::new(cx.span, format!("{name} is on the kernel stack, which vt does not read yet"), "arguments past the sixth")
+                    .with_help("arg0 … arg5 are read from registers"))
+            }
+            Target::Uprobe(_) | Target::Kprobe(_) => {
+                return Err(Diagnostic::new(cx.span, format!("{name} is not known on a function's return"), "on a return probe")
+                    .with_help("read the arguments on the function's entry (uprobe, kprobe) and save them in a map keyed by tid"))
             }
             _ => {
-                return Err(Diagnostic::new(cx.span, format!("{name} is only for uprobes (the probe's function arguments)"), "no arguments here")
+                return Err(Diagnostic::new(cx.span, format!("{name} is only for uprobes and kprobes (the probe's function arguments)"), "no arguments here")
                     .with_help("a tracepoint's arguments are `args.NAME`"))
             }
         }

@@ -1,4 +1,4 @@
-//! `func`: the name of the function a uprobe or uretprobe is in, a constant of each attach point
+//! `func`: the name of the function a uprobe, uretprobe, kprobe or kretprobe is in, a constant of each attach point
 //! (a wildcard probe is one program per function).
 
 use codegen::registry::EmitBuiltin;
@@ -18,7 +18,11 @@ impl Builtin for Func {
                 let n = u.func.len() as u32 + 1;
                 Ok(TExpr { kind: TExprKind::StrConst(u.func.clone()), ty: Ty::Str(n), span: cx.span })
             }
-            _ => Err(Diagnostic::new(cx.span, "func is only for probes on functions (uprobe, uretprobe)", "no function here")),
+            Target::Kprobe(k) => {
+                let n = k.func.len() as u32 + 1;
+                Ok(TExpr { kind: TExprKind::StrConst(k.func.clone()), ty: Ty::Str(n), span: cx.span })
+            }
+            _ => Err(Diagnostic::new(cx.span, "func is only for probes on functions (uprobe, uretprobe, kprobe, kretprobe)", "no function here")),
         }
     }
 }

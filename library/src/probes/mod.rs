@@ -7,6 +7,8 @@ pub mod counter;
 pub mod end;
 pub mod hardware;
 pub mod interval;
+pub mod kprobe;
+pub mod ksyms;
 pub mod profile;
 pub mod software;
 pub mod tracepoint;
@@ -23,6 +25,8 @@ pub static LIST: &[&dyn ProbeKind] = &[
     &hardware::Hardware,
     &uprobe::UPROBE,
     &uprobe::URETPROBE,
+    &kprobe::KPROBE,
+    &kprobe::KRETPROBE,
 ];
 
 use lang::ast::ProbeSpec;

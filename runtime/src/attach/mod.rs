@@ -3,6 +3,7 @@
 //! A probe kind of a program type vt knows (profile, software: perf events) is one arm there; a new
 //! program type is one module more, and its arms in the functions below.
 
+pub mod kprobe;
 pub mod perf_event;
 pub mod test_run;
 pub mod tracepoint;
@@ -50,6 +51,8 @@ pub enum Target<'a> {
     PerfEvent(&'a lang::typed::PerfEvent),
     /// A uprobe or uretprobe program on an instruction of a file.
     Uprobe(&'a lang::typed::Uprobe),
+    /// A kprobe or kretprobe program on a kernel function.
+    Kprobe(&'a lang::typed::Kprobe),
     /// BEGIN and END: a raw tracepoint program attached nowhere, run once on demand.
     TestRun,
 }
@@ -60,6 +63,7 @@ pub fn target(attach: &Attach) -> Target<'_> {
         lang::typed::Target::Tracepoint { category, name } => Target::Tracepoint { category, name },
         lang::typed::Target::PerfEvent(e) => Target::PerfEvent(e),
         lang::typed::Target::Uprobe(u) => Target::Uprobe(u),
+        lang::typed::Target::Kprobe(k) => Target::Kprobe(k),
         lang::typed::Target::Begin | lang::typed::Target::End => Target::TestRun,
     }
 }
@@ -82,6 +86,7 @@ pub fn load(prog: &mut Program, target: &Target) -> Result<(), Error> {
         Target::Tracepoint { .. } => tracepoint::load(prog),
         Target::PerfEvent(_) => perf_event::load(prog),
         Target::Uprobe(_) => uprobe::load(prog),
+        Target::Kprobe(_) => kprobe::load(prog),
         Target::TestRun => test_run::load(prog),
     }
 }
@@ -92,6 +97,7 @@ pub fn attach(prog: &mut Program, target: &Target) -> Result<Option<Link>, Error
         Target::Tracepoint { category, name } => tracepoint::attach(prog, category, name).map(Some),
         Target::PerfEvent(event) => perf_event::attach(prog, event).map(Some),
         Target::Uprobe(u) => uprobe::attach(prog, u).map(Some),
+        Target::Kprobe(k) => kprobe::attach(prog, k).map(Some),
         Target::TestRun => Ok(None),
     }
 }
@@ -102,6 +108,7 @@ pub fn unload(prog: &mut Program, target: &Target) {
         Target::Tracepoint { .. } => tracepoint::unload(prog),
         Target::PerfEvent(_) => perf_event::unload(prog),
         Target::Uprobe(_) => uprobe::unload(prog),
+        Target::Kprobe(_) => kprobe::unload(prog),
         Target::TestRun => {}
     }
 }
