@@ -91,3 +91,11 @@ fn list_globs_and_verbose_as_bpftrace() {
         assert_eq!(ours.lines().count(), theirs.lines().count(), "{args:?}");
     }
 }
+
+#[test]
+fn list_kernel_functions_for_kprobes() {
+    // vfs_read is in every kernel, and no other function's name matches the glob.
+    assert_eq!(vt_stdout(&["-l", "kprobe:vfs_rea?"]), "kprobe:vfs_read\n");
+    assert_eq!(vt_stdout(&["-l", "kretprobe:vfs_rea?"]), "kretprobe:vfs_read\n");
+    assert_eq!(vt_stdout(&["-l", "k*:vfs_rea?"]), "kprobe:vfs_read\nkretprobe:vfs_read\n");
+}

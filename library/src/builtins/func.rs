@@ -19,7 +19,9 @@ impl Builtin for Func {
                 Ok(TExpr { kind: TExprKind::StrConst(u.func.clone()), ty: Ty::Str(n), span: cx.span })
             }
             Target::Kprobe(k) => {
-                let n = k.func.len() as u32 + 1;
+                // At least 64 bytes: a wildcard's programs share a map key of this type, whose size the
+                // first program sets; a shorter name's size would cut the longer names after it.
+                let n = (k.func.len() as u32 + 1).max(64);
                 Ok(TExpr { kind: TExprKind::StrConst(k.func.clone()), ty: Ty::Str(n), span: cx.span })
             }
             _ => Err(Diagnostic::new(cx.span, "func is only for probes on functions (uprobe, uretprobe, kprobe, kretprobe)", "no function here")),

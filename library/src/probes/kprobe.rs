@@ -1,6 +1,6 @@
 //! `kprobe:FUNC` (`k:`) and `kretprobe:FUNC` (`kr:`): a program on a kernel function, on its first
 //! instruction (or `FUNC+OFFSET` within it) or on its return. `kprobe:MODULE:FUNC` names a module's
-//! function; `*` and `?` in FUNC (or MODULE) match several, one program each. Refused: functions the
+//! function (`vmlinux` the kernel's own); `*` and `?` in FUNC (or MODULE) match several, one program each. Refused: functions the
 //! kernel lacks, names several functions share, offsets outside the function, the kernel's kprobes
 //! blacklist, and (kretprobe) the spin-lock functions bpftrace refuses because a return probe on them
 //! can lock the machine up.
@@ -102,25 +102,35 @@ impl ProbeKind for Kprobe {
         if has_wildcard(name) || module_name.is_some_and(has_wildcard) {
             return self.expand(spec, module_name, name, cx, &blacklist);
         }
+        // bpftrace refuses these by name, whether or not this kernel has them (6.1 has only its pv_ and
+        // native_ variants of queued_spin_lock_slowpath).
+        if self.ret && NO_KRETPROBE.contains(&name) {
+            return Err(Diagnostic::new(func.span, format!("kretprobe:{name} can't be used: it might lock up the system"), "refused"));
+        }
         let all = ksyms::kallsyms().map_err(|e| Diagnostic::new(func.span, format!("cannot read /proc/kallsyms: {e}"), "cannot look it up"))?;
-        let found: Vec<&KernelFunction> =
-            all.iter().filter(|f| f.name == name && (module_name.is_none() || f.module.as_deref() == module_name)).collect();
+        // `vmlinux` names the kernel itself, whose functions kallsyms lists without a module.
+        let in_module = |f: &KernelFunction| match module_name {
+            None => true,
+            Some("vmlinux") => f.module.is_none(),
+            Some(m) => f.module.as_deref() == Some(m),
+        };
+        let found: Vec<&KernelFunction> = all.iter().filter(|f| f.name == name && in_module(f)).collect();
         let shown = match module_name {
             Some(m) => format!("{m}:{name}"),
             None => name.to_string(),
         };
         let Some(first) = found.first() else {
-            let mut candidates: Vec<&str> = all.iter().filter(|f| module_name.is_none() || f.module.as_deref() == module_name).map(|f| f.name.as_str()).collect();
+            let mut candidates: Vec<&str> = all.iter().filter(|f| in_module(f)).map(|f| f.name.as_str()).collect();
             candidates.sort_unstable();
             candidates.dedup();
             let hint = did_you_mean(&closest(name, candidates)).unwrap_or_else(|| format!("`vt -l '{kind}:*'` lists the kernel's functions"));
             let what = match module_name {
-                Some(m) if !all.iter().any(|f| f.module.as_deref() == Some(m)) => format!("no module `{m}` is loaded"),
+                Some(m) if m != "vmlinux" && !all.iter().any(|f| f.module.as_deref() == Some(m)) => format!("no module `{m}` is loaded"),
                 Some(m) => format!("module {m} has no function `{name}`"),
                 None => format!("the kernel has no function `{name}`"),
             };
             let (at, label) = match module {
-                Some(m) if !all.iter().any(|f| f.module.as_deref() == Some(m.name.as_str())) => (m.span, "no such module"),
+                Some(m) if m.name != "vmlinux" && !all.iter().any(|f| f.module.as_deref() == Some(m.name.as_str())) => (m.span, "no such module"),
                 _ => (func.span, "no such function"),
             };
             return Err(Diagnostic::new(at, what, label).with_help(hint));
@@ -150,7 +160,7 @@ impl ProbeKind for Kprobe {
                 }
             }
         }
-        Ok(vec![self.attach(name, module_name, offset)])
+        Ok(vec![self.attach(name, module_name.filter(|m| *m != "vmlinux"), offset)])
     }
 
     fn list(&self, tracefs: &Tracefs, pattern: &str) -> Vec<String> {
@@ -186,7 +196,7 @@ impl Kprobe {
         for (f, m) in &funcs {
             let module_ok = match module {
                 None => true,
-                Some(p) => m.as_deref().is_some_and(|m| glob_match(p, m)),
+                Some(p) => glob_match(p, m.as_deref().unwrap_or("vmlinux")),
             };
             if !module_ok || !glob_match(name, f) || count[f.as_str()] > 1 || self.refused(f, blacklist).is_some() || !seen.insert(f) {
                 continue;

@@ -30,8 +30,9 @@ fn parse_kallsyms(text: &str) -> std::io::Result<Vec<KernelFunction>> {
         let mut it = line.split_whitespace();
         let (Some(addr), Some(ty), Some(name)) = (it.next(), it.next(), it.next()) else { continue };
         let Ok(addr) = u64::from_str_radix(addr, 16) else { continue };
-        hidden |= addr == 0;
         let text_sym = matches!(ty, "t" | "T");
+        // Per-CPU data sits at 0 even when addresses are shown; hidden ones zero the text symbols too.
+        hidden |= text_sym && addr == 0;
         let idx = text_sym.then(|| {
             let module = it.next().map(|m| m.trim_matches(['[', ']']).to_string());
             funcs.push(KernelFunction { name: name.to_string(), module, size: None });
@@ -103,5 +104,12 @@ mod tests {
     fn hidden_addresses_give_no_sizes() {
         let f = parse_kallsyms("0000000000000000 T a\n0000000000000000 T b\n").unwrap();
         assert!(f.iter().all(|k| k.size.is_none()));
+    }
+
+    #[test]
+    fn per_cpu_symbols_at_zero_do_not_hide_sizes() {
+        // 6.1's kallsyms starts with per-CPU data at 0 while showing every function's address.
+        let f = parse_kallsyms("0000000000000000 A fixed_percpu_data\nffffffff81000000 T a\nffffffff81000020 T b\n").unwrap();
+        assert_eq!(f.iter().find(|k| k.name == "a").unwrap().size, Some(0x20));
     }
 }
