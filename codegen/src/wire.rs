@@ -78,13 +78,16 @@ pub struct KernelMap {
 }
 
 /// Indices into `Object::maps` of the runtime's own maps.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Internal {
     pub events: u64,
     pub lost: u64,
     pub start: u64,
     pub scalars: Option<u64>,
     pub run: u64,
+    /// `[frame limit, map]` of each stack map.
+    #[serde(default)]
+    pub stacks: Vec<[u64; 2]>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -114,8 +117,29 @@ pub enum Target {
     End,
     Tracepoint { category: String, name: String },
     #[serde(rename = "perf_event")]
-    PerfEvent { perf_type: u32, config: u64, period: Option<u64>, frequency: Option<u64>, cpu: Option<u32> },
-    Uprobe { path: String, offset: u64, ret: bool, pid: Option<u32>, func: String },
+    PerfEvent {
+        perf_type: u32,
+        config: u64,
+        period: Option<u64>,
+        frequency: Option<u64>,
+        cpu: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        breakpoint: Option<typed::Breakpoint>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pid: Option<u32>,
+    },
+    Uprobe {
+        path: String,
+        offset: u64,
+        ret: bool,
+        pid: Option<u32>,
+        func: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        watch: Option<typed::WatchSetup>,
+    },
+    Usdt(typed::Usdt),
+    #[serde(rename = "raw_tracepoint")]
+    RawTracepoint { name: String },
     Kprobe { func: String, module: Option<String>, offset: u64, ret: bool },
 }
 
@@ -214,10 +238,14 @@ fn attach_to(a: &typed::Attach) -> Attach {
                 typed::Sample::Period(p) => (Some(p), None),
                 typed::Sample::Frequency(f) => (None, Some(f)),
             };
-            Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu }
+            Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu, breakpoint: e.breakpoint, pid: e.pid }
         }
-        typed::Target::Uprobe(u) => Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone() },
         typed::Target::Kprobe(k) => Target::Kprobe { func: k.func.clone(), module: k.module.clone(), offset: k.offset, ret: k.ret },
+        typed::Target::Uprobe(u) => {
+            Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone(), watch: u.watch }
+        }
+        typed::Target::Usdt(u) => Target::Usdt(u.clone()),
+        typed::Target::RawTracepoint { name } => Target::RawTracepoint { name: name.clone() },
     };
     let fields = a.args.as_ref().map(|f| f.fields.iter().map(field_to).collect());
     Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, fields }
@@ -257,6 +285,7 @@ impl From<&crate::Object> for Object {
             start: i.start as u64,
             scalars: i.scalars.map(|s| s as u64),
             run: i.run as u64,
+            stacks: i.stacks.iter().map(|&(n, m)| [u64::from(n), m as u64]).collect(),
         };
         let programs = o
             .programs
@@ -316,19 +345,29 @@ fn attach_from(a: &Attach) -> typed::Attach {
         Target::Begin => typed::Target::Begin,
         Target::End => typed::Target::End,
         Target::Tracepoint { category, name } => typed::Target::Tracepoint { category: category.clone(), name: name.clone() },
-        Target::PerfEvent { perf_type, config, period, frequency, cpu } => {
+        Target::PerfEvent { perf_type, config, period, frequency, cpu, breakpoint, pid } => {
             let sample = match (period, frequency) {
                 (_, Some(f)) => typed::Sample::Frequency(*f),
                 (p, None) => typed::Sample::Period(p.unwrap_or(1)),
             };
-            typed::Target::PerfEvent(typed::PerfEvent { perf_type: *perf_type, config: *config, sample, cpu: *cpu })
+            typed::Target::PerfEvent(typed::PerfEvent {
+                perf_type: *perf_type,
+                config: *config,
+                sample,
+                cpu: *cpu,
+                breakpoint: *breakpoint,
+                pid: *pid,
+            })
         }
-        Target::Uprobe { path, offset, ret, pid, func } => {
-            typed::Target::Uprobe(typed::Uprobe { path: path.clone(), offset: *offset, ret: *ret, pid: *pid, func: func.clone() })
+        Target::Uprobe { path, offset, ret, pid, func, watch } => {
+            let (path, func) = (path.clone(), func.clone());
+            typed::Target::Uprobe(typed::Uprobe { path, offset: *offset, ret: *ret, pid: *pid, func, watch: *watch })
         }
         Target::Kprobe { func, module, offset, ret } => {
             typed::Target::Kprobe(typed::Kprobe { func: func.clone(), module: module.clone(), offset: *offset, ret: *ret })
         }
+        Target::Usdt(u) => typed::Target::Usdt(u.clone()),
+        Target::RawTracepoint { name } => typed::Target::RawTracepoint { name: name.clone() },
     };
     let args = a.fields.as_ref().map(|f| Arc::new(tp::Format { fields: f.iter().map(field_from).collect() }));
     typed::Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, args }
@@ -370,6 +409,11 @@ impl Object {
             start: index("internal map", i.start, n)?,
             scalars: i.scalars.map(|s| index("internal map", s, n)).transpose()?,
             run: index("internal map", i.run, n)?,
+            stacks: i
+                .stacks
+                .iter()
+                .map(|&[limit, m]| Ok((limit.min(u64::from(lang::typed::MAX_STACK)) as u32, index("internal map", m, n)?)))
+                .collect::<Result<_, Error>>()?,
         };
         check_layout(&user_maps, &maps, &internal, lib)?;
         let mut programs = Vec::with_capacity(o.programs.len());

@@ -6,7 +6,7 @@
 # Host tools: QEMU, cpio, a static busybox for the initramfs, and rustup's cargo.
 ks_vm_tools() {
     ks_apt_ensure qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip bc:bc xz:xz-utils readelf:binutils \
-        cc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+        cc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev promtool:prometheus
     # Rust is not Debian's (the workspace wants 1.95): rustup's cargo, also when run through sudo.
     command -v cargo >/dev/null 2>&1 || { [[ -x "$HOME/.cargo/bin/cargo" ]] && PATH="$HOME/.cargo/bin:$PATH"; }
     command -v cargo >/dev/null 2>&1 || ks_die "cargo not found: install Rust >= 1.95 with rustup (https://rustup.rs)"

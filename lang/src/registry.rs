@@ -49,6 +49,10 @@ pub struct Resolve<'a> {
     /// `-p PID`: the process whose mappings name libraries (`uprobe:libc:malloc`) and that uprobes
     /// attach to.
     pub pid: Option<u32>,
+    /// `-c CMD`: the child's pid (watchpoints watch its memory when there is no `-p`).
+    pub cpid: Option<u32>,
+    /// `-c CMD`: the program it runs.
+    pub cmd: Option<&'a std::path::Path>,
 }
 
 /// What a builtin's check may look at.

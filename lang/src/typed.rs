@@ -55,7 +55,7 @@ pub struct Agg {
     pub signed: bool,
     /// Histograms also keep, per bucket, the sum of the values they counted: the metrics
     /// exposition's `_sum` (bpftrace's histograms keep none). Set for the whole program by
-    /// `CheckOptions::bucket_sums`, so that printing alone pays nothing for it.
+    /// `CheckOptions::bucket_sums` (with `--metrics`), so that printing alone pays nothing for it.
     #[serde(default)]
     pub sums: bool,
 }
@@ -96,8 +96,48 @@ pub enum Target {
     PerfEvent(PerfEvent),
     /// A uprobe or uretprobe program on an instruction of a user-space file.
     Uprobe(Uprobe),
+    /// A uprobe program on a USDT probe of a user-space file, its semaphore raised while attached.
+    Usdt(Usdt),
+    /// A raw tracepoint program on a kernel tracepoint: its context is the tracepoint's arguments, as
+    /// an array of u64.
+    RawTracepoint { name: String },
     /// A kprobe or kretprobe program on a kernel function.
     Kprobe(Kprobe),
+}
+
+/// A USDT probe (`.note.stapsdt`): an instruction of an ELF file, its optional semaphore and how to
+/// read each of its arguments.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usdt {
+    pub path: String,
+    /// The probe's instruction as a file offset.
+    pub offset: u64,
+    /// The semaphore's file offset (the kernel's `ref_ctr_offset`), if the probe has one.
+    pub semaphore: Option<u64>,
+    /// `-p PID`: only in that process.
+    pub pid: Option<u32>,
+    pub provider: String,
+    pub name: String,
+    pub args: Vec<UsdtArg>,
+}
+
+/// Where a USDT argument is (its note's `SIZE@LOCATION`), and its integer type.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UsdtArg {
+    pub ty: IntTy,
+    pub loc: UsdtLoc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum UsdtLoc {
+    /// `$N`
+    Const(i64),
+    /// `%REG`: the register's bytes at `offset` of `struct pt_regs` (`%ah` is one byte in).
+    Reg { offset: u32 },
+    /// `OFF(%REG)`: user memory at the register's value plus `disp`.
+    Mem { offset: u32, disp: i64 },
+    /// A spec vt does not read (`sym(%rip)`, base and index): the argument is refused where used.
+    Unknown(String),
 }
 
 /// A kernel function, by name (the kernel finds its address: nothing here depends on the machine's
@@ -136,6 +176,17 @@ pub struct Uprobe {
     pub pid: Option<u32>,
     /// The function the instruction is in (the value of `func`).
     pub func: String,
+    /// This uprobe only arms the watchpoint of the program after it (`watchpoint:FUNC+argN:...`).
+    #[serde(default)]
+    pub watch: Option<WatchSetup>,
+}
+
+/// `watchpoint:FUNC+argN:LEN:MODE`: on each call of FUNC, argument N is the address to watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WatchSetup {
+    pub arg: u8,
+    /// `watchpoint` (not `asyncwatchpoint`): the process is stopped until the watchpoint is armed.
+    pub stop: bool,
 }
 
 /// A perf event as the kernel names it; `interval`, `profile`, `software` and `hardware` probes are
@@ -149,6 +200,22 @@ pub struct PerfEvent {
     pub sample: Sample,
     /// One CPU, or None for every online CPU.
     pub cpu: Option<u32>,
+    /// A hardware breakpoint (`PERF_TYPE_BREAKPOINT`'s address, length and access type).
+    pub breakpoint: Option<Breakpoint>,
+    /// One process (`-p PID`) rather than every task of the CPUs.
+    pub pid: Option<u32>,
+}
+
+/// A hardware breakpoint on `len` bytes at `addr` of a process: `bp_type` is HW_BREAKPOINT_R (1),
+/// W (2), RW (3) or X (4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Breakpoint {
+    pub addr: u64,
+    pub len: u64,
+    pub bp_type: u32,
+    /// Armed at run time, at each address the setup uprobe before it sends (`addr` is unused).
+    #[serde(default)]
+    pub deferred: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -165,10 +232,10 @@ impl Target {
     /// hardware), but not BEGIN, END or `interval` (one CPU's clock, whatever task it interrupts).
     pub fn runs_in_tasks(&self) -> bool {
         match self {
-            Target::Tracepoint { .. } | Target::Kprobe(_) => true,
-            Target::PerfEvent(e) => e.cpu.is_none(),
+            Target::Tracepoint { .. } | Target::RawTracepoint { .. } | Target::Kprobe(_) => true,
+            Target::PerfEvent(e) => e.cpu.is_none() && e.pid.is_none(),
             // A uprobe is attached to the process itself.
-            Target::Begin | Target::End | Target::Uprobe(_) => false,
+            Target::Begin | Target::End | Target::Uprobe(_) | Target::Usdt(_) => false,
         }
     }
 }
@@ -261,6 +328,9 @@ pub enum EventStmt {
     /// `join(argv [, delim])`: the strings of a NULL-ended pointer array, joined by
     /// `formats[format].text`, on a line.
     Join { format: usize, arr: TExpr },
+    /// A watchpoint's setup uprobe: arm program `program`'s watchpoint at `addr` (once per address);
+    /// with `stop`, the process is stopped (SIGSTOP) until it is armed.
+    Watch { program: usize, addr: TExpr, stop: bool },
 }
 
 /// A printf (or time) format string, as written, with the types of its arguments.
@@ -278,7 +348,7 @@ pub enum Ty {
     Str(u32),
     Tuple(Vec<Ty>),
     /// A value the program stores as raw bytes and the runtime shows as text (`strftime`, `ntop`,
-    /// `strerror`, `username`): printf's `%s` prints it, a map prints it as a string.
+    /// `strerror`, `username`, `cgroup_path`): printf's `%s` prints it, a map prints it as a string.
     Text(Render),
 }
 
@@ -293,13 +363,51 @@ pub enum Render {
     Errno,
     /// A user id (8 bytes), shown as its user name.
     User,
+    /// A cgroup id (8 bytes), shown as its path in each cgroup hierarchy whose name matches the
+    /// wildcard filter (`*`: all), as bpftrace's `cgroup_path` prints it.
+    CgroupPath(String),
+    /// A kernel stack: its id in the stack map of its frame limit (8 bytes), shown as its frames.
+    KStack(StackFmt),
+    /// A user stack: its id, then the pid whose mappings name its frames (16 bytes).
+    UStack(StackFmt),
+    /// A kernel address (8 bytes), shown as its symbol.
+    KSym,
+    /// A user address, then the pid whose mappings name it (16 bytes).
+    USym,
 }
+
+/// How a stack prints and how many frames it keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StackFmt {
+    pub mode: StackMode,
+    pub limit: u32,
+}
+
+/// bpftrace's stack modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StackMode {
+    /// `symbol+offset`, indented.
+    Bpftrace,
+    /// A tab, the address in hex, the symbol (and for user stacks the file), as perf prints them.
+    Perf,
+    /// The addresses in hex only (bpftrace 0.20+).
+    Raw,
+}
+
+impl StackFmt {
+    /// bpftrace's default: its own mode, as many frames as the kernel gives (perf_event_max_stack).
+    pub const DEFAULT: StackFmt = StackFmt { mode: StackMode::Bpftrace, limit: MAX_STACK };
+}
+
+/// The most frames a stack keeps: the kernel's default `perf_event_max_stack`.
+pub const MAX_STACK: u32 = 127;
 
 impl Render {
     /// Bytes the value takes.
     pub fn size(&self) -> u32 {
         match self {
             Render::Inet => 24,
+            Render::UStack(_) | Render::USym => 16,
             _ => 8,
         }
     }
@@ -309,6 +417,11 @@ impl Render {
             Render::Inet => "inet",
             Render::Errno => "strerror",
             Render::User => "username",
+            Render::CgroupPath(_) => "cgroup_path",
+            Render::KStack(_) => "kstack",
+            Render::UStack(_) => "ustack",
+            Render::KSym => "ksym",
+            Render::USym => "usym",
         }
     }
 }
@@ -386,4 +499,6 @@ pub enum TExprKind {
     Tuple(Vec<TExpr>),
     /// `$t.N`: part `index` of a tuple.
     TupleField { base: Box<TExpr>, index: u32 },
+    /// An integer of `ty` read from the probed task's memory at `addr` (0 where unreadable).
+    UserInt { addr: Box<TExpr> },
 }

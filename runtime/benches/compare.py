@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""vt and bpftrace side by side: startup, ten probes, cost per event, compile time, footprint.
+"""vt and bpftrace side by side: a big map printed and scraped, startup, ten probes, cost per event, compile
+time, footprint.
 
 Run as root from anywhere:  python3 runtime/benches/compare.py   (see BENCHMARKS.md)
 
@@ -57,6 +58,24 @@ int main(int argc, char **argv) {
     return 0;
 }
 """
+
+# A function to put a uprobe on, called N times (not inlined, kept by -O0), and a busy loop of a few
+# distinct stacks for the profile: main → spin_a/spin_b → work.
+CALLS_C = r"""
+#include <stdlib.h>
+__attribute__((noinline)) long vt_bench_hit(long i) { return i * 3; }
+__attribute__((noinline)) long work(long n) { long s = 0; for (long i = 0; i < n; i++) s += i ^ (s >> 3); return s; }
+__attribute__((noinline)) long spin_a(long n) { return work(n) + 1; }
+__attribute__((noinline)) long spin_b(long n) { return work(n) + 2; }
+int main(int argc, char **argv) {
+    long n = argc > 1 ? atol(argv[1]) : 1000000, s = 0;
+    if (argc > 2) { for (;;) s += spin_a(100000) + spin_b(200000); }
+    for (long i = 0; i < n; i++) s += vt_bench_hit(i);
+    return s == 42;
+}
+"""
+UPROBE_EVENT = "uprobe:{bin}:vt_bench_hit {{ @c = count(); }}"
+PROFILE_USTACK = "profile:hz:99 {{ @[ustack] = count(); }} interval:s:{secs} {{ exit(); }}"
 
 # bpftrace refuses more than 512 probes or programs unless told otherwise.
 BT_ENV = dict(os.environ, BPFTRACE_MAX_PROBES="5000", BPFTRACE_MAX_BPF_PROGS="5000")
@@ -121,11 +140,12 @@ def prog_fds(pid):
     return out
 
 
-def tracepoint_prog(pid):
-    """The tracer's tracepoint program (prog_type 5) that has run the most, as (id, run_cnt, run_time_ns)."""
+def tracepoint_prog(pid, prog_type="5"):
+    """The tracer's program of a type (5: tracepoint, 2: kprobe, which uprobes are) that has run the most,
+    as (id, run_cnt, run_time_ns)."""
     best = None
     for pid_, info in prog_fds(pid).items():
-        if info.get("prog_type") != "5":
+        if info.get("prog_type") != prog_type:
             continue
         cand = (pid_, int(info.get("run_cnt", 0)), int(info.get("run_time_ns", 0)))
         if best is None or cand[1] > best[1]:
@@ -139,16 +159,20 @@ class EarlyExit(Exception):
         self.stderr = stderr
 
 
-def per_event(argv, env, workload, n_events):
-    """Starts a tracer, waits until its program fires, runs the workload, returns the BPF stats delta."""
+def per_event(argv, env, workload, n_events, uprobe=False):
+    """Starts a tracer, waits until its program fires, runs the workload, returns the BPF stats delta. A
+    uprobe's program (kprobe type) is made to fire by running the workload once."""
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         deadline = time.monotonic() + 60
         while True:
             if p.poll() is not None:
                 raise EarlyExit(argv, p.stderr.read().decode(errors="replace"))
-            os.getppid()  # glibc does not cache getppid: one real syscall, one event once attached
-            tp = tracepoint_prog(p.pid)
+            if uprobe:
+                subprocess.run([workload, "1"], check=True)
+            else:
+                os.getppid()  # glibc does not cache getppid: one real syscall, one event once attached
+            tp = tracepoint_prog(p.pid, "2" if uprobe else "5")
             if tp and tp[1] > 0:
                 break
             if time.monotonic() > deadline:
@@ -173,6 +197,95 @@ def per_event(argv, env, workload, n_events):
         p.send_signal(signal.SIGINT)
         try:
             p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+# ---------------------------------------------------------------------------------------------- a big map
+
+# A map of KEYS keys, filled by the workload's getppid calls (one new key each), then read REPS times:
+# printed by `print(@m)` (both tracers; bench.py's own getpgid call triggers it) and, for vt, scraped
+# from `--metrics`. bpftrace 0.17 has no metrics endpoint, so its row is the print.
+BIG_MAP = """tracepoint:syscalls:sys_enter_getppid /comm == "getppid_loop"/ {{ @i = @i + 1; @m[@i] = @i; }}
+tracepoint:syscalls:sys_enter_getpgid /pid == {pid}/ {{ print(@m); }}
+"""
+
+
+def status_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
+
+
+def http_get(port, path="/metrics"):
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as c:
+        c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while chunk := c.recv(1 << 20):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise SystemExit(f"scrape failed: {head[:200]!r}")
+    return body
+
+
+def big_map(argv, env, workload, keys, reps, port=None):
+    # (bpftrace runs with `-B full`, the buffering of a file: it still flushes after each print.)
+    """One tracer holding a KEYS-key map: the time each print(@m) takes to arrive whole, each scrape
+    (vt), the exposition's size, and the tracer's RSS (now and peak) after all of them."""
+    import threading
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    done = []  # monotonic time at which each print's last entry arrived
+    seen = [0]
+    cond = threading.Condition()
+
+    def reader():
+        for line in p.stdout:
+            if line.startswith(b"@m["):
+                seen[0] += 1
+                if seen[0] % keys == 0:
+                    with cond:
+                        done.append(time.monotonic())
+                        cond.notify_all()
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 60
+        # Attached: both programs have run (the print of a still empty map prints no entry).
+        while sum(1 for i in prog_fds(p.pid).values() if i.get("prog_type") == "5" and int(i.get("run_cnt", 0))) < 2:
+            if p.poll() is not None:
+                raise EarlyExit(argv, p.stderr.read().decode(errors="replace"))
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{argv[0]}: programs never fired")
+            os.getppid()
+            os.getpgid(0)
+            time.sleep(0.01)
+        subprocess.run([workload, str(keys)], check=True)
+        prints, scrapes, size = [], [], 0
+        for _ in range(reps):
+            t0 = time.monotonic()
+            os.getpgid(0)
+            with cond:
+                if not cond.wait_for(lambda: len(done) > len(prints), timeout=60):
+                    p.kill()
+                    raise SystemExit(f"{argv[0]}: print(@m) did not arrive whole ({seen[0]} entries seen): "
+                                     f"{p.stderr.read().decode(errors='replace')}")
+                prints.append(done[len(prints)] - t0)
+            if port:
+                t0 = time.monotonic()
+                body = http_get(port)
+                scrapes.append(time.monotonic() - t0)
+                size = len(body)
+                n = sum(1 for l in body.splitlines() if l.startswith(b"vt_m{"))
+                if n != keys:
+                    raise SystemExit(f"the exposition has {n} samples of vt_m, not {keys}")
+        return {"print": prints, "scrape": scrapes, "bytes": size,
+                "rss": status_kib(p.pid, "VmRSS"), "hwm": status_kib(p.pid, "VmHWM")}
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=60)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
@@ -240,6 +353,13 @@ class Table:
         return "\n".join(lines)
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def med(xs):
     return statistics.median(xs)
 
@@ -281,8 +401,14 @@ def main():
     ap.add_argument("--compile-rounds", type=int, default=3, help="rounds for compile time (default 3)")
     ap.add_argument("--events", type=int, default=2_000_000, help="getppid calls per per-event round")
     ap.add_argument("--blocks", type=int, default=1000, help="probe blocks / map entries in compile scripts")
+    ap.add_argument("--profile-rounds", type=int, default=3, help="rounds of the 10 s ustack profile (default 3)")
+    ap.add_argument("--profile-secs", type=int, default=10, help="seconds of each ustack profile (default 10)")
     ap.add_argument("--no-static", action="store_true", help="skip the static build")
     ap.add_argument("--markdown", help="also write the table to this file")
+    ap.add_argument("--keys", type=int, default=10_000, help="keys of the big map (default 10,000)")
+    ap.add_argument("--map-rounds", type=int, default=3, help="rounds for the big map (default 3)")
+    ap.add_argument("--only", choices=["all", "metrics"], default="all",
+                    help="`metrics`: only the big map's print / scrape rows")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -318,6 +444,10 @@ def main():
     with open(workload + ".c", "w") as f:
         f.write(WORKLOAD_C)
     subprocess.run(["gcc", "-O2", "-o", workload, workload + ".c"], check=True)
+    calls = os.path.join(work, "calls")
+    with open(calls + ".c", "w") as f:
+        f.write(CALLS_C)
+    subprocess.run(["gcc", "-O0", "-g", "-fno-omit-frame-pointer", "-o", calls, calls + ".c"], check=True)
 
     def script(name, text):
         path = os.path.join(work, name)
@@ -341,6 +471,46 @@ def main():
                      + ("" if not a.vt else f" (but the binary measured is `{vt}`)"))
     except (subprocess.CalledProcessError, FileNotFoundError):
         pass
+
+    # -- a big map: printed, and scraped from --metrics -------------------------------------------------
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        stats_before = f.read().strip()
+    subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)  # readiness: run counts
+    try:
+        k, reps = a.keys, 10
+        path = script("big_map.vt", BIG_MAP.format(pid=os.getpid()))
+        log(f"big map: {a.map_rounds} rounds, {k} keys, {reps} prints (and scrapes) each")
+        big_env = dict(BT_ENV, BPFTRACE_MAP_KEYS_MAX=str(k))
+
+        def vt_big():
+            port = free_port()
+            return big_map([vt, "--map-keys", str(k), "--metrics", str(port), "--no-exit-maps", path], None,
+                           workload, k, reps, port)
+        vt_m, bt_m = alternate(a.map_rounds, [vt_big, lambda: big_map([bt, "-B", "full", path], big_env, workload, k, reps)])
+    finally:
+        subprocess.run(["sysctl", "-q", f"kernel.bpf_stats_enabled={stats_before}"], check=True)
+    vp, bp = sum((r["print"] for r in vt_m), []), sum((r["print"] for r in bt_m), [])
+    vs = sum((r["scrape"] for r in vt_m), [])
+    t.add(f"{k}-key map: print(@m), until the last entry arrives", spread(vp, ms), spread(bp, ms), med(vp) / med(bp))
+    t.add(f"{k}-key map: GET /metrics (vt; bpftrace has none)", spread(vs, ms), "", med(vs) / med(bp))
+    t.add(f"{k}-key map: exposition size", f"{vt_m[0]['bytes'] / 1024:.0f} KiB", "")
+    vr, br = med([r["rss"] for r in vt_m]), med([r["rss"] for r in bt_m])
+    t.add(f"{k}-key map: RSS after {reps} prints (+ {reps} scrapes for vt)", mib(vr), mib(br), vr / br)
+    vh, bh = med([r["hwm"] for r in vt_m]), med([r["hwm"] for r in bt_m])
+    t.add(f"{k}-key map: peak RSS", mib(vh), mib(bh), vh / bh)
+    notes.append(f"{k}-key map: `@m[@i] = @i` for {k} getppid calls, then {reps} times `print(@m)` (a getpgid "
+                 f"call of the bench triggers it; timed until the last entry is read from the pipe) and, for vt, "
+                 f"`GET /metrics` (timed until the body is read); the ratio of the scrape row is to bpftrace's "
+                 f"print. vt runs with `--map-keys {k}`, bpftrace with BPFTRACE_MAP_KEYS_MAX={k}.")
+    load("after big map")
+    if a.only == "metrics":
+        out = t.render() + "\n\n" + "\n".join(f"- {x}" for x in notes) + "\n"
+        print(out)
+        if a.markdown:
+            with open(a.markdown, "w") as f:
+                f.write(out)
+        shutil.rmtree(work, ignore_errors=True)
+        return
 
     # -- startup and ten probes -------------------------------------------------------------------------
     skip = "BEGIN exit(): vt skips attaching"
@@ -402,6 +572,12 @@ def main():
             lambda: per_event([vt, fl_vt], None, workload, a.events),
             lambda: per_event([bt, fl_bt], BT_ENV, workload, a.events),
         ])
+        up_path = script("uprobe.vt", UPROBE_EVENT.format(bin=calls))
+        log(f"uprobe per event: {a.event_rounds} rounds x {a.events // 10} calls")
+        vt_up, bt_up = alternate(a.event_rounds, [
+            lambda: per_event([vt, up_path], None, calls, a.events // 10, uprobe=True),
+            lambda: per_event([bt, up_path], BT_ENV, calls, a.events // 10, uprobe=True),
+        ])
     finally:
         subprocess.run(["sysctl", "-q", f"kernel.bpf_stats_enabled={stats_before}"], check=True)
 
@@ -420,6 +596,37 @@ def main():
     t.add("translated instructions (xlated)", str(vi), str(bi), vi / bi, "≤ 0.6", vi / bi <= 0.6)
     t.add("JITed bytes", str(vt_ev[0]["jited"]), str(bt_ev[0]["jited"]), vt_ev[0]["jited"] / max(bt_ev[0]["jited"], 1))
     t.add("floor: translated instructions", str(vt_fl[0]["insns"]), str(bt_fl[0]["insns"]))
+    vu, bu = [r["ns"] for r in vt_up], [r["ns"] for r in bt_up]
+    t.add("per event: uprobe { @c = count(); } (BPF program time)", spread(vu, ns), spread(bu, ns), med(vu) / med(bu))
+    notes.append("uprobe per event: the BPF program's own time per hit from the kernel's stats; the uprobe's trap "
+                 "(some µs) is the kernel's and the same for both tracers.")
+
+    # -- a 10 s ustack profile, symbolized at exit -------------------------------------------------------
+    load("before profile")
+    prof = script("profile.vt", PROFILE_USTACK.format(secs=a.profile_secs))
+    spinner = subprocess.Popen([calls, "0", "spin"])
+    try:
+        log(f"profile @[ustack]: {a.profile_rounds} rounds of {a.profile_secs} s")
+        vp, bp = alternate(a.profile_rounds, [
+            lambda: timed([vt, prof], timeout=a.profile_secs + 120),
+            lambda: timed([bt, prof], env=BT_ENV, timeout=a.profile_secs + 120),
+        ])
+    finally:
+        spinner.kill()
+        spinner.wait()
+    for r in vp:
+        check_ok("vt", r)
+    for r in bp:
+        check_ok("bpftrace", r)
+    label = f"profile:hz:99 {{ @[ustack] = count(); }} for {a.profile_secs} s, printed at exit"
+    vw, bw = [r.wall for r in vp], [r.wall for r in bp]
+    t.add(f"{label}, wall", spread(vw, ms), spread(bw, ms), med(vw) / med(bw))
+    vr, br = [r.rss_kib for r in vp], [r.rss_kib for r in bp]
+    t.add(f"{label}, peak RSS", mib(med(vr)), mib(med(br)), med(vr) / med(br), "≤ 0.25", med(vr) / med(br) <= 0.25)
+    notes.append("ustack profile: every CPU sampled at 99 Hz while a frame-pointer C program spins in two "
+                 "stacks (and whatever else runs on the machine); wall includes printing, which names every "
+                 "frame (vt: /proc/kallsyms untouched, ELF symbols and debug links through blazesym).")
+
     notes.append(f"program names: vt `{vt_ev[0]['name']}`, bpftrace `{bt_ev[0]['name']}`; "
                  f"events per round: {vt_ev[0]['cnt']} (vt), {bt_ev[0]['cnt']} (bpftrace).")
 

@@ -4,6 +4,7 @@
 //! program type (`attach`).
 
 pub mod attach;
+pub mod cgroup;
 pub mod child;
 pub mod cli;
 pub mod closer;
@@ -16,6 +17,7 @@ pub mod repl;
 pub mod run;
 pub mod session;
 pub mod signals;
+pub mod symbols;
 mod sys;
 pub mod tracefs;
 pub mod vto;

@@ -22,7 +22,7 @@
 //!
 //! In PROG, PARAMS, RUN, EXPECT and STDERR, `$PID` is the workload's pid, `$NPROC` the number of
 //! possible CPUs, `$CGROUP` the workload's cgroup v2 id, `$PORT` a free TCP port on 127.0.0.1 and
-//! `$SHAPES` the workload program's path (for uprobes on its `vt_shapes_add`).
+//! `$SHAPES` the workload program's path (for uprobes on its `vt_shapes_add`, USDT probes on its `vt:*`).
 //! (bpftrace runs get their own workload, so a differential entry must not print `$PID`.)
 //!
 //! `VT_TABLE_ONLY=NAME[,NAME…]` runs only those entries.
@@ -200,7 +200,21 @@ pub fn attachments(script: &str) -> Vec<String> {
         }
         match provider {
             "uprobe" | "uretprobe" => out.push(crate::inventory::UPROBE.to_string()),
-            "profile" | "software" => out.push(crate::inventory::PERF_EVENT.to_string()),
+            "profile" | "software" | "watchpoint" => out.push(crate::inventory::PERF_EVENT.to_string()),
+            "usdt" => {
+                // A wildcard attaches to each probe it matches, one uprobe each: as many as `vt -l` lists.
+                let spec: String = script[start..].chars().take_while(|c| !c.is_whitespace() && *c != '{' && *c != '/').collect();
+                let n = match spec.contains(['*', '?']) {
+                    true => vt_command(&["-l", &spec]).output().map_or(1, |o| o.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count().max(1)),
+                    false => 1,
+                };
+                out.extend(std::iter::repeat_n(crate::inventory::UPROBE.to_string(), n));
+            }
+            // A raw tracepoint's link is named by the tracepoint.
+            "rawtracepoint" => {
+                let spec: String = script[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':')).collect();
+                out.extend(spec.rsplit(':').next().filter(|n| !n.is_empty()).map(String::from));
+            }
             _ => {}
         }
         if provider != "tracepoint" && provider != "t" {
@@ -238,7 +252,10 @@ fn run_once(entry: &Entry, tool: Tool, port: u16) -> Output {
     let params: Vec<&str> = params.iter().map(String::as_str).collect();
     let flags: Vec<&str> = entry.flags.iter().map(String::as_str).collect();
     if entry.status != 0 {
-        let out = vt_command(&flags).args(["-e", &script]).args(&params).output().expect("cannot run vt");
+        // A refusal comes at once; a script that runs after all must not hang the suite.
+        let mut cmd = vt_command(&flags);
+        cmd.args(["-e", &script]).args(&params);
+        let out = crate::deadline::run_with_deadline(cmd, 60);
         return Output {
             vars,
             status: out.status.code(),

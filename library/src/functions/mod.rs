@@ -1,8 +1,11 @@
 //! Functions that yield a value: one file each.
 
 pub mod bswap;
+pub mod cgroup_path;
 pub mod has_key;
 pub mod kaddr;
+pub mod kstack;
+pub mod ksym;
 pub mod ntop;
 pub mod r#override;
 pub mod reg;
@@ -13,6 +16,9 @@ pub mod strcontains;
 pub mod strerror;
 pub mod strftime;
 pub mod strncmp;
+pub mod uaddr;
+pub mod ustack;
+pub mod usym;
 
 /// The registered entries: one line per file of this folder.
 pub static LIST: &[&dyn FunctionEntry] = &[
@@ -26,9 +32,15 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &ntop::Ntop,
     &sizeof::Sizeof,
     &kaddr::Kaddr,
+    &uaddr::Uaddr,
     &r#override::Override,
     &reg::Reg,
     &signal::Signal,
+    &cgroup_path::CgroupPath,
+    &kstack::Kstack,
+    &ustack::Ustack,
+    &ksym::Ksym,
+    &usym::Usym,
 ];
 
 use codegen::registry::EmitFunction;

@@ -10,9 +10,13 @@ pub mod interval;
 pub mod kprobe;
 pub mod ksyms;
 pub mod profile;
+pub mod rawtracepoint;
+pub mod sdt;
 pub mod software;
 pub mod tracepoint;
 pub mod uprobe;
+pub mod usdt;
+pub mod watchpoint;
 
 /// The registered entries: one line per file of this folder.
 pub static LIST: &[&dyn ProbeKind] = &[
@@ -27,6 +31,10 @@ pub static LIST: &[&dyn ProbeKind] = &[
     &uprobe::URETPROBE,
     &kprobe::KPROBE,
     &kprobe::KRETPROBE,
+    &usdt::Usdt,
+    &rawtracepoint::RawTracepoint,
+    &watchpoint::WATCHPOINT,
+    &watchpoint::ASYNCWATCHPOINT,
 ];
 
 use lang::ast::ProbeSpec;

@@ -5,9 +5,11 @@
 
 pub mod kprobe;
 pub mod perf_event;
+pub mod raw_tracepoint;
 pub mod test_run;
 pub mod tracepoint;
 pub mod uprobe;
+pub mod usdt;
 
 use aya::programs::{Program, ProgramError};
 use lang::typed::Attach;
@@ -53,6 +55,10 @@ pub enum Target<'a> {
     Uprobe(&'a lang::typed::Uprobe),
     /// A kprobe or kretprobe program on a kernel function.
     Kprobe(&'a lang::typed::Kprobe),
+    /// A uprobe program on a USDT probe, its semaphore raised.
+    Usdt(&'a lang::typed::Usdt),
+    /// A raw tracepoint program on a tracepoint by name.
+    RawTracepoint(&'a str),
     /// BEGIN and END: a raw tracepoint program attached nowhere, run once on demand.
     TestRun,
 }
@@ -64,6 +70,8 @@ pub fn target(attach: &Attach) -> Target<'_> {
         lang::typed::Target::PerfEvent(e) => Target::PerfEvent(e),
         lang::typed::Target::Uprobe(u) => Target::Uprobe(u),
         lang::typed::Target::Kprobe(k) => Target::Kprobe(k),
+        lang::typed::Target::Usdt(u) => Target::Usdt(u),
+        lang::typed::Target::RawTracepoint { name } => Target::RawTracepoint(name),
         lang::typed::Target::Begin | lang::typed::Target::End => Target::TestRun,
     }
 }
@@ -87,6 +95,8 @@ pub fn load(prog: &mut Program, target: &Target) -> Result<(), Error> {
         Target::PerfEvent(_) => perf_event::load(prog),
         Target::Uprobe(_) => uprobe::load(prog),
         Target::Kprobe(_) => kprobe::load(prog),
+        Target::Usdt(_) => usdt::load(prog),
+        Target::RawTracepoint(_) => raw_tracepoint::load(prog),
         Target::TestRun => test_run::load(prog),
     }
 }
@@ -98,6 +108,8 @@ pub fn attach(prog: &mut Program, target: &Target) -> Result<Option<Link>, Error
         Target::PerfEvent(event) => perf_event::attach(prog, event).map(Some),
         Target::Uprobe(u) => uprobe::attach(prog, u).map(Some),
         Target::Kprobe(k) => kprobe::attach(prog, k).map(Some),
+        Target::Usdt(u) => usdt::attach(prog, u).map(Some),
+        Target::RawTracepoint(name) => raw_tracepoint::attach(prog, name).map(Some),
         Target::TestRun => Ok(None),
     }
 }
@@ -109,6 +121,8 @@ pub fn unload(prog: &mut Program, target: &Target) {
         Target::PerfEvent(_) => perf_event::unload(prog),
         Target::Uprobe(_) => uprobe::unload(prog),
         Target::Kprobe(_) => kprobe::unload(prog),
+        Target::Usdt(_) => usdt::unload(prog),
+        Target::RawTracepoint(_) => raw_tracepoint::unload(prog),
         Target::TestRun => {}
     }
 }

@@ -80,6 +80,11 @@ pub struct Cli {
     #[arg(long)]
     pub no_exit_maps: bool,
 
+    /// Entries each keyed map holds (default 4096, as bpftrace's BPFTRACE_MAP_KEYS_MAX); updates
+    /// beyond are dropped and counted.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    pub map_keys: Option<u32>,
+
     /// The script file, or a `.vto` built by `vt build` (omit it with -e; then every positional
     /// argument is a parameter).
     #[arg(value_name = "FILE", required_unless_present_any = ["program", "list"])]

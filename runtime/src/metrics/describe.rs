@@ -157,6 +157,7 @@ impl Uses {
                 self.expr(index);
             }
             ExprKind::Unary { expr, .. } | ExprKind::Cast { expr, .. } => self.expr(expr),
+            ExprKind::Incr { target, .. } => self.expr(target),
             ExprKind::Binary { lhs, rhs, .. } => {
                 self.expr(lhs);
                 self.expr(rhs);
@@ -167,7 +168,6 @@ impl Uses {
                 self.expr(otherwise);
             }
             ExprKind::Tuple(items) => items.iter().for_each(|i| self.expr(i)),
-            ExprKind::Incr { target, .. } => self.expr(target),
             ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Builtin(_) | ExprKind::Positional(_) | ExprKind::Var(_) => {}
         }
     }
