@@ -50,8 +50,8 @@ if [[ " ${pass[*]} " != *" --no-vt "* ]]; then
         [[ "${pass[i]}" == --vt-bin ]] && vt_args=(--vt-bin "${pass[i + 1]}")
     done
     # bpftrace 0.17's kprobe tools (testkit/fixtures/tools), run unchanged in the same guest.
-    for t in vfsstat vfscount capable swapin biolatency xfsdist biostacks; do
-        vt_args+=(--with "$here/../../testkit/fixtures/tools/$t.bt")
+    for tool in vfsstat vfscount capable swapin biolatency xfsdist biostacks; do
+        vt_args+=(--with "$here/../../testkit/fixtures/tools/$tool.bt")
     done
     log="$(mktemp)"
     if "$here/guest.sh" "${vt_args[@]}" --with "$here/kprobe-test.sh" -- kprobe-test.sh >"$log" 2>&1; then
