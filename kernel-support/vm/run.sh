@@ -96,6 +96,11 @@ if [[ -n "$VT_BIN" ]]; then
         # Run with `vt --metrics` and scraped in the guest (see init).
         METRICS_SCRIPT=/scripts/vhost.vt
     fi
+    # The kprobe/kretprobe view of the same workers: calls and time per call.
+    if [[ -f "$KS_DIR/vm/vhost-kprobe.vt" ]]; then
+        cp "$KS_DIR/vm/vhost-kprobe.vt" "$IRD/scripts/vhost-kprobe.vt"
+        VT_SCRIPTS+=" /scripts/vhost-kprobe.vt"
+    fi
     # The design card's one-liner, run as `vt -e '...'` (init runs *.e files that way).
     printf '%s\n' "$ONELINER" >"$IRD/scripts/oneliner.e"
     VT_SCRIPTS+=" /scripts/oneliner.e"
@@ -246,6 +251,12 @@ if [[ -n "$VT_BIN" ]]; then
             echo "check: promtool check metrics MISMATCH:"; sed 's/^/    /' <<<"$out"; FAILS=$((FAILS + 1))
         fi
     fi
+    if grep -q '=== vt-ks BEGIN vt:/scripts/vhost-kprobe.vt ===' "$LOG"; then
+        # Every handle_tx/handle_rx call ends in one tracepoint event: the kprobe view counts ftrace's runs.
+        VK="$(section vt:/scripts/vhost-kprobe.vt)"
+        check "vt kprobe handle_tx calls == ftrace" "$(sed -n 's/^@tx_calls: *\([0-9]*\)$/\1/p' <<<"$VK")" "$F_TXN"
+        check "vt kprobe handle_rx calls == ftrace" "$(sed -n 's/^@rx_calls: *\([0-9]*\)$/\1/p' <<<"$VK")" "$F_RXN"
+    fi
     # The design card's one-liner: bpftrace's layout.
     hist_check bpftrace vt:/scripts/oneliner.e "@rx(-e)" "$V_RXP" @rx
 else
@@ -268,6 +279,11 @@ if ((!QUIET)) && grep -q '=== vt-ks BEGIN vt:/scripts/vhost.vt ===' "$LOG"; then
         echo "----- the same vt's /metrics (vt --metrics 127.0.0.1:9464), scraped in the guest: one family of four -----"
         grep '^\(# [A-Z]* \)\{0,1\}vt_rx_pkts' "$KS_CACHE/metrics.prom"
         echo "(all of it: $KS_CACHE/metrics.prom)"
+        echo
+    fi
+    if grep -q '=== vt-ks BEGIN vt:/scripts/vhost-kprobe.vt ===' "$LOG"; then
+        echo "----- scripts/vhost-kprobe.vt: handle_tx/handle_rx calls and ns per call (kprobe, kretprobe) -----"
+        section vt:/scripts/vhost-kprobe.vt | sed -e '/./,$!d' -e :a -e '/^\n*$/{$d;N;ba' -e '}'
         echo
     fi
     echo "----- the one-liner: vt -e '$ONELINER' -----"

@@ -102,7 +102,13 @@ fn list_globs_and_verbose_as_bpftrace() {
 
 #[test]
 fn list_kernel_functions_for_kprobes() {
-    // vfs_read is in every kernel, and no other function's name matches the glob.
+    // A kernel without kprobes lists none (as bpftrace); the guest's listing is checked in
+    // kernel-support/vm/kprobe-test.sh. vfs_read is in every kernel, and no other function matches.
+    if !std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() {
+        assert_eq!(vt_stdout(&["-l", "kprobe:vfs_rea?"]), "");
+        assert_eq!(vt_stdout(&["-l", "k*:vfs_rea?"]), "");
+        return;
+    }
     assert_eq!(vt_stdout(&["-l", "kprobe:vfs_rea?"]), "kprobe:vfs_read\n");
     assert_eq!(vt_stdout(&["-l", "kretprobe:vfs_rea?"]), "kretprobe:vfs_read\n");
     assert_eq!(vt_stdout(&["-l", "k*:vfs_rea?"]), "kprobe:vfs_read\nkretprobe:vfs_read\n");

@@ -169,6 +169,10 @@ impl ProbeKind for Kprobe {
         if !self.names().iter().any(|n| glob_match(head, n)) {
             return Vec::new();
         }
+        // A kernel without kprobes (no perf PMU, no kprobe_events) has none to list, as bpftrace lists none.
+        if !std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() && !tracefs.root().join("kprobe_events").exists() {
+            return Vec::new();
+        }
         let kind = self.kind();
         let mut seen = std::collections::HashSet::new();
         ksyms::traceable(tracefs.root())
