@@ -176,6 +176,7 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
             Target::PerfEvent(_) => "perf_event".to_string(),
             // aya reads the program type from the section's first word; where it attaches is data.
             Target::Uprobe(u) => format!("{}/{symbol}", if u.ret { "uretprobe" } else { "uprobe" }),
+            Target::Kprobe(k) => format!("{}/{symbol}", if k.ret { "kretprobe" } else { "kprobe" }),
             Target::Usdt(_) => format!("uprobe/{symbol}"),
             Target::RawTracepoint { name } => format!("raw_tp/{name}"),
         };

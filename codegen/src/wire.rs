@@ -140,6 +140,7 @@ pub enum Target {
     Usdt(typed::Usdt),
     #[serde(rename = "raw_tracepoint")]
     RawTracepoint { name: String },
+    Kprobe { func: String, module: Option<String>, offset: u64, ret: bool },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -239,6 +240,7 @@ fn attach_to(a: &typed::Attach) -> Attach {
             };
             Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu, breakpoint: e.breakpoint, pid: e.pid }
         }
+        typed::Target::Kprobe(k) => Target::Kprobe { func: k.func.clone(), module: k.module.clone(), offset: k.offset, ret: k.ret },
         typed::Target::Uprobe(u) => {
             Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone(), watch: u.watch }
         }
@@ -360,6 +362,9 @@ fn attach_from(a: &Attach) -> typed::Attach {
         Target::Uprobe { path, offset, ret, pid, func, watch } => {
             let (path, func) = (path.clone(), func.clone());
             typed::Target::Uprobe(typed::Uprobe { path, offset: *offset, ret: *ret, pid: *pid, func, watch: *watch })
+        }
+        Target::Kprobe { func, module, offset, ret } => {
+            typed::Target::Kprobe(typed::Kprobe { func: func.clone(), module: module.clone(), offset: *offset, ret: *ret })
         }
         Target::Usdt(u) => typed::Target::Usdt(u.clone()),
         Target::RawTracepoint { name } => typed::Target::RawTracepoint { name: name.clone() },

@@ -102,6 +102,8 @@ fn load_as_aya(object: &codegen::Object, elf: &[u8]) {
             T::PerfEvent(_) => matches!(section, S::PerfEvent),
             T::Uprobe(u) if u.ret => matches!(section, S::URetProbe { sleepable: false }),
             T::Uprobe(_) | T::Usdt(_) => matches!(section, S::UProbe { sleepable: false }),
+            T::Kprobe(k) if k.ret => matches!(section, S::KRetProbe),
+            T::Kprobe(_) => matches!(section, S::KProbe),
         };
         assert!(fits, "{}: section {section:?} for {:?}", p.symbol, p.attach);
     }

@@ -15,6 +15,7 @@
 # the downloaded kernel .debs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TX=100 RX=50 TX_SIZE=256 RX_SIZE=256 RING=256 ZEROCOPY=0 LEGACY_HDR=0
 USE_VT=auto QUIET=0 CONSOLE=0 BZIMAGE=0 SMP=2 LOG= TIMEOUT=180 VT_PREBUILT=
@@ -47,17 +48,7 @@ done
 
 t_start=$(date +%s.%N)
 ONELINER='tracepoint:vhost_net:vhost_net_rx_end < @rx = hist(args.recv_pkts) >'
-ks_apt_ensure qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip bc:bc xz:xz-utils readelf:binutils \
-    cc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev promtool:prometheus
-# Rust is not Debian's (the workspace wants 1.95): rustup's cargo, also when run through sudo.
-command -v cargo >/dev/null 2>&1 || { [[ -x "$HOME/.cargo/bin/cargo" ]] && PATH="$HOME/.cargo/bin:$PATH"; }
-command -v cargo >/dev/null 2>&1 || ks_die "cargo not found: install Rust >= 1.95 with rustup (https://rustup.rs)"
-# The initramfs needs a statically linked busybox (package busybox-static).
-is_static() { ! ldd "$1" 2>&1 | grep -q '=>'; }
-if [[ ! -x /bin/busybox ]] || ! is_static /bin/busybox; then
-    ks_log "apt-get install busybox-static"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >&2 || ks_die "cannot install busybox-static"
-fi
+ks_vm_tools
 
 # 1. The patched module (also fetches image, headers, source).
 KO="$("$KS_DIR/module/build.sh")"
@@ -65,24 +56,18 @@ ks_fetch_kernel
 if ((BZIMAGE)); then BOOT_KERNEL="$KS_VMLINUZ"; else BOOT_KERNEL="$(ks_vmlinux)"; fi
 
 # 2. Static binaries: the traffic driver, and vt if it builds.
-export CARGO_TARGET_DIR="$KS_CACHE/target"
-TRIPLE=x86_64-unknown-linux-gnu
-cargo_static() {
-    RUSTFLAGS='-C target-feature=+crt-static' \
-        cargo build --quiet --release --target "$TRIPLE" --manifest-path "$KS_ROOT/Cargo.toml" "$@"
-}
-TRAFFIC_BIN="$CARGO_TARGET_DIR/$TRIPLE/release/vhost-traffic"
+TRAFFIC_BIN="$KS_STATIC_DIR/vhost-traffic"
 VT_BIN=
 if [[ -n "$VT_PREBUILT" ]]; then
     [[ -x "$VT_PREBUILT" ]] || ks_die "--vt-bin $VT_PREBUILT: not an executable"
-    is_static "$VT_PREBUILT" || ks_die "--vt-bin $VT_PREBUILT is not statically linked"
+    ks_is_static "$VT_PREBUILT" || ks_die "--vt-bin $VT_PREBUILT is not statically linked"
     VT_BIN="$VT_PREBUILT"
 fi
 if [[ -z "$VT_BIN" && "$USE_VT" != no ]]; then
     # One cargo run for both (its up-to-date check is most of a rebuild-free run's build time).
     ks_log "building vhost-traffic and vt (static)"
-    if cargo_static -p vhost-traffic -p runtime --bin vhost-traffic --bin vt >&2; then
-        VT_BIN="$CARGO_TARGET_DIR/$TRIPLE/release/vt"
+    if ks_cargo_static -p vhost-traffic -p runtime --bin vhost-traffic --bin vt >&2; then
+        VT_BIN="$KS_STATIC_DIR/vt"
     elif [[ "$USE_VT" == yes ]]; then
         ks_die "vt does not build"
     else
@@ -91,22 +76,14 @@ if [[ -z "$VT_BIN" && "$USE_VT" != no ]]; then
 fi
 if [[ -z "$VT_BIN" || -n "$VT_PREBUILT" ]]; then
     ks_log "building vhost-traffic (static)"
-    cargo_static -p vhost-traffic >&2 || ks_die "vhost-traffic does not build"
+    ks_cargo_static -p vhost-traffic >&2 || ks_die "vhost-traffic does not build"
 fi
 
 # 3. The initramfs.
 IRD="$KS_CACHE/initramfs"
-rm -rf "$IRD" && mkdir -p "$IRD"/{bin,sbin,etc,proc,sys,dev,tmp,lib/modules,scripts}
-cp /bin/busybox "$IRD/bin/busybox"
-for a in $("$IRD/bin/busybox" --list); do
-    [[ "$a" == busybox ]] || ln -sf busybox "$IRD/bin/$a"
-done
+ks_initramfs_base "$IRD"
 cp "$KS_DIR/vm/init" "$IRD/init"
 cp "$TRAFFIC_BIN" "$IRD/bin/vhost-traffic"
-for m in kernel/drivers/net/tun.ko kernel/drivers/net/tap.ko \
-         kernel/drivers/vhost/vhost_iotlb.ko kernel/drivers/vhost/vhost.ko; do
-    cp "$KS_MODDIR/$m" "$IRD/lib/modules/"
-done
 cp "$KO" "$IRD/lib/modules/vhost_net.ko"
 VT_SCRIPTS= METRICS_SCRIPT=
 if [[ -n "$VT_BIN" ]]; then
@@ -118,6 +95,11 @@ if [[ -n "$VT_BIN" ]]; then
         VT_SCRIPTS+=" /scripts/vhost.vt"
         # Run with `vt --metrics` and scraped in the guest (see init).
         METRICS_SCRIPT=/scripts/vhost.vt
+    fi
+    # The kprobe/kretprobe view of the same workers: calls and time per call.
+    if [[ -f "$KS_DIR/vm/vhost-kprobe.vt" ]]; then
+        cp "$KS_DIR/vm/vhost-kprobe.vt" "$IRD/scripts/vhost-kprobe.vt"
+        VT_SCRIPTS+=" /scripts/vhost-kprobe.vt"
     fi
     # The design card's one-liner, run as `vt -e '...'` (init runs *.e files that way).
     printf '%s\n' "$ONELINER" >"$IRD/scripts/oneliner.e"
@@ -140,18 +122,14 @@ TRAFFIC_ARGS='$TRAFFIC_ARGS'
 VT_SCRIPTS='$VT_SCRIPTS'
 METRICS_SCRIPT='$METRICS_SCRIPT'
 EOF
-(cd "$IRD" && find . | cpio -o -H newc --quiet | gzip -1) >"$KS_CACHE/initrd.gz"
+ks_pack "$IRD" "$KS_CACHE/initrd.gz"
 t_built=$(date +%s.%N)
 
 # 4. Boot.
 LOG="${LOG:-$KS_CACHE/console.log}"
 ks_log "booting $KS_UNAME in QEMU (tcg): tx=$TX rx=$RX tx_size=$TX_SIZE rx_size=$RX_SIZE zerocopy=$ZEROCOPY vt=${VT_BIN:+yes}"
-set +e
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp "$SMP" -nographic -no-reboot -nic none \
-    -kernel "$BOOT_KERNEL" -initrd "$KS_CACHE/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 | tr -d '\r' >"$LOG"
-qrc=${PIPESTATUS[0]}
-set -e
+qrc=0
+ks_boot "$BOOT_KERNEL" "$KS_CACHE/initrd.gz" "$LOG" "$TIMEOUT" "$SMP" || qrc=$?
 t_done=$(date +%s.%N)
 ((CONSOLE)) && cat "$LOG"
 
@@ -273,6 +251,12 @@ if [[ -n "$VT_BIN" ]]; then
             echo "check: promtool check metrics MISMATCH:"; sed 's/^/    /' <<<"$out"; FAILS=$((FAILS + 1))
         fi
     fi
+    if grep -q '=== vt-ks BEGIN vt:/scripts/vhost-kprobe.vt ===' "$LOG"; then
+        # Every handle_tx/handle_rx call ends in one tracepoint event: the kprobe view counts ftrace's runs.
+        VK="$(section vt:/scripts/vhost-kprobe.vt)"
+        check "vt kprobe handle_tx calls == ftrace" "$(sed -n 's/^@tx_calls: *\([0-9]*\)$/\1/p' <<<"$VK")" "$F_TXN"
+        check "vt kprobe handle_rx calls == ftrace" "$(sed -n 's/^@rx_calls: *\([0-9]*\)$/\1/p' <<<"$VK")" "$F_RXN"
+    fi
     # The design card's one-liner: bpftrace's layout.
     hist_check bpftrace vt:/scripts/oneliner.e "@rx(-e)" "$V_RXP" @rx
 else
@@ -295,6 +279,11 @@ if ((!QUIET)) && grep -q '=== vt-ks BEGIN vt:/scripts/vhost.vt ===' "$LOG"; then
         echo "----- the same vt's /metrics (vt --metrics 127.0.0.1:9464), scraped in the guest: one family of four -----"
         grep '^\(# [A-Z]* \)\{0,1\}vt_rx_pkts' "$KS_CACHE/metrics.prom"
         echo "(all of it: $KS_CACHE/metrics.prom)"
+        echo
+    fi
+    if grep -q '=== vt-ks BEGIN vt:/scripts/vhost-kprobe.vt ===' "$LOG"; then
+        echo "----- scripts/vhost-kprobe.vt: handle_tx/handle_rx calls and ns per call (kprobe, kretprobe) -----"
+        section vt:/scripts/vhost-kprobe.vt | sed -e '/./,$!d' -e :a -e '/^\n*$/{$d;N;ba' -e '}'
         echo
     fi
     echo "----- the one-liner: vt -e '$ONELINER' -----"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Non-interactive check for CI: the 6.1 patch applies, and several VM runs
 # (copy and zerocopy TX, one round and many, mixed sizes, 12- and 10-byte
-# vnet headers) account exactly: driver == ftrace (== vt when vt builds).
+# vnet headers) account exactly: driver == ftrace (== vt when vt builds);
+# then one guest.sh run of kprobe-test.sh (kprobes and kretprobes, exact).
 #
 #   kernel-support/vm/test.sh [--require-vt] [--no-vt]
 # Exits non-zero on any mismatch or failed step.
@@ -40,5 +41,28 @@ run "one round, 256-byte frames" --tx 100 --rx 50 --size 256
 run "rounds, sizes spread 60..1514" --tx 1000 --rx 700 --size 60-1514
 run "zerocopy TX, size list" --tx 600 --rx 100 --size 64,300,1514 --zerocopy
 run "10-byte legacy vnet header" --tx 50 --rx 30 --tx-size 128 --rx-size 1000 --legacy-hdr
+# Kprobes and kretprobes in one guest (kprobe-test.sh checks them there), with the scenarios' vt.
+if [[ " ${pass[*]} " != *" --no-vt "* ]]; then
+    echo "=== test: kprobes (guest.sh -- kprobe-test.sh)"
+    t=$SECONDS
+    vt_args=()
+    for ((i = 0; i + 1 < ${#pass[@]}; i++)); do
+        [[ "${pass[i]}" == --vt-bin ]] && vt_args=(--vt-bin "${pass[i + 1]}")
+    done
+    # bpftrace 0.17's kprobe tools (testkit/fixtures/tools), run unchanged in the same guest.
+    for tool in vfsstat vfscount capable swapin biolatency xfsdist biostacks; do
+        vt_args+=(--with "$here/../../testkit/fixtures/tools/$tool.bt")
+    done
+    log="$(mktemp)"
+    if "$here/guest.sh" "${vt_args[@]}" --with "$here/kprobe-test.sh" -- kprobe-test.sh >"$log" 2>&1; then
+        grep -E '^(check|kprobe tests):' "$log" | grep -v ' ok$' || true
+        echo "kprobes: $(grep -c '^check:.* ok$' "$log") checks ok ($((SECONDS - t))s)"
+    else
+        cat "$log"
+        echo "=== test: kprobes FAILED"
+        fails=$((fails + 1))
+    fi
+    rm -f "$log"
+fi
 if ((fails)); then echo "kernel-support tests: $fails FAILED (${SECONDS}s)"; exit 1; fi
 echo "kernel-support tests: all passed (${SECONDS}s)"

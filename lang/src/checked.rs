@@ -57,6 +57,7 @@ fn target(a: &Attach) -> String {
             let pid = u.pid.map_or(String::new(), |p| format!(" pid {p}"));
             format!("{} {}+{:#x}{pid}", if u.ret { "uretprobe" } else { "uprobe" }, u.path, u.offset)
         }
+        Target::Kprobe(k) => format!("{} {}+{:#x}", if k.ret { "kretprobe" } else { "kprobe" }, k.symbol(), k.offset),
         Target::Usdt(u) => {
             let pid = u.pid.map_or(String::new(), |p| format!(" pid {p}"));
             let sem = u.semaphore.map_or(String::new(), |s| format!(" semaphore {s:#x}"));

@@ -101,6 +101,8 @@ pub enum Target {
     /// A raw tracepoint program on a kernel tracepoint: its context is the tracepoint's arguments, as
     /// an array of u64.
     RawTracepoint { name: String },
+    /// A kprobe or kretprobe program on a kernel function.
+    Kprobe(Kprobe),
 }
 
 /// A USDT probe (`.note.stapsdt`): an instruction of an ELF file, its optional semaphore and how to
@@ -136,6 +138,29 @@ pub enum UsdtLoc {
     Mem { offset: u32, disp: i64 },
     /// A spec vt does not read (`sym(%rip)`, base and index): the argument is refused where used.
     Unknown(String),
+}
+
+/// A kernel function, by name (the kernel finds its address: nothing here depends on the machine's
+/// addresses), at an offset within it or on its return.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Kprobe {
+    pub func: String,
+    /// The module the function is in, when the probe named it (`kprobe:vhost_net:handle_rx`).
+    pub module: Option<String>,
+    /// Bytes from the function's first instruction (0 on a kretprobe).
+    pub offset: u64,
+    /// On the function's return (a kretprobe).
+    pub ret: bool,
+}
+
+impl Kprobe {
+    /// The name the kernel looks up: `FUNC`, or `MODULE:FUNC`.
+    pub fn symbol(&self) -> String {
+        match &self.module {
+            Some(m) => format!("{m}:{}", self.func),
+            None => self.func.clone(),
+        }
+    }
 }
 
 /// An instruction of an ELF file (a program or a shared library), in every process that maps the file
@@ -207,7 +232,7 @@ impl Target {
     /// hardware), but not BEGIN, END or `interval` (one CPU's clock, whatever task it interrupts).
     pub fn runs_in_tasks(&self) -> bool {
         match self {
-            Target::Tracepoint { .. } | Target::RawTracepoint { .. } => true,
+            Target::Tracepoint { .. } | Target::RawTracepoint { .. } | Target::Kprobe(_) => true,
             Target::PerfEvent(e) => e.cpu.is_none() && e.pid.is_none(),
             // A uprobe is attached to the process itself.
             Target::Begin | Target::End | Target::Uprobe(_) | Target::Usdt(_) => false,

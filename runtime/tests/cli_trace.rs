@@ -162,3 +162,21 @@ fn dash_o_and_dash_q() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Where the kernel has no kprobes (this project's CI host), a kprobe is refused at attach time in one
+/// line (kprobes themselves are tested in the VM: kernel-support/vm/kprobe-test.sh).
+#[test]
+fn kprobe_without_kernel_kprobes_is_one_line() {
+    if std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() {
+        skip("kprobe_without_kernel_kprobes_is_one_line", "this kernel has kprobes");
+        return;
+    }
+    if !bpf_ready("kprobe_without_kernel_kprobes_is_one_line") {
+        return;
+    }
+    let out = vt_command(&["-e", "kprobe:vfs_read { @ = count(); }"]).output().expect("cannot run vt");
+    assert!(matches!(out.status.code(), Some(c) if c != 0), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("Attaching")).collect();
+    assert_eq!(lines, ["vt: cannot attach kprobe:vfs_read: this kernel has no kprobes (built without CONFIG_KPROBES)"], "{err}");
+}

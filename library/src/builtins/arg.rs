@@ -1,4 +1,4 @@
-//! `arg0` … `arg9`: a uprobe's function arguments, by x86_64's calling convention: the first six in
+//! `arg0` … `arg9`: a uprobe's (or kprobe's, up to arg5) function arguments, by x86_64's calling convention: the first six in
 //! registers (rdi, rsi, rdx, rcx, r8, r9, read from the probe's saved registers), the others on the
 //! stack above the return address (read from user memory; 0 if unreadable). In a USDT probe, the
 //! probe's own arguments as its note describes them; in a raw tracepoint, the tracepoint's arguments.
@@ -31,12 +31,23 @@ impl Builtin for Arg {
             Target::Usdt(u) => return usdt(u, self.0, cx),
             // The context is the tracepoint's arguments, 8 bytes each.
             Target::RawTracepoint { .. } => return Ok(TExpr { kind: TExprKind::CtxField { offset: 8 * self.0 as u32 }, ty: Ty::U64, span: cx.span }),
+            // Past the sixth, a kernel function's arguments are on the kernel stack, which this entry's
+            // emission (a user-memory read) does not read.
+            Target::Kprobe(k) if !k.ret && self.0 < IN_REGS.len() => {}
+            Target::Kprobe(k) if !k.ret => {
+                return Err(Diagnostic::new(cx.span, format!("{name} is on the kernel stack, which vt does not read yet"), "arguments past the sixth")
+                    .with_help("arg0 … arg5 are read from registers"))
+            }
+            Target::Kprobe(_) => {
+                return Err(Diagnostic::new(cx.span, format!("{name} is not known on a function's return"), "on a return probe")
+                    .with_help("read the arguments on the function's entry (uprobe, kprobe) and save them in a map keyed by tid"))
+            }
             Target::Uprobe(_) => {
                 return Err(Diagnostic::new(cx.span, format!("{name} is not known on a function's return"), "not in a uretprobe")
                     .with_help("read the arguments in a uprobe on the same function (save them in a map keyed by tid)"))
             }
             _ => {
-                return Err(Diagnostic::new(cx.span, format!("{name} is only for uprobes, USDT probes and raw tracepoints"), "no arguments here")
+                return Err(Diagnostic::new(cx.span, format!("{name} is only for uprobes, kprobes, USDT probes and raw tracepoints"), "no arguments here")
                     .with_help("a tracepoint's arguments are `args.NAME`"))
             }
         }

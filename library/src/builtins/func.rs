@@ -1,4 +1,4 @@
-//! `func`: the name of the function a uprobe or uretprobe is in, a constant of each attach point
+//! `func`: the name of the function a uprobe, uretprobe, kprobe or kretprobe is in, a constant of each attach point
 //! (a wildcard probe is one program per function).
 
 use codegen::registry::EmitBuiltin;
@@ -18,7 +18,13 @@ impl Builtin for Func {
                 let n = u.func.len() as u32 + 1;
                 Ok(TExpr { kind: TExprKind::StrConst(u.func.clone()), ty: Ty::Str(n), span: cx.span })
             }
-            _ => Err(Diagnostic::new(cx.span, "func is only for probes on functions (uprobe, uretprobe)", "no function here")),
+            Target::Kprobe(k) => {
+                // At least 64 bytes: a wildcard's programs share a map key of this type, whose size the
+                // first program sets; a shorter name's size would cut the longer names after it.
+                let n = (k.func.len() as u32 + 1).max(64);
+                Ok(TExpr { kind: TExprKind::StrConst(k.func.clone()), ty: Ty::Str(n), span: cx.span })
+            }
+            _ => Err(Diagnostic::new(cx.span, "func is only for probes on functions (uprobe, uretprobe, kprobe, kretprobe)", "no function here")),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `retval`: a uretprobe's return value (rax, from the probe's saved registers).
+//! `retval`: a uretprobe's or kretprobe's return value (rax, from the probe's saved registers).
 
 use crate::functions::reg;
 use codegen::registry::EmitBuiltin;
@@ -15,8 +15,9 @@ impl Builtin for Retval {
     fn check(&self, cx: &BuiltinCx) -> Result<TExpr, Diagnostic> {
         match &cx.attach.target {
             Target::Uprobe(u) if u.ret => Ok(reg::read("ax", Ty::U64, cx.span)),
-            _ => Err(Diagnostic::new(cx.span, "retval is only known where a function returns", "not a uretprobe")
-                .with_help("use a uretprobe, e.g. `uretprobe:libc:malloc { @ = hist(retval); }`")),
+            Target::Kprobe(k) if k.ret => Ok(reg::read("ax", Ty::U64, cx.span)),
+            _ => Err(Diagnostic::new(cx.span, "retval is only known where a function returns", "not a return probe")
+                .with_help("use a uretprobe or kretprobe, e.g. `uretprobe:libc:malloc { @ = hist(retval); }`")),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `override(rc)`: bpftrace's kprobe-only function that makes the probed kernel function return `rc`.
-//! vt attaches no kprobes (this kernel offers none), so the function is refused with that reason
-//! rather than reported as unknown.
+//! It needs bpf_override_return (kernels built with CONFIG_BPF_KPROBE_OVERRIDE, and only on functions
+//! marked for error injection), which vt does not emit yet: refused with that reason rather than
+//! reported as unknown.
 
 use codegen::registry::EmitFunction;
 use lang::diag::Diagnostic;
@@ -14,8 +15,8 @@ impl Function for Override {
         "override"
     }
     fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<TExpr> {
-        let d = Diagnostic::new(call.span, "override() works only in kprobes, and vt has no kprobes", "needs a kprobe")
-            .with_help("override() changes what a probed kernel function returns; tracepoints cannot do that");
+        let d = Diagnostic::new(call.span, "vt does not support override() yet", "not supported")
+            .with_help("override() changes what a probed kernel function returns (bpf_override_return), which vt does not emit");
         cx.error(d);
         None
     }

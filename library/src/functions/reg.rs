@@ -29,7 +29,7 @@ pub fn read(name: &str, ty: Ty, span: lang::ast::Span) -> TExpr {
 
 /// Whether the probe's context is a `struct pt_regs` (or starts with one).
 pub fn has_regs(attach: &Attach) -> bool {
-    matches!(attach.target, Target::Uprobe(_) | Target::Usdt(_) | Target::PerfEvent(_))
+    matches!(attach.target, Target::Uprobe(_) | Target::Kprobe(_) | Target::Usdt(_) | Target::PerfEvent(_))
 }
 
 impl Function for Reg {
@@ -41,7 +41,7 @@ impl Function for Reg {
         if !has_regs(cx.attach()) {
             let probe = cx.attach().probe_name();
             cx.error(Diagnostic::new(call.span, format!("reg() reads registers, which {probe} does not have"), "no registers here")
-                .with_help("reg() is for uprobe, uretprobe, profile and software probes"));
+                .with_help("reg() is for uprobe, uretprobe, kprobe, kretprobe, profile and software probes"));
             return None;
         }
         let ExprKind::Str(name) = &call.args[0].kind else {

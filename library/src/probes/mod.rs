@@ -7,6 +7,8 @@ pub mod counter;
 pub mod end;
 pub mod hardware;
 pub mod interval;
+pub mod kprobe;
+pub mod ksyms;
 pub mod profile;
 pub mod rawtracepoint;
 pub mod sdt;
@@ -27,6 +29,8 @@ pub static LIST: &[&dyn ProbeKind] = &[
     &hardware::Hardware,
     &uprobe::UPROBE,
     &uprobe::URETPROBE,
+    &kprobe::KPROBE,
+    &kprobe::KRETPROBE,
     &usdt::Usdt,
     &rawtracepoint::RawTracepoint,
     &watchpoint::WATCHPOINT,

@@ -3,6 +3,7 @@
 //! A probe kind of a program type vt knows (profile, software: perf events) is one arm there; a new
 //! program type is one module more, and its arms in the functions below.
 
+pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
 pub mod test_run;
@@ -52,6 +53,8 @@ pub enum Target<'a> {
     PerfEvent(&'a lang::typed::PerfEvent),
     /// A uprobe or uretprobe program on an instruction of a file.
     Uprobe(&'a lang::typed::Uprobe),
+    /// A kprobe or kretprobe program on a kernel function.
+    Kprobe(&'a lang::typed::Kprobe),
     /// A uprobe program on a USDT probe, its semaphore raised.
     Usdt(&'a lang::typed::Usdt),
     /// A raw tracepoint program on a tracepoint by name.
@@ -66,6 +69,7 @@ pub fn target(attach: &Attach) -> Target<'_> {
         lang::typed::Target::Tracepoint { category, name } => Target::Tracepoint { category, name },
         lang::typed::Target::PerfEvent(e) => Target::PerfEvent(e),
         lang::typed::Target::Uprobe(u) => Target::Uprobe(u),
+        lang::typed::Target::Kprobe(k) => Target::Kprobe(k),
         lang::typed::Target::Usdt(u) => Target::Usdt(u),
         lang::typed::Target::RawTracepoint { name } => Target::RawTracepoint(name),
         lang::typed::Target::Begin | lang::typed::Target::End => Target::TestRun,
@@ -90,6 +94,7 @@ pub fn load(prog: &mut Program, target: &Target) -> Result<(), Error> {
         Target::Tracepoint { .. } => tracepoint::load(prog),
         Target::PerfEvent(_) => perf_event::load(prog),
         Target::Uprobe(_) => uprobe::load(prog),
+        Target::Kprobe(_) => kprobe::load(prog),
         Target::Usdt(_) => usdt::load(prog),
         Target::RawTracepoint(_) => raw_tracepoint::load(prog),
         Target::TestRun => test_run::load(prog),
@@ -102,6 +107,7 @@ pub fn attach(prog: &mut Program, target: &Target) -> Result<Option<Link>, Error
         Target::Tracepoint { category, name } => tracepoint::attach(prog, category, name).map(Some),
         Target::PerfEvent(event) => perf_event::attach(prog, event).map(Some),
         Target::Uprobe(u) => uprobe::attach(prog, u).map(Some),
+        Target::Kprobe(k) => kprobe::attach(prog, k).map(Some),
         Target::Usdt(u) => usdt::attach(prog, u).map(Some),
         Target::RawTracepoint(name) => raw_tracepoint::attach(prog, name).map(Some),
         Target::TestRun => Ok(None),
@@ -114,6 +120,7 @@ pub fn unload(prog: &mut Program, target: &Target) {
         Target::Tracepoint { .. } => tracepoint::unload(prog),
         Target::PerfEvent(_) => perf_event::unload(prog),
         Target::Uprobe(_) => uprobe::unload(prog),
+        Target::Kprobe(_) => kprobe::unload(prog),
         Target::Usdt(_) => usdt::unload(prog),
         Target::RawTracepoint(_) => raw_tracepoint::unload(prog),
         Target::TestRun => {}

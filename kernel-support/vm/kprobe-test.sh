@@ -1,0 +1,117 @@
+#!/bin/sh
+# Run in the guest by kprobe.sh (guest.sh --with this file): kprobes and kretprobes on workloads of
+# known shape, checked exactly; prints one `check:` line each and exits with the number that failed.
+fails=0
+check() { # NAME GOT WANT
+    if [ "$2" = "$3" ]; then echo "check: $1: $2 ok"; else echo "check: $1: got '$2', want '$3' MISMATCH"; fails=$((fails+1)); fi
+}
+links() { ls -l /proc/$1/fd 2>/dev/null | grep -c 'bpf_link\|perf_event'; }
+# start OUT N SCRIPT: vt running SCRIPT in the background until its N probes are attached.
+start() {
+    vt -e "$3" >/tmp/$1.out 2>/tmp/$1.err &
+    VT=$!
+    n=0
+    until [ "$(links $VT)" -ge "$2" ]; do
+        n=$((n+1))
+        if [ $n -gt 1200 ] || ! kill -0 $VT 2>/dev/null; then echo "vt did not attach:"; cat /tmp/$1.err; fails=$((fails+1)); return 1; fi
+        sleep 0.05
+    done
+}
+stop() { kill -INT $VT; wait $VT; echo "vt_rc=$?" >>/tmp/$1.err; }
+val() { sed -n "s/^$2: *//p" /tmp/$1.out | head -1; }
+
+echo "kernel $(uname -r)"
+
+# 1. Exact counts, arg2 and retval: shapes makes 1000 getppid calls, then 100 writes of 1..100 bytes
+# to /dev/null (5050 bytes); it is this shell's child, so getppid returns $$.
+start a 6 'kprobe:__x64_sys_getppid /comm == "shapes"/ { @k = count(); }
+kretprobe:__x64_sys_getppid /comm == "shapes"/ { @r[retval] = count(); }
+kprobe:__do_sys_getpp* /comm == "shapes"/ { @f[probe, func] = count(); }
+kprobe:vfs_write /comm == "shapes"/ { @w = count(); @wlen = sum(arg2); }
+kretprobe:vfs_write /comm == "shapes"/ { @wret = sum(retval); }
+kprobe:vmlinux:vfs_write /comm == "shapes"/ { @wmod = count(); }' && {
+    shapes --now getppid 1000 + writes 100
+    stop a
+    check "kprobe:__x64_sys_getppid count" "$(val a @k)" 1000
+    check "kretprobe:__x64_sys_getppid retval (ppid)" "$(val a "@r\[$$\]")" 1000
+    # 6.1's ftrace lists the syscall's body (__do_sys_getppid, an alias of __x64_sys_getppid), not the wrapper.
+    check "kprobe:__do_sys_getpp* probe, func" "$(val a '@f\[kprobe:__do_sys_getppid, __do_sys_getppid\]')" 1000
+    check "kprobe:vfs_write count" "$(val a @w)" 100
+    check "kprobe:vfs_write sum(arg2)" "$(val a @wlen)" 5050
+    check "kretprobe:vfs_write sum(retval)" "$(val a @wret)" 5050
+    check "kprobe:vmlinux:vfs_write count" "$(val a @wmod)" 100
+    grep -q '^vt_rc=0$' /tmp/a.err || { echo "vt failed:"; cat /tmp/a.err; fails=$((fails+1)); }
+}
+
+# 2. A module's functions: vhost_net's workers, counted by kprobes and by the patched tracepoints
+# (which fire once at the end of every handle_tx/handle_rx run).
+start b 6 'kprobe:vhost_net:handle_tx { @kp_tx = count(); } kprobe:vhost_net:handle_rx { @kp_rx = count(); }
+kretprobe:vhost_net:handle_rx { @kr_rx = count(); }
+tracepoint:vhost_net:vhost_net_tx_end { @tp_tx = count(); } tracepoint:vhost_net:vhost_net_rx_end { @tp_rx = count(); }
+kprobe:vhost_net:handle_tx_kick { @kick = count(); }' && {
+    vhost-traffic --tx 100 --rx 50 --tx-size 256 --rx-size 256 --ring 256 >/tmp/traffic.out 2>&1 || { cat /tmp/traffic.out; fails=$((fails+1)); }
+    stop b
+    cat /tmp/b.out | grep '^@'
+    check "kprobe:vhost_net:handle_tx == tracepoint tx runs" "$(val b @kp_tx)" "$(val b @tp_tx)"
+    check "kprobe:vhost_net:handle_rx == tracepoint rx runs" "$(val b @kp_rx)" "$(val b @tp_rx)"
+    check "kretprobe:vhost_net:handle_rx == tracepoint rx runs" "$(val b @kr_rx)" "$(val b @tp_rx)"
+    grep -q '^vt_rc=0$' /tmp/b.err || { echo "vt failed:"; cat /tmp/b.err; fails=$((fails+1)); }
+}
+
+# 3. Refusals: one error each (its first line checked), a failure status, no panic.
+refused() { # NAME PROGRAM WANTED-START-OF-THE-ERROR-LINE
+    vt -e "$2" >/tmp/r.out 2>/tmp/r.err
+    rc=$?
+    check "$1 (exit status)" "$([ $rc -ge 1 ] && [ $rc -lt 128 ] && echo failure || echo $rc)" failure
+    line="$(grep -v '^Attaching' /tmp/r.err | head -1)"
+    case "$line" in
+        "$3"*) echo "check: $1: $line ok" ;;
+        *) echo "check: $1: got '$line', want '$3...' MISMATCH"; cat /tmp/r.err; fails=$((fails+1)) ;;
+    esac
+    ! grep -q 'panick' /tmp/r.err || { echo "vt panicked"; fails=$((fails+1)); }
+}
+refused "missing function" 'kprobe:vt_no_such_function { }' "-e:1:8: error: the kernel has no function \`vt_no_such_function\`"
+refused "banned kretprobe" 'kretprobe:queued_spin_lock_slowpath { }' "-e:1:11: error: kretprobe:queued_spin_lock_slowpath can't be used: it might lock up the system"
+refused "offset outside" 'kprobe:__x64_sys_getppid+100000 { }' "-e:1:8: error: offset 0x186a0 is outside \`__x64_sys_getppid\`, which is "
+refused "offset inside an instruction" 'kprobe:vfs_read+1 { }' "vt: cannot attach kprobe:vfs_read+1: offset 0x1 is not at an instruction boundary of \`vfs_read\`"
+refused "module function missing" 'kprobe:vhost_net:vt_nothing { }' "-e:1:18: error: module vhost_net has no function \`vt_nothing\`"
+
+# 4. Listing.
+check "vt -l 'kprobe:vfs_rea?'" "$(vt -l 'kprobe:vfs_rea?' | tr '\n' ' ')" "kprobe:vfs_read "
+check "vt -l 'kprobe:vhost_net:handle_?x'" "$(vt -l 'kprobe:vhost_net:handle_?x' | sort | tr '\n' ' ')" "kprobe:vhost_net:handle_rx kprobe:vhost_net:handle_tx "
+
+# 5. bpftrace 0.17's kprobe tools, unchanged (test.sh passes them with --with): each runs until its
+# BEGIN header shows (vt prints it once every probe is attached), then a workload, then Ctrl-C.
+tool() { # TOOL WORKLOAD...
+    t=$1; shift
+    vt /bin/$t.bt >/tmp/$t.out 2>/tmp/$t.err &
+    T=$!
+    n=0
+    until [ -s /tmp/$t.out ] || ! kill -0 $T 2>/dev/null || [ $n -gt 1200 ]; do n=$((n+1)); sleep 0.05; done
+    if kill -0 $T 2>/dev/null; then "$@" >/dev/null 2>&1; kill -INT $T; fi
+    wait $T
+    echo "vt_rc=$?" >>/tmp/$t.err
+    echo "--- tool $t"; cat /tmp/$t.out; grep -v '^Attaching' /tmp/$t.err
+}
+sumkey() { sed -n "s/^@\[$2\]: *//p" /tmp/$1.out | awk '{s+=$1} END {print s+0}'; }
+atleast() { [ "$1" -ge "$2" ] 2>/dev/null && echo ">=$2" || echo "$1"; }
+if [ -f /bin/vfsstat.bt ]; then
+    tool vfsstat sh -c 'shapes --now writes 100 + read 100; sleep 2.2'
+    check "tool vfsstat: rc" "$(grep vt_rc /tmp/vfsstat.err)" vt_rc=0
+    check "tool vfsstat: header" "$(head -1 /tmp/vfsstat.out)" "Tracing key VFS calls... Hit Ctrl-C to end."
+    check "tool vfsstat: @[vfs_write] summed over intervals" "$(atleast "$(sumkey vfsstat vfs_write)" 100)" ">=100"
+    check "tool vfsstat: @[vfs_read] summed over intervals" "$(atleast "$(sumkey vfsstat vfs_read)" 100)" ">=100"
+    tool vfscount shapes --now writes 100 + read 100 + open /bin/vt 50
+    check "tool vfscount: rc" "$(grep vt_rc /tmp/vfscount.err)" vt_rc=0
+    check "tool vfscount: @[vfs_write]" "$(atleast "$(sumkey vfscount vfs_write)" 100)" ">=100"
+    check "tool vfscount: @[vfs_read]" "$(atleast "$(sumkey vfscount vfs_read)" 100)" ">=100"
+    check "tool vfscount: @[vfs_open]" "$(atleast "$(sumkey vfscount vfs_open)" 50)" ">=50"
+    tool capable mknod /tmp/vt-cap c 1 3
+    check "tool capable: rc" "$(grep vt_rc /tmp/capable.err)" vt_rc=0
+    check "tool capable: mknod's CAP_MKNOD line" "$(grep -c ' mknod  *27  *CAP_MKNOD ' /tmp/capable.out)" 1
+    tool swapin sleep 1.5
+    check "tool swapin: rc (no swap here: empty intervals)" "$(grep vt_rc /tmp/swapin.err)" vt_rc=0
+    for t in biolatency xfsdist biostacks; do tool $t true; done
+fi
+echo "kprobe tests: $fails failed"
+exit $fails
