@@ -139,6 +139,8 @@ fn expr(e: &TExpr) -> String {
         TExprKind::Cast(a) => format!("(cast {})", expr(a)),
         TExprKind::Tuple(items) => format!("(tuple {})", list(items)),
         TExprKind::TupleField { base, index } => format!("(field {} {index})", expr(base)),
+        TExprKind::Read { addr, size, user } => format!("(read{} {size} {})", if *user { "-user" } else { "" }, expr(addr)),
+        TExprKind::ReadChars { addr, user } => format!("(read-chars{} {})", if *user { "-user" } else { "" }, expr(addr)),
     };
     format!("{form}:{}", e.ty.describe())
 }

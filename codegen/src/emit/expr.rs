@@ -46,6 +46,7 @@ impl Emitter<'_> {
                 r
             }
             TExprKind::CtxArrayElem { offset, elem, len, index } => self.array_elem(*offset, *elem, *len, index, ty),
+            TExprKind::Read { addr, size, user } => self.read(addr, *size, *user, ty),
             TExprKind::Var(id) => {
                 let r = self.take();
                 let b = self.var(*id);
@@ -119,6 +120,22 @@ impl Emitter<'_> {
                 r
             }
         }
+    }
+
+    /// An integer read from kernel (or user) memory: the helper copies it to the stack (0 when the read
+    /// fails: the helper clears its buffer), then it is loaded and extended.
+    pub fn read(&mut self, addr: &TExpr, size: u32, user: bool, ty: IntTy) -> Reg {
+        let r = self.expr(addr);
+        let mark = self.frame;
+        let tmp = self.alloc(8);
+        self.addr(Reg::R1, tmp);
+        self.asm.mov(Reg::R2, Src::Imm(size as i32));
+        self.asm.mov(Reg::R3, Src::Reg(r));
+        self.asm.call(if user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
+        self.asm.insn(Instruction::loadx(r, Reg::R10, tmp.off16(), mem_size(ty.bits)));
+        self.extend(r, ty);
+        self.frame = mark;
+        r
     }
 
     /// An element of an integer array field: a constant index reads the context directly; a computed

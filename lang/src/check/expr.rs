@@ -73,19 +73,11 @@ impl Checker<'_> {
                 let ty = parts[index].clone();
                 (TExprKind::TupleField { base: Box::new(t), index: index as u32 }, ty)
             }
-            ExprKind::Field { base, field, .. } => {
-                if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args") {
-                    return self.fail(unsupported(span, "a field of anything but `args`"));
-                }
-                return self.args_field(field, None, cx, span);
-            }
+            ExprKind::Field { .. } | ExprKind::Index { .. } if super::kernel::is_c(e) => return self.c_value(e, cx),
+            ExprKind::Field { field, .. } => return self.args_field_value(field, cx, span),
             ExprKind::Index { base, index } => {
-                if let ExprKind::Field { base: b, field, .. } = &base.kind {
-                    if matches!(&b.kind, ExprKind::Builtin(n) if n == "args") {
-                        return self.args_field(field, Some(index), cx, span);
-                    }
-                }
-                return self.fail(unsupported(span, "indexing this"));
+                let ExprKind::Field { field, .. } = &base.kind else { unreachable!("is_c takes other indexing") };
+                return self.args_field(field, Some(index), cx, span);
             }
             ExprKind::Call { func, args } => return self.call(func, args, cx, span),
             ExprKind::Incr { target, delta, post } => return self.incr_value(target, *delta, *post, span, cx),
@@ -121,6 +113,7 @@ impl Checker<'_> {
                 };
                 (TExprKind::Ternary { cond: Box::new(c), then: Box::new(a), otherwise: Box::new(b) }, ty)
             }
+            ExprKind::Cast { ty, .. } if super::kernel::is_c_cast(&ty.name) => return self.c_value(e, cx),
             ExprKind::Cast { ty, expr } => {
                 let inner = self.int_expr(expr, cx)?;
                 let Some(target) = cast_type(&ty.name) else {
@@ -206,6 +199,10 @@ impl Checker<'_> {
         let mut d = Diagnostic::new(func.span, format!("unknown function `{name}`"), "no such function");
         d.help = did_you_mean(&closest(name, names));
         self.fail(d)
+    }
+
+    pub(super) fn args_field_value(&mut self, field: &Ident, cx: &mut Ctx, span: Span) -> Option<TExpr> {
+        self.args_field(field, None, cx, span)
     }
 
     /// `args.f` / `args.f[i]`: a field of the record the probe kind gave this attach point.

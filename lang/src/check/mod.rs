@@ -9,6 +9,7 @@
 //! `args` fields), `maps` (map definitions and access), `services` (what registry entries may ask).
 
 mod expr;
+mod kernel;
 mod maps;
 mod services;
 mod stmt;

@@ -4,6 +4,7 @@ pub mod bswap;
 pub mod has_key;
 pub mod kaddr;
 pub mod ntop;
+pub mod offsetof;
 pub mod r#override;
 pub mod reg;
 pub mod sizeof;
@@ -24,6 +25,7 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &strerror::Strerror,
     &ntop::Ntop,
     &sizeof::Sizeof,
+    &offsetof::Offsetof,
     &kaddr::Kaddr,
     &r#override::Override,
     &reg::Reg,

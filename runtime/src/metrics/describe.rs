@@ -129,7 +129,12 @@ impl Uses {
                     self.expr(hi);
                     self.stmts(body);
                 }
-                StmtKind::VarIncr { .. } | StmtKind::Return => {}
+                StmtKind::While { cond, body } => {
+                    self.expr(cond);
+                    self.stmts(body);
+                }
+                StmtKind::Let { value, .. } => value.iter().for_each(|v| self.expr(v)),
+                StmtKind::VarIncr { .. } | StmtKind::Return | StmtKind::Break | StmtKind::Continue => {}
             }
         }
     }
@@ -147,6 +152,7 @@ impl Uses {
                 args.iter().for_each(|a| self.expr(a));
             }
             ExprKind::Field { base, .. } => self.expr(base),
+            ExprKind::Incr { target, .. } => self.expr(target),
             ExprKind::Index { base, index } => {
                 self.expr(base);
                 self.expr(index);

@@ -1,0 +1,236 @@
+//! Expressions of C types: `curtask->parent->pid`, `args->rqtp->tv_sec`, `((struct sock *)arg0)->x`,
+//! `p[i]`, `s.f`. Each step resolves, at check time, to an address computation and a type; reads of
+//! memory (`TExprKind::Read`) happen only where an integer or a string is finally wanted.
+
+use super::{int, Checker, Ctx};
+use crate::ast::*;
+use crate::ctype::{self, CType};
+use crate::diag::Diagnostic;
+use crate::tracefs::did_you_mean;
+use crate::typed::*;
+
+/// A C-typed expression: a value (a pointer in a register), or memory at an address.
+pub(super) struct CVal {
+    at: At,
+    ty: CType,
+    /// Memory it refers to is user memory (syscall arguments).
+    user: bool,
+}
+
+enum At {
+    Value(TExpr),
+    Mem(TExpr),
+}
+
+fn add(addr: TExpr, off: u64) -> TExpr {
+    if off == 0 {
+        return addr;
+    }
+    let span = addr.span;
+    let c = int(TExprKind::Const(off), IntTy::U64, span);
+    int(TExprKind::Binary(BinOp::Add, Box::new(addr), Box::new(c)), IntTy::U64, span)
+}
+
+fn bin(op: BinOp, a: TExpr, b: u64) -> TExpr {
+    let span = a.span;
+    let c = int(TExprKind::Const(b), IntTy::U64, span);
+    int(TExprKind::Binary(op, Box::new(a), Box::new(c)), IntTy::U64, span)
+}
+
+/// Whether `e` reaches through C types (and so is checked here rather than as an integer).
+pub(super) fn is_c(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Field { base, field, .. } => {
+            !field.name.bytes().all(|b| b.is_ascii_digit()) && !matches!(&base.kind, ExprKind::Builtin(b) if b == "args")
+        }
+        ExprKind::Index { base, .. } => match &base.kind {
+            ExprKind::Field { base: b, .. } if matches!(&b.kind, ExprKind::Builtin(n) if n == "args") => false,
+            _ => true,
+        },
+        _ => false,
+    }
+}
+
+/// Whether a cast names a C type rather than an integer type.
+pub(super) fn is_c_cast(ty: &str) -> bool {
+    ty.contains('*') || ty.starts_with("struct") || ty.starts_with("union") || ty.starts_with("enum")
+}
+
+impl Checker<'_> {
+    /// The type `text` names, or a spanned error.
+    pub(super) fn c_named(&mut self, text: &str, span: Span) -> Option<CType> {
+        match ctype::resolve(text, span) {
+            Ok(t) => Some(t),
+            Err(d) => self.fail(d),
+        }
+    }
+
+    /// The value of a C-typed expression, as an integer or a string.
+    pub(super) fn c_value(&mut self, e: &Expr, cx: &mut Ctx) -> Option<TExpr> {
+        let v = self.c_expr(e, cx)?;
+        self.load(v, e.span)
+    }
+
+    fn load(&mut self, v: CVal, span: Span) -> Option<TExpr> {
+        let addr = match v.at {
+            At::Value(mut t) => {
+                t.span = span;
+                return Some(t);
+            }
+            At::Mem(a) => Box::new(a),
+        };
+        let user = v.user;
+        match &v.ty {
+            CType::Int { size: size @ (1 | 2 | 4 | 8), signed } => {
+                let ty = IntTy { bits: (*size * 8) as u8, signed: *signed };
+                Some(int(TExprKind::Read { addr, size: *size, user }, ty, span))
+            }
+            CType::Ptr(_) => Some(int(TExprKind::Read { addr, size: 8, user }, IntTy::U64, span)),
+            CType::Array { elem, len } if matches!(**elem, CType::Int { size: 1, .. }) => {
+                Some(TExpr { kind: TExprKind::ReadChars { addr, user }, ty: Ty::Str(*len), span })
+            }
+            CType::Record { .. } => self.fail(
+                Diagnostic::new(span, format!("reading a whole `{}` is not supported by vt yet", v.ty.describe()), "a whole struct")
+                    .with_help("read its fields: `s.field`, or `p->field` through a pointer"),
+            ),
+            t => self.fail(Diagnostic::new(span, format!("a value of type `{}` cannot be read as an integer or a string", t.describe()), "not readable")),
+        }
+    }
+
+    /// The pointer a C value holds, as an integer expression.
+    fn pointer(&mut self, v: CVal, span: Span) -> Option<(TExpr, CType, bool)> {
+        let CType::Ptr(to) = v.ty.clone() else { unreachable!("pointer() of a non-pointer") };
+        let user = v.user;
+        Some((self.load(v, span)?, *to, user))
+    }
+
+    pub(super) fn c_expr(&mut self, e: &Expr, cx: &mut Ctx) -> Option<CVal> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Builtin(name) if name == "curtask" => {
+                let ty = self.c_named("struct task_struct *", span)?;
+                let t = self.expr(e, cx)?;
+                Some(CVal { at: At::Value(t), ty, user: false })
+            }
+            ExprKind::Cast { ty, expr } if is_c_cast(&ty.name) => {
+                let target = self.c_named(&ty.name, ty.span)?;
+                let inner = self.int_expr(expr, cx)?;
+                if !matches!(target, CType::Ptr(_)) {
+                    let msg = format!("a cast to `{}` needs a pointer type", ty.name.trim());
+                    return self.fail(Diagnostic::new(ty.span, msg, "not a pointer").with_help("cast to a pointer: `(struct foo *)addr`"));
+                }
+                Some(CVal { at: At::Value(int(TExprKind::Cast(Box::new(inner)), IntTy::U64, span)), ty: target, user: false })
+            }
+            ExprKind::Field { base, field, .. } if matches!(&base.kind, ExprKind::Builtin(b) if b == "args") => {
+                self.args_pointer(field, cx, span)
+            }
+            ExprKind::Field { base, field, arrow } => {
+                let b = self.c_expr(base, cx)?;
+                let (addr, rec, user) = match (&b.ty, &b.at, *arrow) {
+                    (CType::Ptr(to), _, true) if matches!(**to, CType::Record { .. }) => self.pointer(b, base.span)?,
+                    (CType::Record { .. }, At::Mem(_), false) => {
+                        let At::Mem(a) = b.at else { unreachable!() };
+                        (a, b.ty, b.user)
+                    }
+                    (t, _, arrow) => {
+                        let (op, hint) = if arrow {
+                            ("->", "`->` takes a field through a pointer to a struct; a struct itself takes `.`")
+                        } else {
+                            (".", "`.` takes a field of a struct; through a pointer write `->`")
+                        };
+                        let msg = format!("`{op}{}` cannot apply to `{}`", field.name, t.describe());
+                        return self.fail(Diagnostic::new(span, msg, "not a struct").with_help(hint));
+                    }
+                };
+                let f = match rec.field(&field.name) {
+                    Ok(f) => f,
+                    Err(names) => {
+                        let close = crate::tracefs::closest(&field.name, names.iter().map(String::as_str));
+                        let mut d = Diagnostic::new(field.span, format!("`{}` has no field `{}`", rec.describe(), field.name), "unknown field");
+                        d.help = did_you_mean(&close);
+                        return self.fail(d);
+                    }
+                };
+                if f.bitfield > 0 {
+                    return Some(CVal { at: At::Value(bitfield(addr, f.bit_offset, f.bitfield, user, span)), ty: f.ty, user });
+                }
+                Some(CVal { at: At::Mem(add(addr, u64::from(f.bit_offset / 8))), ty: f.ty, user })
+            }
+            ExprKind::Index { base, index } => {
+                let b = self.c_expr(base, cx)?;
+                let (addr, elem, len, user) = match (&b.ty, &b.at) {
+                    (CType::Ptr(to), _) if !matches!(**to, CType::Void) => {
+                        let (a, t, u) = self.pointer(b, base.span)?;
+                        (a, t, None, u)
+                    }
+                    (CType::Array { elem, len }, At::Mem(_)) => {
+                        let (elem, len) = ((**elem).clone(), *len);
+                        let At::Mem(a) = b.at else { unreachable!() };
+                        (a, elem, Some(len), b.user)
+                    }
+                    (t, _) => {
+                        let msg = format!("`{}` cannot be indexed", t.describe());
+                        return self.fail(Diagnostic::new(span, msg, "not an array or pointer"));
+                    }
+                };
+                let size = u64::from(elem.size());
+                let at = match (&index.kind, len) {
+                    (ExprKind::Int(n), Some(len)) if *n >= u64::from(len) => {
+                        let msg = format!("index {n} is out of bounds: the array has {len} elements");
+                        return self.fail(Diagnostic::new(index.span, msg, "out of bounds"));
+                    }
+                    (ExprKind::Int(n), _) => add(addr, n * size),
+                    _ => {
+                        let i = self.int_expr(index, cx)?;
+                        let off = bin(BinOp::Mul, i, size);
+                        int(TExprKind::Binary(BinOp::Add, Box::new(addr), Box::new(off)), IntTy::U64, span)
+                    }
+                };
+                Some(CVal { at: At::Mem(at), ty: elem, user })
+            }
+            _ => {
+                let t = self.expr(e, cx)?;
+                let msg = format!("{} has no C type vt knows", t.ty.describe());
+                self.fail(
+                    Diagnostic::new(span, msg, "type unknown")
+                        .with_help("cast it to the pointer it is: `((struct task_struct *)EXPR)->field`"),
+                )
+            }
+        }
+    }
+
+    /// `args.f` where the field is a pointer: the type its format names, read as user memory for a
+    /// syscall's arguments.
+    fn args_pointer(&mut self, field: &Ident, cx: &mut Ctx, span: Span) -> Option<CVal> {
+        let f = cx.attach.args.as_ref().and_then(|fmt| fmt.field(&field.name)).cloned();
+        let Some(f) = f else {
+            // The usual errors (no args here, no such field).
+            self.args_field_value(field, cx, span)?;
+            return None;
+        };
+        let t = self.args_field_value(field, cx, span)?;
+        let Some(ty) = ctype::of_format(&f.c_type) else {
+            let msg = format!("field `{}` is a `{}`, not a pointer to a type vt knows", f.name, f.c_type);
+            return self.fail(Diagnostic::new(span, msg, "not a pointer"));
+        };
+        let user = matches!(&cx.attach.target, Target::Tracepoint { category, .. } if category == "syscalls");
+        Some(CVal { at: At::Value(t), ty, user })
+    }
+}
+
+/// A bitfield's value: the bytes that hold it, shifted and masked.
+fn bitfield(addr: TExpr, bit_offset: u32, bits: u32, user: bool, span: Span) -> TExpr {
+    let (byte, shift) = (bit_offset / 8, bit_offset % 8);
+    let size = match (shift + bits).div_ceil(8) {
+        0..=1 => 1,
+        2 => 2,
+        3..=4 => 4,
+        _ => 8,
+    };
+    let read = int(TExprKind::Read { addr: Box::new(add(addr, u64::from(byte))), size, user }, IntTy { bits: (size * 8) as u8, signed: false }, span);
+    let shifted = if shift > 0 { bin(BinOp::Shr, read, u64::from(shift)) } else { read };
+    if bits >= 64 {
+        return shifted;
+    }
+    bin(BinOp::BitAnd, shifted, (1u64 << bits) - 1)
+}

@@ -1,0 +1,216 @@
+//! The C types scripts read memory through: resolved from kernel BTF (and, for tracepoint fields, from
+//! the C type the format names). A struct is a handle (its BTF id), so recursive types cost nothing
+//! until a member is asked for. Typedefs, const, volatile and restrict are looked through.
+
+use crate::ast::Span;
+use crate::btf::{self, Btf};
+use crate::diag::Diagnostic;
+use crate::tracefs::did_you_mean;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CType {
+    Void,
+    /// An integer (or an enum, or a bool) of `size` bytes.
+    Int { size: u32, signed: bool },
+    Ptr(Box<CType>),
+    /// A struct or union of the kernel's BTF.
+    Record { id: u32, size: u32, name: String, union: bool },
+    Array { elem: Box<CType>, len: u32 },
+    /// Something vt does not read (a float, a function): its size and how it is written.
+    Other { size: u32, name: String },
+}
+
+/// A member resolved to its place in the record.
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub ty: CType,
+    pub bit_offset: u32,
+    pub bitfield: u32,
+}
+
+impl CType {
+    pub fn size(&self) -> u32 {
+        match self {
+            CType::Void => 1,
+            CType::Int { size, .. } => *size,
+            CType::Ptr(_) => 8,
+            CType::Record { size, .. } | CType::Other { size, .. } => *size,
+            CType::Array { elem, len } => elem.size() * len,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            CType::Void => "void".into(),
+            CType::Int { size, signed } => format!("{}int{}", if *signed { "" } else { "u" }, size * 8),
+            CType::Ptr(t) => format!("{} *", t.describe()),
+            CType::Record { name, union, .. } => format!("{} {name}", if *union { "union" } else { "struct" }),
+            CType::Array { elem, len } => format!("{}[{len}]", elem.describe()),
+            CType::Other { name, .. } => name.clone(),
+        }
+    }
+
+    /// The record's member `name` (looking into anonymous structs and unions), or the names it has.
+    pub fn field(&self, name: &str) -> Result<Field, Vec<String>> {
+        let CType::Record { id, .. } = self else { return Err(vec![]) };
+        let Ok(b) = btf::kernel() else { return Err(vec![]) };
+        find_member(b, *id, name, 0).ok_or_else(|| member_names(b, *id))
+    }
+}
+
+fn find_member(b: &Btf, id: u32, name: &str, base: u32) -> Option<Field> {
+    for m in b.members(id) {
+        if m.name == name {
+            return Some(Field { ty: from_btf(b, m.type_id), bit_offset: base + m.bit_offset, bitfield: m.bitfield });
+        }
+        if m.name.is_empty() {
+            let inner = strip(b, m.type_id);
+            if let Some(f) = find_member(b, inner, name, base + m.bit_offset) {
+                return Some(f);
+            }
+        }
+    }
+    None
+}
+
+fn member_names(b: &Btf, id: u32) -> Vec<String> {
+    b.members(id)
+        .into_iter()
+        .flat_map(|m| if m.name.is_empty() { member_names(b, strip(b, m.type_id)) } else { vec![m.name] })
+        .collect()
+}
+
+/// Looks through typedefs and qualifiers.
+fn strip(b: &Btf, mut id: u32) -> u32 {
+    for _ in 0..64 {
+        match b.head(id) {
+            Some(h) if matches!(h.kind, btf::TYPEDEF | btf::CONST | btf::VOLATILE | btf::RESTRICT | btf::TYPE_TAG) => {
+                id = h.size_or_type
+            }
+            _ => break,
+        }
+    }
+    id
+}
+
+/// The C type of BTF type `id`.
+pub fn from_btf(b: &Btf, id: u32) -> CType {
+    let id = strip(b, id);
+    let Some(h) = b.head(id) else { return CType::Void };
+    match h.kind {
+        btf::INT => b.int(id).map_or(CType::Void, |(size, signed)| CType::Int { size, signed }),
+        btf::ENUM | btf::ENUM64 => CType::Int { size: h.size_or_type, signed: h.kind_flag },
+        btf::PTR => CType::Ptr(Box::new(from_btf(b, h.size_or_type))),
+        btf::ARRAY => b.array(id).map_or(CType::Void, |(e, len)| CType::Array { elem: Box::new(from_btf(b, e)), len }),
+        btf::STRUCT | btf::UNION => {
+            CType::Record { id, size: h.size_or_type, name: b.str_at(h.name_off).to_string(), union: h.kind == btf::UNION }
+        }
+        btf::FWD => {
+            // A declaration: the definition of that name, if the kernel has one.
+            let (kind, name) = (if h.kind_flag { btf::UNION } else { btf::STRUCT }, b.str_at(h.name_off));
+            match b.find(kind, name) {
+                Some(def) => from_btf(b, def),
+                None => CType::Other { size: 0, name: format!("struct {name}") },
+            }
+        }
+        btf::FUNC_PROTO => CType::Other { size: 1, name: "a function".into() },
+        _ => CType::Other { size: h.size_or_type, name: b.str_at(h.name_off).to_string() },
+    }
+}
+
+/// The integer types casts and sizeof name.
+pub fn int_named(name: &str) -> Option<CType> {
+    let (size, signed) = match name {
+        "int8" | "s8" | "i8" | "char" => (1, true),
+        "uint8" | "u8" | "bool" | "unsigned char" => (1, false),
+        "int16" | "s16" | "i16" | "short" => (2, true),
+        "uint16" | "u16" | "unsigned short" => (2, false),
+        "int32" | "s32" | "i32" | "int" => (4, true),
+        "uint32" | "u32" | "unsigned int" | "unsigned" => (4, false),
+        "int64" | "s64" | "i64" | "long" | "long long" => (8, true),
+        "uint64" | "u64" | "unsigned long" | "unsigned long long" | "size_t" => (8, false),
+        "void" => return Some(CType::Void),
+        _ => return None,
+    };
+    Some(CType::Int { size, signed })
+}
+
+/// Why a type name could not be resolved.
+#[derive(Debug)]
+pub enum Unknown {
+    /// The kernel has no BTF: the message says so.
+    NoBtf(String),
+    /// No such type; the closest names the kernel has.
+    Missing(Vec<String>),
+}
+
+/// A type as a script writes it: `struct task_struct`, `union X`, `enum X`, an integer type, a kernel
+/// typedef, each with any number of `*`.
+pub fn named(text: &str) -> Result<CType, Unknown> {
+    let text = text.trim();
+    if let Some(inner) = text.strip_suffix('*') {
+        return Ok(CType::Ptr(Box::new(named(inner)?)));
+    }
+    let text = text.strip_prefix("const ").unwrap_or(text).trim();
+    if let Some(t) = int_named(text) {
+        return Ok(t);
+    }
+    let b = btf::kernel().map_err(Unknown::NoBtf)?;
+    let (kinds, name): (&[u32], &str) = match text.split_once(' ') {
+        Some(("struct", n)) => (&[btf::STRUCT, btf::FWD], n.trim()),
+        Some(("union", n)) => (&[btf::UNION], n.trim()),
+        Some(("enum", n)) => (&[btf::ENUM, btf::ENUM64], n.trim()),
+        _ => (&[btf::TYPEDEF, btf::INT], text),
+    };
+    if let Some(id) = kinds.iter().find_map(|k| b.find(*k, name)) {
+        return Ok(from_btf(b, id));
+    }
+    let names = b.names(kinds[0]);
+    Err(Unknown::Missing(crate::tracefs::closest(name, names).into_iter().map(String::from).collect()))
+}
+
+/// The type of a tracepoint field from the C type its format names (`struct __kernel_timespec *`,
+/// `const char *`): pointers to kernel records get the record's type.
+pub fn of_format(c_type: &str) -> Option<CType> {
+    let t = c_type.replace("__user", "");
+    let t = t.trim();
+    if !t.ends_with('*') {
+        return None;
+    }
+    named(t).ok()
+}
+
+/// The type `text` names, or a spanned error: no BTF (saying what needs it), or no such type (with the
+/// closest names the kernel has).
+pub fn resolve(text: &str, span: Span) -> Result<CType, Diagnostic> {
+    named(text).map_err(|e| match e {
+        Unknown::NoBtf(why) => {
+            Diagnostic::new(span, format!("`{}` is a kernel type, and reading kernel types needs BTF", text.trim()), "needs BTF")
+                .with_help(format!("{why}; everything else vt does works without it"))
+        }
+        Unknown::Missing(close) => {
+            let mut d = Diagnostic::new(span, format!("the kernel has no type `{}`", text.trim()), "unknown type");
+            d.help = did_you_mean(&close.iter().map(String::as_str).collect::<Vec<_>>());
+            d
+        }
+    })
+}
+
+/// `offsetof(TYPE, a.b)`: the byte offset of a member (bitfields have none).
+pub fn offset_of(ty: &CType, path: &[&str]) -> Result<u64, String> {
+    let mut t = ty.clone();
+    let mut off = 0u64;
+    for name in path {
+        let f = t.field(name).map_err(|names| {
+            let close = crate::tracefs::closest(name, names.iter().map(String::as_str));
+            let hint = did_you_mean(&close).map(|h| format!(": {h}")).unwrap_or_default();
+            format!("`{}` has no field `{name}`{hint}", t.describe())
+        })?;
+        if f.bitfield > 0 {
+            return Err(format!("`{name}` is a bitfield, which has no byte offset"));
+        }
+        off += u64::from(f.bit_offset / 8);
+        t = f.ty;
+    }
+    Ok(off)
+}
