@@ -189,7 +189,8 @@ pub fn resolve(text: &str, span: Span) -> Result<CType, Diagnostic> {
                 .with_help(format!("{why}; everything else vt does works without it"))
         }
         Unknown::Missing(close) => {
-            let mut d = Diagnostic::new(span, format!("the kernel has no type `{}`", text.trim()), "unknown type");
+            let base = text.trim().trim_end_matches(['*', ' ', '\t']);
+            let mut d = Diagnostic::new(span, format!("the kernel has no type `{base}`"), "unknown type");
             d.help = did_you_mean(&close.iter().map(String::as_str).collect::<Vec<_>>());
             d
         }

@@ -114,7 +114,15 @@ impl Checker<'_> {
             }
             ExprKind::Cast { ty, expr } if is_c_cast(&ty.name) => {
                 let target = self.c_named(&ty.name, ty.span)?;
-                let inner = self.int_expr(expr, cx)?;
+                // An array or a struct cast to a pointer is its address (`(int8 *)curtask->comm`).
+                let inner = if is_c(expr) {
+                    match self.c_expr(expr, cx)? {
+                        CVal { at: At::Mem(a), ty: CType::Array { .. } | CType::Record { .. }, .. } => a,
+                        v => self.load(v, expr.span)?,
+                    }
+                } else {
+                    self.int_expr(expr, cx)?
+                };
                 if !matches!(target, CType::Ptr(_)) {
                     let msg = format!("a cast to `{}` needs a pointer type", ty.name.trim());
                     return self.fail(Diagnostic::new(ty.span, msg, "not a pointer").with_help("cast to a pointer: `(struct foo *)addr`"));
