@@ -53,6 +53,9 @@ impl CType {
     /// The record's member `name` (looking into anonymous structs and unions), or the names it has.
     pub fn field(&self, name: &str) -> Result<Field, Vec<String>> {
         let CType::Record { id, .. } = self else { return Err(vec![]) };
+        if id & SCRIPT != 0 {
+            return script_field(*id, name);
+        }
         let Ok(b) = btf::kernel() else { return Err(vec![]) };
         find_member(b, *id, name, 0).ok_or_else(|| member_names(b, *id))
     }
@@ -155,6 +158,11 @@ pub fn named(text: &str) -> Result<CType, Unknown> {
     if let Some(t) = int_named(text) {
         return Ok(t);
     }
+    for (tag, union) in [("struct ", false), ("union ", true)] {
+        if let Some(t) = text.strip_prefix(tag).and_then(|n| script_record(n.trim(), union)) {
+            return Ok(t);
+        }
+    }
     let b = btf::kernel().map_err(Unknown::NoBtf)?;
     let (kinds, name): (&[u32], &str) = match text.split_once(' ') {
         Some(("struct", n)) => (&[btf::STRUCT, btf::FWD], n.trim()),
@@ -214,4 +222,124 @@ pub fn offset_of(ty: &CType, path: &[&str]) -> Result<u64, String> {
         t = f.ty;
     }
     Ok(off)
+}
+
+// ---- the script's own types ----------------------------------------------------------------------
+
+/// Ids of the script's records have this bit (BTF ids never reach it).
+const SCRIPT: u32 = 1 << 31;
+
+/// A struct or union the script defines: members at C's offsets.
+#[derive(Clone, Debug)]
+struct ScriptRecord {
+    name: String,
+    union: bool,
+    align: u32,
+    members: Vec<(String, CType, u32)>,
+}
+
+thread_local! {
+    /// The types of the script being checked (the checker runs on one thread).
+    static SCRIPT_TYPES: std::cell::RefCell<Vec<ScriptRecord>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn script_record(name: &str, union: bool) -> Option<CType> {
+    SCRIPT_TYPES.with(|t| {
+        let t = t.borrow();
+        let i = t.iter().position(|r| r.name == name && r.union == union)?;
+        Some(record_of(&t[i], i))
+    })
+}
+
+fn record_of(r: &ScriptRecord, i: usize) -> CType {
+    let end = r.members.iter().map(|(_, t, off)| off + t.size()).max().unwrap_or(0);
+    CType::Record { id: SCRIPT | i as u32, size: end.div_ceil(r.align) * r.align, name: r.name.clone(), union: r.union }
+}
+
+fn script_field(id: u32, name: &str) -> Result<Field, Vec<String>> {
+    SCRIPT_TYPES.with(|t| {
+        let t = t.borrow();
+        let r = t.get((id & !SCRIPT) as usize).ok_or_else(Vec::new)?;
+        r.members
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, ty, off)| Field { ty: ty.clone(), bit_offset: off * 8, bitfield: 0 })
+            .ok_or_else(|| r.members.iter().map(|(n, _, _)| n.clone()).collect())
+    })
+}
+
+/// A type's alignment as C lays it out (kernel records: the largest power of two dividing the size,
+/// at most 8, which is what their members give on 64-bit machines).
+fn align(t: &CType) -> u32 {
+    match t {
+        CType::Int { size, .. } => *size,
+        CType::Ptr(_) => 8,
+        CType::Array { elem, .. } => align(elem),
+        CType::Record { id, .. } if id & SCRIPT != 0 => {
+            SCRIPT_TYPES.with(|s| s.borrow().get((id & !SCRIPT) as usize).map_or(1, |r| r.align))
+        }
+        CType::Record { size, .. } => [8, 4, 2].into_iter().find(|a| size % a == 0).unwrap_or(1),
+        _ => 1,
+    }
+}
+
+/// Lays out the script's definitions (in order: a member may use the ones before), replacing those of
+/// any script checked before on this thread.
+pub fn define(defs: &[crate::ast::CDef]) -> Result<(), Vec<Diagnostic>> {
+    SCRIPT_TYPES.with(|t| t.borrow_mut().clear());
+    let mut errors = Vec::new();
+    for d in defs {
+        let mut members = Vec::new();
+        let (mut off, mut max_align) = (0u32, 1u32);
+        for (text, span) in &d.members {
+            let Some((ty, name)) = declaration(text) else {
+                errors.push(
+                    Diagnostic::new(*span, format!("vt cannot read the member `{text}`"), "not understood")
+                        .with_help("write one member per declaration: `TYPE NAME;`, `TYPE *NAME;` or `TYPE NAME[N];`"),
+                );
+                continue;
+            };
+            let (ty_text, len) = ty;
+            let ty = match resolve(&ty_text, *span) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            let ty = match len {
+                Some(len) => CType::Array { elem: Box::new(ty), len },
+                None => ty,
+            };
+            let a = align(&ty).max(1);
+            max_align = max_align.max(a);
+            let at = if d.union { 0 } else { off.div_ceil(a) * a };
+            off = at + ty.size();
+            members.push((name, ty, at));
+        }
+        SCRIPT_TYPES.with(|t| t.borrow_mut().push(ScriptRecord { name: d.name.name.clone(), union: d.union, align: max_align, members }));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// `char name[16]` → ((`char`, Some(16)), `name`); `struct task_struct *t` → ((`struct task_struct *`,
+/// None), `t`).
+fn declaration(text: &str) -> Option<((String, Option<u32>), String)> {
+    let mut t = text.trim();
+    let mut len = None;
+    if let Some(open) = t.strip_suffix(']').and_then(|s| s.rfind('[').map(|i| (s, i))) {
+        let (s, i) = open;
+        len = Some(s[i + 1..].trim().parse().ok()?);
+        t = s[..i].trim_end();
+    }
+    let name_start = t.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))? + 1;
+    let (ty, name) = (t[..name_start].trim(), &t[name_start..]);
+    if name.is_empty() || ty.is_empty() || name.as_bytes()[0].is_ascii_digit() || ty.contains([',', ':', '(']) {
+        return None;
+    }
+    Some(((ty.to_string(), len), name.to_string()))
 }

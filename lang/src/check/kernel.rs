@@ -51,6 +51,16 @@ pub(super) fn is_c(e: &Expr) -> bool {
     }
 }
 
+/// Whether `e` may be a pointer of a C type (which a variable assigned it keeps).
+pub(super) fn is_c_pointer(e: &Expr) -> bool {
+    match &e.kind {
+        // Without BTF, `$t = curtask` is still an integer.
+        ExprKind::Builtin(b) => b == "curtask" && crate::btf::kernel().is_ok(),
+        ExprKind::Cast { ty, .. } => is_c_cast(&ty.name),
+        _ => is_c(e),
+    }
+}
+
 /// Whether a cast names a C type rather than an integer type.
 pub(super) fn is_c_cast(ty: &str) -> bool {
     ty.contains('*') || ty.starts_with("struct") || ty.starts_with("union") || ty.starts_with("enum")
@@ -69,6 +79,13 @@ impl Checker<'_> {
     pub(super) fn c_value(&mut self, e: &Expr, cx: &mut Ctx) -> Option<TExpr> {
         let v = self.c_expr(e, cx)?;
         self.load(v, e.span)
+    }
+
+    /// A value that may be a C pointer: its integer value, and its pointer type if it is one.
+    pub(super) fn c_pointer_value(&mut self, e: &Expr, cx: &mut Ctx) -> Option<(TExpr, Option<(CType, bool)>)> {
+        let v = self.c_expr(e, cx)?;
+        let ty = matches!(v.ty, CType::Ptr(_)).then(|| (v.ty.clone(), v.user));
+        Some((self.load(v, e.span)?, ty))
     }
 
     fn load(&mut self, v: CVal, span: Span) -> Option<TExpr> {
@@ -195,6 +212,10 @@ impl Checker<'_> {
                     }
                 };
                 Some(CVal { at: At::Mem(at), ty: elem, user })
+            }
+            ExprKind::Var(name) if cx.scope.ctypes.contains_key(name) => {
+                let (ty, user) = cx.scope.ctypes[name].clone();
+                Some(CVal { at: At::Value(self.expr(e, cx)?), ty, user })
             }
             _ => {
                 let t = self.expr(e, cx)?;

@@ -48,6 +48,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             .with_help("write one, e.g. `tracepoint:syscalls:sys_enter_getppid { @calls = count(); }`");
         return Err(vec![d]);
     }
+    crate::ctype::define(&script.types)?;
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     // Maps assigned in probes that did not resolve: their reads elsewhere are not errors of their own
@@ -136,6 +137,8 @@ struct Checker<'p> {
 #[derive(Default)]
 struct Scope {
     vars: HashMap<String, (VarId, Ty)>,
+    /// The C pointer types of variables that hold one (and user memory, for syscall arguments).
+    ctypes: HashMap<String, (crate::ctype::CType, bool)>,
     /// Per block being checked, the names its `let`s bound and what those names meant before.
     frames: Vec<Vec<(String, Option<(VarId, Ty)>)>>,
     /// Loops around the statement being checked (`break` and `continue` need one).

@@ -302,7 +302,15 @@ impl Checker<'_> {
     }
 
     fn var_assign(&mut self, var: &Ident, value: &Expr, cx: &mut Ctx) -> Option<TStmt> {
-        let v = self.expr(value, cx)?;
+        // A pointer of a C type keeps its type in the variable (`$t = curtask; $t->pid`).
+        let (v, ctype) = match super::kernel::is_c_pointer(value) {
+            true => self.c_pointer_value(value, cx)?,
+            false => (self.expr(value, cx)?, None),
+        };
+        match ctype {
+            Some(t) => cx.scope.ctypes.insert(var.name.clone(), t),
+            None => cx.scope.ctypes.remove(&var.name),
+        };
         let id = self.declare(var, &v.ty, cx)?;
         Some(TStmt::VarStore { var: id, value: v })
     }

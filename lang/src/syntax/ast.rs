@@ -35,7 +35,19 @@ pub struct Ident {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Script {
+    /// The script's own C types (`struct foo { ... };` before the probes).
+    pub types: Vec<CDef>,
     pub probes: Vec<Probe>,
+}
+
+/// `struct NAME { members };` or `union NAME { ... };` written in the script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CDef {
+    pub union: bool,
+    pub name: Ident,
+    /// Each member's declaration as written (`char name[16]`, `struct task_struct *t`), without its `;`.
+    pub members: Vec<(String, Span)>,
+    pub span: Span,
 }
 
 /// `spec, spec /pred/ { body }`

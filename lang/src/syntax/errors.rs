@@ -161,6 +161,7 @@ fn rule_words(r: Rule) -> Option<&'static str> {
     Some(match r {
         Rule::EOI => "end of input",
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
+        Rule::include | Rule::c_def | Rule::c_tag | Rule::c_member => "a C definition",
         Rule::part => "a probe name",
         Rule::predicate => "a predicate `/.../`",
         Rule::brace_block | Rule::angle_block => "a block `{ ... }`",

@@ -112,8 +112,24 @@ impl Builder {
     }
 
     fn script_node(&mut self, p: Pair<Rule>) -> Script {
-        let probes = p.into_inner().filter(|p| p.as_rule() == Rule::probe).map(|p| self.probe(p)).collect();
-        Script { probes }
+        let items: Vec<Pair<Rule>> = p.into_inner().collect();
+        let types = items.iter().filter(|p| p.as_rule() == Rule::c_def).map(|p| self.c_def(p.clone())).collect();
+        let probes = items.into_iter().filter(|p| p.as_rule() == Rule::probe).map(|p| self.probe(p)).collect();
+        Script { types, probes }
+    }
+
+    fn c_def(&mut self, p: Pair<Rule>) -> CDef {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let union = it.next().is_some_and(|t| t.as_str() == "union");
+        let name = ident_of(&it.next().expect("name"));
+        let members = it
+            .map(|m| {
+                let s = span_of(&m);
+                (m.as_str().trim_end_matches(';').trim().to_string(), Span::new(s.start, s.end.saturating_sub(1)))
+            })
+            .collect();
+        CDef { union, name, members, span }
     }
 
     fn probe(&mut self, p: Pair<Rule>) -> Probe {
