@@ -205,7 +205,9 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         Rule::map_ref | Rule::map_name => "a map",
         Rule::var => "a variable",
         Rule::ident | Rule::field_name => "a name",
-        Rule::type_name | Rule::type_arg => "a type",
+        Rule::type_name => "a type",
+        // Where a type argument may go, an expression may too: say the usual words.
+        Rule::type_arg => "an expression",
         Rule::or
         | Rule::and
         | Rule::bit_or
