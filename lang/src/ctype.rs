@@ -343,3 +343,47 @@ fn declaration(text: &str) -> Option<((String, Option<u32>), String)> {
     }
     Some(((ty.to_string(), len), name.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::{CDef, Ident};
+
+    fn def(name: &str, union: bool, members: &[&str]) -> CDef {
+        let span = Span::default();
+        let members = members.iter().map(|m| (m.to_string(), span)).collect();
+        CDef { union, name: Ident { name: name.into(), span }, members, span }
+    }
+
+    #[test]
+    fn declarations_split_into_type_name_and_length() {
+        assert_eq!(declaration("char name[16]"), Some((("char".into(), Some(16)), "name".into())));
+        assert_eq!(declaration("struct task_struct *t"), Some((("struct task_struct *".into(), None), "t".into())));
+        assert_eq!(declaration("unsigned long long x"), Some((("unsigned long long".into(), None), "x".into())));
+        assert_eq!(declaration("int a, b"), None);
+        assert_eq!(declaration("int a : 3"), None);
+        assert_eq!(declaration("u64"), None);
+    }
+
+    #[test]
+    fn script_records_are_laid_out_as_c_does() {
+        define(&[
+            def("pair", false, &["int a", "u64 b"]),
+            def("mine", false, &["char tag", "int *p", "unsigned int n", "char name[16]", "struct pair pr"]),
+            def("either", true, &["int i", "char c[12]"]),
+        ])
+        .unwrap();
+        let pair = named("struct pair").unwrap();
+        assert_eq!(pair.size(), 16);
+        assert_eq!(pair.field("b").unwrap().bit_offset, 64);
+        let mine = named("struct mine").unwrap();
+        assert_eq!(mine.size(), 56);
+        assert_eq!(offset_of(&mine, &["name"]), Ok(20));
+        assert_eq!(offset_of(&mine, &["pr", "b"]), Ok(48));
+        assert_eq!(named("union either").unwrap().size(), 12);
+        assert_eq!(mine.field("nme").unwrap_err(), vec!["tag", "p", "n", "name", "pr"]);
+        // A new script replaces the old one's types.
+        define(&[]).unwrap();
+        assert!(script_record("pair", false).is_none());
+    }
+}
