@@ -80,6 +80,8 @@ impl Emitter<'_> {
                     UnOp::Neg => self.asm.alu(Alu::Neg, r, Src::Imm(0)),
                     UnOp::BitNot => self.asm.alu(Alu::Xor, r, Src::Imm(-1)),
                     UnOp::Not => self.set_bool(Jmp::IfEqual, r, r, Src::Imm(0)),
+                    // The checker turns `*p` into a read.
+                    UnOp::Deref => self.unsupported("a dereference left unchecked", r),
                 }
                 r
             }

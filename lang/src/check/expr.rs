@@ -81,6 +81,7 @@ impl Checker<'_> {
             }
             ExprKind::Call { func, args } => return self.call(func, args, cx, span),
             ExprKind::Incr { target, delta, post } => return self.incr_value(target, *delta, *post, span, cx),
+            ExprKind::Unary { op: UnOp::Deref, .. } => return self.c_value(e, cx),
             ExprKind::Unary { op, expr } => {
                 let inner = self.int_expr(expr, cx)?;
                 let signed = inner.ty.int().is_some_and(|t| t.signed);
@@ -88,7 +89,7 @@ impl Checker<'_> {
                     // As in bpftrace, negating an unsigned value leaves it unsigned.
                     UnOp::Neg => IntTy { bits: 64, signed },
                     UnOp::Not => IntTy::U64,
-                    UnOp::BitNot => IntTy { bits: 64, signed },
+                    UnOp::BitNot | UnOp::Deref => IntTy { bits: 64, signed },
                 };
                 (TExprKind::Unary(*op, Box::new(inner)), Ty::Int(ty))
             }

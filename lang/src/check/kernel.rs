@@ -40,6 +40,7 @@ fn bin(op: BinOp, a: TExpr, b: u64) -> TExpr {
 /// Whether `e` reaches through C types (and so is checked here rather than as an integer).
 pub(super) fn is_c(e: &Expr) -> bool {
     match &e.kind {
+        ExprKind::Unary { op: UnOp::Deref, .. } => true,
         ExprKind::Field { base, field, .. } => {
             !field.name.bytes().all(|b| b.is_ascii_digit()) && !matches!(&base.kind, ExprKind::Builtin(b) if b == "args")
         }
@@ -57,6 +58,7 @@ pub(super) fn is_c_pointer(e: &Expr) -> bool {
         // Without BTF, `$t = curtask` is still an integer.
         ExprKind::Builtin(b) => b == "curtask" && crate::btf::kernel().is_ok(),
         ExprKind::Cast { ty, .. } => is_c_cast(&ty.name),
+        ExprKind::Call { func, .. } => matches!(func.name.as_str(), "uptr" | "kptr"),
         _ => is_c(e),
     }
 }
@@ -212,6 +214,21 @@ impl Checker<'_> {
                     }
                 };
                 Some(CVal { at: At::Mem(at), ty: elem, user })
+            }
+            ExprKind::Unary { op: UnOp::Deref, expr } => {
+                let b = self.c_expr(expr, cx)?;
+                if !matches!(&b.ty, CType::Ptr(to) if !matches!(**to, CType::Void)) {
+                    let msg = format!("`*` takes a pointer, not `{}`", b.ty.describe());
+                    return self.fail(Diagnostic::new(span, msg, "not a pointer"));
+                }
+                let (addr, ty, user) = self.pointer(b, expr.span)?;
+                Some(CVal { at: At::Mem(addr), ty, user })
+            }
+            // `uptr(p)` / `kptr(p)`: the memory `p` points to is user / kernel memory.
+            ExprKind::Call { func, args } if matches!(func.name.as_str(), "uptr" | "kptr") && args.len() == 1 => {
+                let mut v = self.c_expr(&args[0], cx)?;
+                v.user = func.name == "uptr";
+                Some(v)
             }
             ExprKind::Var(name) if cx.scope.ctypes.contains_key(name) => {
                 let (ty, user) = cx.scope.ctypes[name].clone();

@@ -174,6 +174,8 @@ pub enum UnOp {
     Neg,
     Not,
     BitNot,
+    /// `*p`: what a C pointer points to (the checker turns it into a read).
+    Deref,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,6 +236,7 @@ impl UnOp {
             UnOp::Neg => "-",
             UnOp::Not => "!",
             UnOp::BitNot => "~",
+            UnOp::Deref => "*",
         }
     }
 }

@@ -200,6 +200,7 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         | Rule::neg
         | Rule::not
         | Rule::bit_not
+        | Rule::deref
         | Rule::incr_pre
         | Rule::incr_post => "an expression",
         Rule::map_ref | Rule::map_name => "a map",

@@ -2,6 +2,7 @@
 
 pub mod bswap;
 pub mod has_key;
+pub mod kptr;
 pub mod kaddr;
 pub mod ntop;
 pub mod offsetof;
@@ -13,6 +14,7 @@ pub mod strcontains;
 pub mod strerror;
 pub mod strftime;
 pub mod strncmp;
+pub mod uptr;
 
 /// The registered entries: one line per file of this folder.
 pub static LIST: &[&dyn FunctionEntry] = &[
@@ -26,6 +28,8 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &ntop::Ntop,
     &sizeof::Sizeof,
     &offsetof::Offsetof,
+    &uptr::Uptr,
+    &kptr::Kptr,
     &kaddr::Kaddr,
     &r#override::Override,
     &reg::Reg,

@@ -118,10 +118,11 @@ impl Builder {
     /// `-e`, `!e`, `~e`, `(type) e`.
     fn prefixed(&mut self, first: Pair<Rule>, mut it: Pairs<Rule>, span: Span) -> Expr {
         let kind = match first.as_rule() {
-            Rule::neg | Rule::not | Rule::bit_not => {
+            Rule::neg | Rule::not | Rule::bit_not | Rule::deref => {
                 let op = match first.as_rule() {
                     Rule::neg => UnOp::Neg,
                     Rule::not => UnOp::Not,
+                    Rule::deref => UnOp::Deref,
                     _ => UnOp::BitNot,
                 };
                 ExprKind::Unary { op, expr: Box::new(self.unary(it.next().expect("operand"))) }
