@@ -3,7 +3,8 @@
 # from PyPI) and the Prometheus configs with promtool (Debian's prometheus). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")"
-command -v kubernetes-validate >/dev/null || pip3 install -q kubernetes-validate
+command -v kubernetes-validate >/dev/null || pip3 install -q kubernetes-validate ||
+    pip3 install -q --break-system-packages kubernetes-validate  # Debian's pip3 (PEP 668)
 command -v promtool >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
 kubernetes-validate --strict daemonset.yaml
 promtool check config prometheus.yml

@@ -67,6 +67,10 @@ pub mod helper {
     pub const PROBE_READ_KERNEL_STR: u32 = 115;
     pub const JIFFIES64: u32 = 118;
     pub const RINGBUF_OUTPUT: u32 = 130;
+    pub const RINGBUF_RESERVE: u32 = 131;
+    pub const RINGBUF_SUBMIT: u32 = 132;
+    pub const PROBE_READ: u32 = 4;
+    pub const SEND_SIGNAL: u32 = 109;
 
     /// The kernel's name of each helper above, for listings.
     pub const NAMES: &[(u32, &str)] = &[
@@ -88,6 +92,10 @@ pub mod helper {
         (PROBE_READ_KERNEL_STR, "bpf_probe_read_kernel_str"),
         (JIFFIES64, "bpf_jiffies64"),
         (RINGBUF_OUTPUT, "bpf_ringbuf_output"),
+        (RINGBUF_RESERVE, "bpf_ringbuf_reserve"),
+        (RINGBUF_SUBMIT, "bpf_ringbuf_submit"),
+        (PROBE_READ, "bpf_probe_read"),
+        (SEND_SIGNAL, "bpf_send_signal"),
     ];
 }
 

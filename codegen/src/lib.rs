@@ -45,6 +45,12 @@ pub mod event {
     pub const ZERO: u64 = 6;
     /// arg: format index (one argument: the value's type); payload: the value.
     pub const PRINT_VALUE: u64 = 7;
+    /// arg: format index (the delimiter); payload: `JOIN_ARGS` NUL-padded strings of `JOIN_ARG_SIZE`
+    /// bytes, the first empty one ending the list.
+    pub const JOIN: u64 = 8;
+    /// bpftrace's `join_argnum` and `join_argsize`.
+    pub const JOIN_ARGS: u32 = 16;
+    pub const JOIN_ARG_SIZE: u32 = 1024;
 }
 
 /// One kernel map, as the `maps` section of the ELF defines it.
@@ -145,6 +151,8 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
             Target::PerfEvent(_) => "perf_event".to_string(),
             // aya reads the program type from the section's first word; where it attaches is data.
             Target::Uprobe(u) => format!("{}/{symbol}", if u.ret { "uretprobe" } else { "uprobe" }),
+            Target::Usdt(_) => format!("uprobe/{symbol}"),
+            Target::RawTracepoint { name } => format!("raw_tp/{name}"),
         };
         let code = emit::program(p, &program.maps, &maps, &internal, lib)?;
         programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code, span: p.span });
@@ -153,6 +161,16 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
 }
 
 impl Object {
+    /// Gives every keyed map of the script `n` entries instead of [`MAP_ENTRIES`] (a run's choice:
+    /// nothing in the code depends on it).
+    pub fn set_map_keys(&mut self, n: u32) {
+        for (spec, def) in self.maps.iter_mut().zip(&self.user_maps) {
+            if !def.key.is_empty() && matches!(spec.map_type, BPF_MAP_TYPE_HASH | BPF_MAP_TYPE_PERCPU_HASH) {
+                spec.max_entries = n;
+            }
+        }
+    }
+
     /// Every program's BPF listing, headed by its probe, as `vt -d` prints it.
     pub fn listing(&self) -> String {
         let mut out = String::new();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::asm::{Code, MapReloc};
 
 /// The version of the structs below; a `.vto` carries it and is refused by a vt that reads another.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Object {
@@ -52,6 +52,9 @@ pub struct Agg {
     pub params: Vec<i64>,
     #[serde(default)]
     pub signed: bool,
+    /// Histogram buckets are `[count, sum]` (built for `--metrics`), not `count` alone.
+    #[serde(default)]
+    pub sums: bool,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -111,8 +114,21 @@ pub enum Target {
     End,
     Tracepoint { category: String, name: String },
     #[serde(rename = "perf_event")]
-    PerfEvent { perf_type: u32, config: u64, period: Option<u64>, frequency: Option<u64>, cpu: Option<u32> },
+    PerfEvent {
+        perf_type: u32,
+        config: u64,
+        period: Option<u64>,
+        frequency: Option<u64>,
+        cpu: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        breakpoint: Option<typed::Breakpoint>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pid: Option<u32>,
+    },
     Uprobe { path: String, offset: u64, ret: bool, pid: Option<u32>, func: String },
+    Usdt(typed::Usdt),
+    #[serde(rename = "raw_tracepoint")]
+    RawTracepoint { name: String },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -188,7 +204,7 @@ fn ty_to(t: &typed::Ty) -> Ty {
 }
 
 fn agg_to(a: &typed::Agg) -> Agg {
-    Agg { name: a.name.clone(), params: a.params.clone(), signed: a.signed }
+    Agg { name: a.name.clone(), params: a.params.clone(), signed: a.signed, sums: a.sums }
 }
 
 fn field_to(f: &tp::Field) -> Field {
@@ -210,9 +226,11 @@ fn attach_to(a: &typed::Attach) -> Attach {
                 typed::Sample::Period(p) => (Some(p), None),
                 typed::Sample::Frequency(f) => (None, Some(f)),
             };
-            Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu }
+            Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu, breakpoint: e.breakpoint, pid: e.pid }
         }
         typed::Target::Uprobe(u) => Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone() },
+        typed::Target::Usdt(u) => Target::Usdt(u.clone()),
+        typed::Target::RawTracepoint { name } => Target::RawTracepoint { name: name.clone() },
     };
     let fields = a.args.as_ref().map(|f| f.fields.iter().map(field_to).collect());
     Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, fields }
@@ -294,7 +312,7 @@ fn ty_from(t: &Ty) -> typed::Ty {
 }
 
 fn agg_from(a: &Agg) -> typed::Agg {
-    typed::Agg { name: a.name.clone(), params: a.params.clone(), signed: a.signed }
+    typed::Agg { name: a.name.clone(), params: a.params.clone(), signed: a.signed, sums: a.sums }
 }
 
 fn field_from(f: &Field) -> tp::Field {
@@ -311,16 +329,25 @@ fn attach_from(a: &Attach) -> typed::Attach {
         Target::Begin => typed::Target::Begin,
         Target::End => typed::Target::End,
         Target::Tracepoint { category, name } => typed::Target::Tracepoint { category: category.clone(), name: name.clone() },
-        Target::PerfEvent { perf_type, config, period, frequency, cpu } => {
+        Target::PerfEvent { perf_type, config, period, frequency, cpu, breakpoint, pid } => {
             let sample = match (period, frequency) {
                 (_, Some(f)) => typed::Sample::Frequency(*f),
                 (p, None) => typed::Sample::Period(p.unwrap_or(1)),
             };
-            typed::Target::PerfEvent(typed::PerfEvent { perf_type: *perf_type, config: *config, sample, cpu: *cpu })
+            typed::Target::PerfEvent(typed::PerfEvent {
+                perf_type: *perf_type,
+                config: *config,
+                sample,
+                cpu: *cpu,
+                breakpoint: *breakpoint,
+                pid: *pid,
+            })
         }
         Target::Uprobe { path, offset, ret, pid, func } => {
             typed::Target::Uprobe(typed::Uprobe { path: path.clone(), offset: *offset, ret: *ret, pid: *pid, func: func.clone() })
         }
+        Target::Usdt(u) => typed::Target::Usdt(u.clone()),
+        Target::RawTracepoint { name } => typed::Target::RawTracepoint { name: name.clone() },
     };
     let args = a.fields.as_ref().map(|f| Arc::new(tp::Format { fields: f.iter().map(field_from).collect() }));
     typed::Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, args }

@@ -97,11 +97,11 @@ fn load_as_aya(object: &codegen::Object, elf: &[u8]) {
         use lang::typed::Target as T;
         let section = &obj.programs[&p.symbol].section;
         let fits = match &p.attach.target {
-            T::Begin | T::End => matches!(section, S::RawTracePoint),
+            T::Begin | T::End | T::RawTracepoint { .. } => matches!(section, S::RawTracePoint),
             T::Tracepoint { .. } => matches!(section, S::TracePoint),
             T::PerfEvent(_) => matches!(section, S::PerfEvent),
             T::Uprobe(u) if u.ret => matches!(section, S::URetProbe { sleepable: false }),
-            T::Uprobe(_) => matches!(section, S::UProbe { sleepable: false }),
+            T::Uprobe(_) | T::Usdt(_) => matches!(section, S::UProbe { sleepable: false }),
         };
         assert!(fits, "{}: section {section:?} for {:?}", p.symbol, p.attach);
     }

@@ -48,7 +48,7 @@ done
 t_start=$(date +%s.%N)
 ONELINER='tracepoint:vhost_net:vhost_net_rx_end < @rx = hist(args.recv_pkts) >'
 ks_apt_ensure qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip bc:bc xz:xz-utils readelf:binutils \
-    cc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+    cc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev promtool:prometheus
 # Rust is not Debian's (the workspace wants 1.95): rustup's cargo, also when run through sudo.
 command -v cargo >/dev/null 2>&1 || { [[ -x "$HOME/.cargo/bin/cargo" ]] && PATH="$HOME/.cargo/bin:$PATH"; }
 command -v cargo >/dev/null 2>&1 || ks_die "cargo not found: install Rust >= 1.95 with rustup (https://rustup.rs)"
@@ -108,7 +108,7 @@ for m in kernel/drivers/net/tun.ko kernel/drivers/net/tap.ko \
     cp "$KS_MODDIR/$m" "$IRD/lib/modules/"
 done
 cp "$KO" "$IRD/lib/modules/vhost_net.ko"
-VT_SCRIPTS=
+VT_SCRIPTS= METRICS_SCRIPT=
 if [[ -n "$VT_BIN" ]]; then
     cp "$VT_BIN" "$IRD/bin/vt"
     cp "$KS_DIR/vm/accounting.vt" "$IRD/scripts/accounting.vt"
@@ -116,6 +116,8 @@ if [[ -n "$VT_BIN" ]]; then
     if [[ -f "$KS_ROOT/scripts/vhost.vt" ]]; then
         cp "$KS_ROOT/scripts/vhost.vt" "$IRD/scripts/vhost.vt"
         VT_SCRIPTS+=" /scripts/vhost.vt"
+        # Run with `vt --metrics` and scraped in the guest (see init).
+        METRICS_SCRIPT=/scripts/vhost.vt
     fi
     # The design card's one-liner, run as `vt -e '...'` (init runs *.e files that way).
     printf '%s\n' "$ONELINER" >"$IRD/scripts/oneliner.e"
@@ -136,6 +138,7 @@ RING='$RING'
 ZEROCOPY='$ZEROCOPY'
 TRAFFIC_ARGS='$TRAFFIC_ARGS'
 VT_SCRIPTS='$VT_SCRIPTS'
+METRICS_SCRIPT='$METRICS_SCRIPT'
 EOF
 (cd "$IRD" && find . | cpio -o -H newc --quiet | gzip -1) >"$KS_CACHE/initrd.gz"
 t_built=$(date +%s.%N)
@@ -248,6 +251,27 @@ if [[ -n "$VT_BIN" ]]; then
         hist_check bcc $S rx_len "$V_RXB" 'Vhost-net RX log2 total length histogram' 'total len'
         hist_check bcc $S tx_pkts "$V_TXP" 'Vhost-net TX log2 sent packets histogram' 'sent pkts'
         hist_check bcc $S tx_len "$V_TXB" 'Vhost-net TX log2 total length histogram' 'total len'
+        # The same script's /metrics, scraped in the guest before it printed: four Prometheus
+        # histograms whose buckets are ftrace's values and the printed rows, and promtool accepts it.
+        M="$KS_CACHE/metrics.prom"
+        section metrics | grep -v '^metrics_rc=' >"$M"
+        P="$KS_CACHE/vhost.printed"
+        section $S >"$P"
+        check "vt --metrics scrape in the guest" "$(section metrics | sed -n 's/^metrics_rc=//p')" 0
+        metrics_check() { # NAME VALUES HEADING
+            local out
+            if out="$(awk -f "$KS_DIR/vm/metrics-check.awk" -v name="$1" -v values="$2" -v heading="$3" "$P" "$M")"; then
+                echo "$out"; else echo "$out"; FAILS=$((FAILS + 1)); fi
+        }
+        metrics_check rx_pkts "$V_RXP" 'Vhost-net RX log2 received packets histogram'
+        metrics_check rx_len "$V_RXB" 'Vhost-net RX log2 total length histogram'
+        metrics_check tx_pkts "$V_TXP" 'Vhost-net TX log2 sent packets histogram'
+        metrics_check tx_len "$V_TXB" 'Vhost-net TX log2 total length histogram'
+        if out="$(promtool check metrics <"$M" 2>&1)"; then
+            echo "check: promtool check metrics (the guest's exposition)    ok"
+        else
+            echo "check: promtool check metrics MISMATCH:"; sed 's/^/    /' <<<"$out"; FAILS=$((FAILS + 1))
+        fi
     fi
     # The design card's one-liner: bpftrace's layout.
     hist_check bpftrace vt:/scripts/oneliner.e "@rx(-e)" "$V_RXP" @rx
@@ -267,6 +291,12 @@ if ((!QUIET)) && grep -q '=== vt-ks BEGIN vt:/scripts/vhost.vt ===' "$LOG"; then
     echo
     section vt:/scripts/vhost.vt | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
     echo
+    if [[ -s "$KS_CACHE/metrics.prom" ]]; then
+        echo "----- the same vt's /metrics (vt --metrics 127.0.0.1:9464), scraped in the guest: one family of four -----"
+        grep '^\(# [A-Z]* \)\{0,1\}vt_rx_pkts' "$KS_CACHE/metrics.prom"
+        echo "(all of it: $KS_CACHE/metrics.prom)"
+        echo
+    fi
     echo "----- the one-liner: vt -e '$ONELINER' -----"
     section vt:/scripts/oneliner.e | sed -e '/./,$!d' -e :a -e '/^\n*$/{$d;N;ba' -e '}'
     echo

@@ -22,7 +22,7 @@ run() {
     local log
     log="$(mktemp)"
     if "$here/run.sh" -q "${pass[@]}" "$@" >"$log" 2>&1; then
-        sed -n '/^----- kernel-support summary/,$p' "$log" | grep -E '^(traffic|ftrace|hist|timing|RESULT|vt):'
+        sed -n '/^----- kernel-support summary/,$p' "$log" | grep -E '^(traffic|ftrace|hist|metrics|timing|RESULT|vt):'
         if ((reuse_vt)) && grep -q '^check: vt @tx_pkts' "$log"; then
             cp "$cache/target/x86_64-unknown-linux-gnu/release/vt" "$VT_COPY" && pass+=(--vt-bin "$VT_COPY")
             reuse_vt=0

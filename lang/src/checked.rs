@@ -49,12 +49,20 @@ fn target(a: &Attach) -> String {
         Target::Tracepoint { category, name } => format!("tracepoint {category}/{name}"),
         Target::PerfEvent(e) => {
             let cpu = e.cpu.map_or("every cpu".into(), |c| format!("cpu {c}"));
-            format!("perf_event type {} config {} {:?} {cpu}", e.perf_type, e.config, e.sample)
+            let bp = e.breakpoint.map_or(String::new(), |b| format!(" breakpoint {:#x}:{}:{}", b.addr, b.len, b.bp_type));
+            let pid = e.pid.map_or(String::new(), |p| format!(" pid {p}"));
+            format!("perf_event type {} config {} {:?} {cpu}{bp}{pid}", e.perf_type, e.config, e.sample)
         }
         Target::Uprobe(u) => {
             let pid = u.pid.map_or(String::new(), |p| format!(" pid {p}"));
             format!("{} {}+{:#x}{pid}", if u.ret { "uretprobe" } else { "uprobe" }, u.path, u.offset)
         }
+        Target::Usdt(u) => {
+            let pid = u.pid.map_or(String::new(), |p| format!(" pid {p}"));
+            let sem = u.semaphore.map_or(String::new(), |s| format!(" semaphore {s:#x}"));
+            format!("usdt {}+{:#x}{sem}{pid} args {:?}", u.path, u.offset, u.args)
+        }
+        Target::RawTracepoint { name } => format!("raw_tracepoint {name}"),
     }
 }
 
@@ -98,6 +106,7 @@ fn stmt(o: &mut String, s: &TStmt, depth: usize) {
         TStmt::Exit(0) => "exit".into(),
         TStmt::Exit(code) => format!("exit({code})"),
         TStmt::Return => "return".into(),
+        TStmt::Eval(e) => format!("eval {}", expr(e)),
     };
     let _ = writeln!(o, "{pad}{line}");
 }
@@ -110,6 +119,7 @@ fn event(e: &EventStmt) -> String {
         EventStmt::PrintValue { format, value } => format!("print-value {format} {}", expr(value)),
         EventStmt::Clear { map } => format!("clear {map}"),
         EventStmt::Zero { map } => format!("zero {map}"),
+        EventStmt::Join { format, arr } => format!("join {format} {}", expr(arr)),
     }
 }
 
@@ -137,6 +147,7 @@ fn expr(e: &TExpr) -> String {
         TExprKind::StrCmp { eq, lhs, rhs } => format!("(str{} {} {})", if *eq { "==" } else { "!=" }, expr(lhs), expr(rhs)),
         TExprKind::Ternary { cond, then, otherwise } => format!("(? {} {} {})", expr(cond), expr(then), expr(otherwise)),
         TExprKind::Cast(a) => format!("(cast {})", expr(a)),
+        TExprKind::UserInt { addr } => format!("(user-int {})", expr(addr)),
         TExprKind::Tuple(items) => format!("(tuple {})", list(items)),
         TExprKind::TupleField { base, index } => format!("(field {} {index})", expr(base)),
         TExprKind::Read { addr, size, user } => format!("(read{} {size} {})", if *user { "-user" } else { "" }, expr(addr)),

@@ -13,6 +13,10 @@ use std::fmt::Write;
 
 pub fn sexpr(script: &Script) -> String {
     let mut out = String::new();
+    if !script.config.is_empty() {
+        let items: Vec<String> = script.config.iter().map(|c| format!("({} {})", c.key.name, c.value.name)).collect();
+        out.push_str(&format!("(config {})\n", items.join(" ")));
+    }
     for p in &script.probes {
         probe(&mut out, p);
         out.push('\n');

@@ -49,6 +49,8 @@ pub struct Resolve<'a> {
     /// `-p PID`: the process whose mappings name libraries (`uprobe:libc:malloc`) and that uprobes
     /// attach to.
     pub pid: Option<u32>,
+    /// `-c CMD`: the child's pid (watchpoints watch its memory when there is no `-p`).
+    pub cpid: Option<u32>,
 }
 
 /// What a builtin's check may look at.
@@ -90,6 +92,10 @@ pub trait Checking {
     fn error(&mut self, d: Diagnostic);
     /// The attach point the probe is being checked for.
     fn attach(&self) -> &Attach;
+    /// Whether the command line allowed unsafe functions (`--unsafe`).
+    fn unsafe_allowed(&self) -> bool {
+        false
+    }
 }
 
 /// A function that yields a value (`str`, `has_key`, `bswap`, ...).
@@ -97,6 +103,10 @@ pub trait Function: Sync {
     fn name(&self) -> &'static str;
     /// The typed call (usually `TExprKind::Call`), or None after reporting what is wrong.
     fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<TExpr>;
+    /// A call made for what it does (`signal`): a statement of its own, never a value.
+    fn statement(&self) -> bool {
+        false
+    }
 }
 
 /// An aggregation (`count`, `hist`, ...): assigned to a map, never read as a value.

@@ -53,6 +53,11 @@ pub struct Agg {
     /// Whether the values fed to it are signed (an unsigned sum prints unsigned). Not part of the
     /// map's identity: a map keeps the signedness it was first defined with.
     pub signed: bool,
+    /// Histograms also keep, per bucket, the sum of the values they counted: the metrics
+    /// exposition's `_sum` (bpftrace's histograms keep none). Set for the whole program by
+    /// `CheckOptions::bucket_sums` (with `--metrics`), so that printing alone pays nothing for it.
+    #[serde(default)]
+    pub sums: bool,
 }
 
 impl Agg {
@@ -91,6 +96,46 @@ pub enum Target {
     PerfEvent(PerfEvent),
     /// A uprobe or uretprobe program on an instruction of a user-space file.
     Uprobe(Uprobe),
+    /// A uprobe program on a USDT probe of a user-space file, its semaphore raised while attached.
+    Usdt(Usdt),
+    /// A raw tracepoint program on a kernel tracepoint: its context is the tracepoint's arguments, as
+    /// an array of u64.
+    RawTracepoint { name: String },
+}
+
+/// A USDT probe (`.note.stapsdt`): an instruction of an ELF file, its optional semaphore and how to
+/// read each of its arguments.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usdt {
+    pub path: String,
+    /// The probe's instruction as a file offset.
+    pub offset: u64,
+    /// The semaphore's file offset (the kernel's `ref_ctr_offset`), if the probe has one.
+    pub semaphore: Option<u64>,
+    /// `-p PID`: only in that process.
+    pub pid: Option<u32>,
+    pub provider: String,
+    pub name: String,
+    pub args: Vec<UsdtArg>,
+}
+
+/// Where a USDT argument is (its note's `SIZE@LOCATION`), and its integer type.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UsdtArg {
+    pub ty: IntTy,
+    pub loc: UsdtLoc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum UsdtLoc {
+    /// `$N`
+    Const(i64),
+    /// `%REG`: the register's bytes at `offset` of `struct pt_regs` (`%ah` is one byte in).
+    Reg { offset: u32 },
+    /// `OFF(%REG)`: user memory at the register's value plus `disp`.
+    Mem { offset: u32, disp: i64 },
+    /// A spec vt does not read (`sym(%rip)`, base and index): the argument is refused where used.
+    Unknown(String),
 }
 
 /// An instruction of an ELF file (a program or a shared library), in every process that maps the file
@@ -119,6 +164,19 @@ pub struct PerfEvent {
     pub sample: Sample,
     /// One CPU, or None for every online CPU.
     pub cpu: Option<u32>,
+    /// A hardware breakpoint (`PERF_TYPE_BREAKPOINT`'s address, length and access type).
+    pub breakpoint: Option<Breakpoint>,
+    /// One process (`-p PID`) rather than every task of the CPUs.
+    pub pid: Option<u32>,
+}
+
+/// A hardware breakpoint on `len` bytes at `addr` of a process: `bp_type` is HW_BREAKPOINT_R (1),
+/// W (2), RW (3) or X (4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Breakpoint {
+    pub addr: u64,
+    pub len: u64,
+    pub bp_type: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -135,10 +193,10 @@ impl Target {
     /// hardware), but not BEGIN, END or `interval` (one CPU's clock, whatever task it interrupts).
     pub fn runs_in_tasks(&self) -> bool {
         match self {
-            Target::Tracepoint { .. } => true,
-            Target::PerfEvent(e) => e.cpu.is_none(),
+            Target::Tracepoint { .. } | Target::RawTracepoint { .. } => true,
+            Target::PerfEvent(e) => e.cpu.is_none() && e.pid.is_none(),
             // A uprobe is attached to the process itself.
-            Target::Begin | Target::End | Target::Uprobe(_) => false,
+            Target::Begin | Target::End | Target::Uprobe(_) | Target::Usdt(_) => false,
         }
     }
 }
@@ -210,6 +268,8 @@ pub enum TStmt {
     Exit(u8),
     /// `return`: leave this probe.
     Return,
+    /// A call made for what it does (`signal(..)`); its value is dropped.
+    Eval(TExpr),
 }
 
 /// Statements carried out by the runtime: the program sends an event, the runtime acts on it.
@@ -226,6 +286,9 @@ pub enum EventStmt {
     PrintValue { format: usize, value: TExpr },
     Clear { map: MapId },
     Zero { map: MapId },
+    /// `join(argv [, delim])`: the strings of a NULL-ended pointer array, joined by
+    /// `formats[format].text`, on a line.
+    Join { format: usize, arr: TExpr },
 }
 
 /// A printf (or time) format string, as written, with the types of its arguments.
@@ -243,7 +306,7 @@ pub enum Ty {
     Str(u32),
     Tuple(Vec<Ty>),
     /// A value the program stores as raw bytes and the runtime shows as text (`strftime`, `ntop`,
-    /// `strerror`, `username`): printf's `%s` prints it, a map prints it as a string.
+    /// `strerror`, `username`, `cgroup_path`): printf's `%s` prints it, a map prints it as a string.
     Text(Render),
 }
 
@@ -258,6 +321,9 @@ pub enum Render {
     Errno,
     /// A user id (8 bytes), shown as its user name.
     User,
+    /// A cgroup id (8 bytes), shown as its path in each cgroup hierarchy whose name matches the
+    /// wildcard filter (`*`: all), as bpftrace's `cgroup_path` prints it.
+    CgroupPath(String),
 }
 
 impl Render {
@@ -274,6 +340,7 @@ impl Render {
             Render::Inet => "inet",
             Render::Errno => "strerror",
             Render::User => "username",
+            Render::CgroupPath(_) => "cgroup_path",
         }
     }
 }
@@ -356,4 +423,6 @@ pub enum TExprKind {
     Read { addr: Box<TExpr>, size: u32, user: bool },
     /// A `char[N]` read from memory at `addr` as a string (`ty` is `Str(N)`, as a `char[N]` field's).
     ReadChars { addr: Box<TExpr>, user: bool },
+    /// An integer of `ty` read from the probed task's memory at `addr` (0 where unreadable).
+    UserInt { addr: Box<TExpr> },
 }

@@ -225,6 +225,12 @@ const GOLDEN: &[(&str, &str)] = &[
         "(probe (BEGIN) (assign (map x) a))\n(probe (t a b) (assign (map y) (? c (> a b) d)))\n(probe (END) (call exit))",
     ),
     ("t:a:b /pid > 1/ < @[comm] = count() >", "(probe (t a b) (pred (> pid 1)) (assign (map @ comm) (call count)))"),
+    // A config block (bpftrace 0.20+), before the probes; `;` between options, optional after the last.
+    (
+        "config = { missing_probes = ignore; max_strlen = 64 } BEGIN { }",
+        "(config (missing_probes ignore) (max_strlen 64))\n(probe (BEGIN))",
+    ),
+    ("config = {} BEGIN { }", "(probe (BEGIN))"),
 ];
 
 #[test]

@@ -19,7 +19,7 @@ pub use builtins::BuiltinEntry;
 pub use functions::FunctionEntry;
 
 /// Calls that are statements of their own, checked by the language core (they send events).
-static STATEMENTS: &[&str] = &["printf", "print", "clear", "zero", "delete", "exit", "time"];
+static STATEMENTS: &[&str] = &["printf", "print", "clear", "zero", "delete", "exit", "time", "join"];
 
 /// The registry. Pass `&LIBRARY` wherever a `Registry` or `Emitters` is asked for.
 pub struct Library;
@@ -73,6 +73,11 @@ impl Emitters for Library {
 /// statement calls (for completion and for the property-test generators).
 pub fn all_names(kind: Kind) -> Vec<&'static str> {
     LIBRARY.names(kind)
+}
+
+/// Each probe kind's own name (the first of its spellings: `tracepoint`, not `t`).
+pub fn probe_kinds() -> Vec<&'static str> {
+    probes::LIST.iter().map(|p| p.names()[0]).collect()
 }
 
 /// Parses nothing: checks a parsed script with this registry.

@@ -6,8 +6,8 @@
 mod common;
 
 /// Keyless aggregations that fill the shared per-CPU value (16 KiB) exactly: any later one gets a
-/// per-CPU array of its own (lhist buckets are 16 bytes: `[count, sum]`).
-const FILL_SHARED: &str = "@a = lhist(1, 0, 1000, 1); @b = lhist(1, 0, 1000, 1); @c = lhist(1, 0, 20, 1);";
+/// per-CPU array of its own.
+const FILL_SHARED: &str = "@a = lhist(1, 0, 1000, 1); @b = lhist(1, 0, 1000, 1); @c = lhist(1, 0, 42, 1);";
 
 const REGRESSIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/regressions");
 

@@ -64,10 +64,10 @@ END { printf("%d %s\n", @start, "x"); }"#;
         let lhist = good.user_maps.iter().position(|m| matches!(&m.kind, MapKind::Agg(a) if a.name == "lhist")).unwrap();
         // Bounds the registry's lhist cannot lay out are refused as a layout that differs.
         for params in [vec![i64::MIN, i64::MAX, 1], vec![0, 10, 0], vec![0]] {
-            let bad = Agg { name: "lhist".into(), params, signed: true };
+            let bad = Agg { name: "lhist".into(), params, signed: true, sums: false };
             assert!(refused(&|w| w.user_maps[lhist].kind = MapKind::Agg(bad.clone())).contains("@l"));
         }
-        let unknown = Agg { name: "median".into(), params: vec![], signed: false };
+        let unknown = Agg { name: "median".into(), params: vec![], signed: false, sums: false };
         assert!(refused(&|w| w.user_maps[lhist].kind = MapKind::Agg(unknown.clone())).contains("@l"));
         assert_eq!(refused(&|w| w.user_maps[0].key = vec![Ty::Str(64)]), "map @start is not laid out as its type says");
         assert!(refused(&|w| w.maps[within as usize].within = Some(1 << 30)).contains("does not fit in the shared value"));

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""vt and bpftrace side by side: startup, ten probes, cost per event, compile time, footprint.
+"""vt and bpftrace side by side: a big map printed and scraped, startup, ten probes, cost per event, compile
+time, footprint.
 
 Run as root from anywhere:  python3 runtime/benches/compare.py   (see BENCHMARKS.md)
 
@@ -181,6 +182,95 @@ def per_event(argv, env, workload, n_events):
             p.wait()
 
 
+# ---------------------------------------------------------------------------------------------- a big map
+
+# A map of KEYS keys, filled by the workload's getppid calls (one new key each), then read REPS times:
+# printed by `print(@m)` (both tracers; bench.py's own getpgid call triggers it) and, for vt, scraped
+# from `--metrics`. bpftrace 0.17 has no metrics endpoint, so its row is the print.
+BIG_MAP = """tracepoint:syscalls:sys_enter_getppid /comm == "getppid_loop"/ {{ @i = @i + 1; @m[@i] = @i; }}
+tracepoint:syscalls:sys_enter_getpgid /pid == {pid}/ {{ print(@m); }}
+"""
+
+
+def status_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith(field + ":"))
+
+
+def http_get(port, path="/metrics"):
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as c:
+        c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while chunk := c.recv(1 << 20):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise SystemExit(f"scrape failed: {head[:200]!r}")
+    return body
+
+
+def big_map(argv, env, workload, keys, reps, port=None):
+    # (bpftrace runs with `-B full`, the buffering of a file: it still flushes after each print.)
+    """One tracer holding a KEYS-key map: the time each print(@m) takes to arrive whole, each scrape
+    (vt), the exposition's size, and the tracer's RSS (now and peak) after all of them."""
+    import threading
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    done = []  # monotonic time at which each print's last entry arrived
+    seen = [0]
+    cond = threading.Condition()
+
+    def reader():
+        for line in p.stdout:
+            if line.startswith(b"@m["):
+                seen[0] += 1
+                if seen[0] % keys == 0:
+                    with cond:
+                        done.append(time.monotonic())
+                        cond.notify_all()
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 60
+        # Attached: both programs have run (the print of a still empty map prints no entry).
+        while sum(1 for i in prog_fds(p.pid).values() if i.get("prog_type") == "5" and int(i.get("run_cnt", 0))) < 2:
+            if p.poll() is not None:
+                raise EarlyExit(argv, p.stderr.read().decode(errors="replace"))
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{argv[0]}: programs never fired")
+            os.getppid()
+            os.getpgid(0)
+            time.sleep(0.01)
+        subprocess.run([workload, str(keys)], check=True)
+        prints, scrapes, size = [], [], 0
+        for _ in range(reps):
+            t0 = time.monotonic()
+            os.getpgid(0)
+            with cond:
+                if not cond.wait_for(lambda: len(done) > len(prints), timeout=60):
+                    p.kill()
+                    raise SystemExit(f"{argv[0]}: print(@m) did not arrive whole ({seen[0]} entries seen): "
+                                     f"{p.stderr.read().decode(errors='replace')}")
+                prints.append(done[len(prints)] - t0)
+            if port:
+                t0 = time.monotonic()
+                body = http_get(port)
+                scrapes.append(time.monotonic() - t0)
+                size = len(body)
+                n = sum(1 for l in body.splitlines() if l.startswith(b"vt_m{"))
+                if n != keys:
+                    raise SystemExit(f"the exposition has {n} samples of vt_m, not {keys}")
+        return {"print": prints, "scrape": scrapes, "bytes": size,
+                "rss": status_kib(p.pid, "VmRSS"), "hwm": status_kib(p.pid, "VmHWM")}
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 # ---------------------------------------------------------------------------------------------- attach check
 
 
@@ -243,6 +333,13 @@ class Table:
         return "\n".join(lines)
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def med(xs):
     return statistics.median(xs)
 
@@ -286,6 +383,10 @@ def main():
     ap.add_argument("--blocks", type=int, default=1000, help="probe blocks / map entries in compile scripts")
     ap.add_argument("--no-static", action="store_true", help="skip the static build")
     ap.add_argument("--markdown", help="also write the table to this file")
+    ap.add_argument("--keys", type=int, default=10_000, help="keys of the big map (default 10,000)")
+    ap.add_argument("--map-rounds", type=int, default=3, help="rounds for the big map (default 3)")
+    ap.add_argument("--only", choices=["all", "metrics"], default="all",
+                    help="`metrics`: only the big map's print / scrape rows")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -344,6 +445,46 @@ def main():
                      + ("" if not a.vt else f" (but the binary measured is `{vt}`)"))
     except (subprocess.CalledProcessError, FileNotFoundError):
         pass
+
+    # -- a big map: printed, and scraped from --metrics -------------------------------------------------
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        stats_before = f.read().strip()
+    subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)  # readiness: run counts
+    try:
+        k, reps = a.keys, 10
+        path = script("big_map.vt", BIG_MAP.format(pid=os.getpid()))
+        log(f"big map: {a.map_rounds} rounds, {k} keys, {reps} prints (and scrapes) each")
+        big_env = dict(BT_ENV, BPFTRACE_MAP_KEYS_MAX=str(k))
+
+        def vt_big():
+            port = free_port()
+            return big_map([vt, "--map-keys", str(k), "--metrics", str(port), "--no-exit-maps", path], None,
+                           workload, k, reps, port)
+        vt_m, bt_m = alternate(a.map_rounds, [vt_big, lambda: big_map([bt, "-B", "full", path], big_env, workload, k, reps)])
+    finally:
+        subprocess.run(["sysctl", "-q", f"kernel.bpf_stats_enabled={stats_before}"], check=True)
+    vp, bp = sum((r["print"] for r in vt_m), []), sum((r["print"] for r in bt_m), [])
+    vs = sum((r["scrape"] for r in vt_m), [])
+    t.add(f"{k}-key map: print(@m), until the last entry arrives", spread(vp, ms), spread(bp, ms), med(vp) / med(bp))
+    t.add(f"{k}-key map: GET /metrics (vt; bpftrace has none)", spread(vs, ms), "", med(vs) / med(bp))
+    t.add(f"{k}-key map: exposition size", f"{vt_m[0]['bytes'] / 1024:.0f} KiB", "")
+    vr, br = med([r["rss"] for r in vt_m]), med([r["rss"] for r in bt_m])
+    t.add(f"{k}-key map: RSS after {reps} prints (+ {reps} scrapes for vt)", mib(vr), mib(br), vr / br)
+    vh, bh = med([r["hwm"] for r in vt_m]), med([r["hwm"] for r in bt_m])
+    t.add(f"{k}-key map: peak RSS", mib(vh), mib(bh), vh / bh)
+    notes.append(f"{k}-key map: `@m[@i] = @i` for {k} getppid calls, then {reps} times `print(@m)` (a getpgid "
+                 f"call of the bench triggers it; timed until the last entry is read from the pipe) and, for vt, "
+                 f"`GET /metrics` (timed until the body is read); the ratio of the scrape row is to bpftrace's "
+                 f"print. vt runs with `--map-keys {k}`, bpftrace with BPFTRACE_MAP_KEYS_MAX={k}.")
+    load("after big map")
+    if a.only == "metrics":
+        out = t.render() + "\n\n" + "\n".join(f"- {x}" for x in notes) + "\n"
+        print(out)
+        if a.markdown:
+            with open(a.markdown, "w") as f:
+                f.write(out)
+        shutil.rmtree(work, ignore_errors=True)
+        return
 
     # -- startup and ten probes -------------------------------------------------------------------------
     skip = "BEGIN exit(): vt skips attaching"

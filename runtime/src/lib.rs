@@ -4,6 +4,7 @@
 //! program type (`attach`).
 
 pub mod attach;
+pub mod cgroup;
 pub mod child;
 pub mod cli;
 pub mod closer;

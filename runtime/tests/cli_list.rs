@@ -34,14 +34,17 @@ fn list_is_the_kernels_set_of_events() {
     }
     assert_eq!(listed.lines().filter(|l| l.starts_with("tracepoint:")).count(), tracepoints.len());
     // The other probe kinds come first.
-    let others: Vec<&str> = listed.lines().filter(|l| !l.starts_with("tracepoint:")).collect();
+    let others: Vec<&str> = listed.lines().filter(|l| !l.starts_with("tracepoint:") && !l.starts_with("rawtracepoint:")).collect();
     let head = ["BEGIN", "END", "interval:hz:", "interval:ms:", "interval:s:", "interval:us:", "profile:hz:", "profile:ms:"];
     assert_eq!(others[..head.len()], head);
     // Software and hardware events by name and by bpftrace's aliases.
     for event in ["software:page-faults:", "software:faults:", "software:cs:", "software:task-clock:", "hardware:cycles:", "hardware:cache-misses:"] {
         assert!(others.contains(&event), "{event} is not listed");
     }
-    assert_eq!(others.len(), head.len() + 2 + 11 + 3 + 10 + 2, "{others:?}");
+    assert!(others.contains(&"watchpoint:"), "watchpoint: is not listed");
+    assert_eq!(others.len(), head.len() + 2 + 11 + 3 + 10 + 2 + 1, "{others:?}");
+    // Raw tracepoints are the kernel's BTF names: sys_enter is one, syscalls' trace events are not.
+    assert!(listed.lines().any(|l| l == "rawtracepoint:sys_enter") && !listed.contains("rawtracepoint:sys_enter_read\n"));
 }
 
 #[test]
@@ -51,6 +54,11 @@ fn list_names_the_functions_of_a_file() {
     assert_eq!(listed, format!("uprobe:{}:vt_shapes_add\n", shapes.display()));
     let listed = vt_stdout(&["-l", &format!("uretprobe:{}:vt_shapes_a?d", shapes.display())]);
     assert_eq!(listed, format!("uretprobe:{}:vt_shapes_add\n", shapes.display()));
+    // A file's USDT probes, as bpftrace lists them (`usdt:PATH:PROVIDER:NAME`), by glob.
+    let s = shapes.display();
+    assert_eq!(vt_stdout(&["-l", &format!("usdt:{s}:*")]), format!("usdt:{s}:vt:guarded\nusdt:{s}:vt:plain\n"));
+    assert_eq!(vt_stdout(&["-l", &format!("usdt:{s}:vt:pl*")]), format!("usdt:{s}:vt:plain\n"));
+    assert_eq!(vt_stdout(&["-l", "rawtracepoint:sys_ent?r"]), "rawtracepoint:sys_enter\n");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! concurrent scrapes that lose no event) and memory over 10,000 scrapes. The real Prometheus
 //! scraping vt is `metrics_prometheus.rs`.
 
+#[allow(dead_code)]
 mod metrics_common;
 
 use metrics_common::{raw, Served, OM};
@@ -153,4 +154,28 @@ fn memory_stays_flat_over_ten_thousand_scrapes() {
     let after = rss_kib(pid);
     served.stop();
     assert!(after_1000 > 0 && after <= after_1000 + 4096, "RSS {after_1000} KiB after 1,000 scrapes, {after} KiB after 10,000");
+}
+
+/// `--map-keys 10000`: a map of 10,000 keys is served and printed whole; with the default 4,096 the
+/// updates beyond are dropped and counted.
+#[test]
+fn map_keys_holds_ten_thousand_keys() {
+    if !bpf_ready("map_keys_holds_ten_thousand_keys") {
+        return;
+    }
+    for (args, kept) in [(&["--map-keys", "10000"][..], 10_000), (&[][..], 4096)] {
+        let mut work = Workload::start("getppid 10000");
+        let script = format!(
+            "tracepoint:syscalls:sys_enter_getppid /pid == {}/ {{ @i = @i + 1; @m[@i] = @i; }} BEGIN {{ printf(\"ready\\n\"); }}",
+            work.pid()
+        );
+        let served = Served::start_with(args, &script);
+        work.release_and_wait();
+        let (_, body) = served.get(None);
+        assert_eq!(body.lines().filter(|l| l.starts_with("vt_m{")).count(), kept, "{args:?}");
+        let dropped = format!("vt_dropped_updates_total{{map=\"@m\"}} {}\n", 10_000 - kept);
+        assert!(kept == 10_000 || body.contains(&dropped), "no {dropped} in the exposition");
+        let (out, _) = served.stop();
+        assert_eq!(out.lines().filter(|l| l.starts_with("@m[")).count(), kept, "{args:?}");
+    }
 }

@@ -1,12 +1,14 @@
 //! A real Prometheus (Debian's `prometheus`, installed by tests/run.sh) scrapes `vt --metrics`
 //! tracing a workload of known shape — 100 writes of 1, 2, …, 100 bytes — and its HTTP API answers:
 //! the counter equals the events caused, the histogram's buckets equal vt's own printed histogram,
-//! `_sum` and `_count` are exact, and `histogram_quantile` falls in the right bucket.
+//! `_sum` and `_count` are exact, and `histogram_quantile` falls in the right bucket. And
+//! deploy/prometheus.yml's relabeling turns the cgroup paths of pods' containers into pod_uid and
+//! container_id.
 
 #[allow(dead_code)]
 mod metrics_common;
 
-use metrics_common::{free_port, raw, Served};
+use metrics_common::{free_port, raw, Served, TestCgroup};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,11 +37,15 @@ impl Drop for TempDir {
 
 impl Prometheus {
     fn start(bin: &std::path::Path, target_port: u16) -> Prometheus {
-        let dir = std::env::temp_dir().join(format!("vt-prometheus-{}-{target_port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
         let config = format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: vt\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
         );
+        Prometheus::start_with(bin, target_port, &config)
+    }
+
+    fn start_with(bin: &std::path::Path, target_port: u16, config: &str) -> Prometheus {
+        let dir = std::env::temp_dir().join(format!("vt-prometheus-{}-{target_port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
         let port = free_port();
         let child = Command::new(bin)
@@ -155,4 +161,63 @@ fn prometheus_scrapes_exact_counts_buckets_and_quantiles() {
     // 1..=100: the 50th value lies in [32, 64), the bucket le=63.
     assert_eq!(q.len(), 1, "{q:?}");
     assert!(q[0].1 > 31.0 && q[0].1 <= 63.0, "median {q:?}");
+}
+
+/// deploy/prometheus.yml, as shipped but for its targets and interval, scrapes a map keyed by
+/// `cgroup_path(cgroup, "unified")` for workloads in cgroups named as the kubelet names them (systemd
+/// and cgroupfs drivers): each sample gets the pod's UID and the container's ID.
+#[test]
+fn deploy_relabeling_gives_pod_uid_and_container_id() {
+    let test = "deploy_relabeling_gives_pod_uid_and_container_id";
+    if !bpf_ready(test) {
+        return;
+    }
+    let Some(bin) = on_path("prometheus") else {
+        skip(test, "prometheus is not installed (tests/run.sh installs Debian's prometheus)");
+        return;
+    };
+    let id_a = "0123456789abcdef".repeat(4);
+    let id_b = "fedcba9876543210".repeat(4);
+    let top = format!("vt-test-relabel-{}", std::process::id());
+    let systemd = format!(
+        "{top}/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0123abcd_4567_89ab_cdef_0123456789ab.slice/cri-containerd-{id_a}.scope"
+    );
+    let cgroupfs = format!("{top}/kubepods/besteffort/podfedcba98-7654-3210-fedc-ba9876543210/{id_b}");
+    let (Some(a), Some(b)) = (TestCgroup::make(&systemd), TestCgroup::make(&cgroupfs)) else {
+        skip(test, "no cgroup2 mount where cgroups can be made");
+        return;
+    };
+    let mut wa = Workload::start("getppid 3");
+    let mut wb = Workload::start("getppid 5");
+    a.enter(wa.pid());
+    b.enter(wb.pid());
+    let script = format!(
+        "tracepoint:syscalls:sys_enter_getppid /pid == {} || pid == {}/ {{ @calls[cgroup_path(cgroup, \"unified\")] = count(); }} BEGIN {{ printf(\"ready\\n\"); }}",
+        wa.pid(),
+        wb.pid()
+    );
+    let served = Served::start(&script);
+    wa.release_and_wait();
+    wb.release_and_wait();
+    let shipped = std::fs::read_to_string(workspace_root().join("deploy/prometheus.yml")).unwrap();
+    let config = shipped
+        .replace("scrape_interval: 15s", "scrape_interval: 1s\n  scrape_timeout: 1s")
+        .replace("[\"host-a:9464\", \"host-b:9464\"]", &format!("[\"127.0.0.1:{}\"]", served.port));
+    assert_ne!(config, shipped, "deploy/prometheus.yml no longer has the lines this test replaces");
+    let prom = Prometheus::start_with(&bin, served.port, &config);
+    prom.wait_for("count(vt_calls_total)", 2.0);
+    let mut got: Vec<(String, String, f64)> = prom
+        .query("vt_calls_total")
+        .into_iter()
+        .map(|(l, v)| (l.get("pod_uid").cloned().unwrap_or_default(), l.get("container_id").cloned().unwrap_or_default(), v))
+        .collect();
+    got.sort_by(|x, y| x.0.cmp(&y.0));
+    served.stop();
+    assert_eq!(
+        got,
+        vec![
+            ("0123abcd-4567-89ab-cdef-0123456789ab".to_string(), id_a.clone(), 3.0),
+            ("fedcba98-7654-3210-fedc-ba9876543210".to_string(), id_b.clone(), 5.0),
+        ]
+    );
 }

@@ -21,6 +21,11 @@
 //!                            huge pages): N page faults
 //! call N                     N calls of `vt_shapes_add(i, 100 + i % 3)` for i in 1..=N (a function
 //!                            for uprobes: it returns `3 * i + 100 + i % 3`)
+//! usdt N                     for i in 1..=N: USDT probe vt:plain(-i as int32, i * 1000000007 as u64,
+//!                            "alpha"/"beta"/"gamma" for i % 3 = 0/1/2, the constant 42), and
+//!                            vt:guarded(i as int64, -i as int32) only while its semaphore is raised
+//!                            (csrc/)
+//! watch N                    writes 1, 2, …, N to the global `shapes_watched` (csrc/)
 //! getppid 3 + open /etc/passwd 2
 //! ```
 //!
@@ -50,6 +55,15 @@ pub enum Action {
     Exec(Vec<CString>),
     Touch(u64, *mut u8),
     Call(u64),
+    Usdt(u64),
+    Watch(u64),
+}
+
+// The workload's C part (csrc/, built by build.rs).
+#[link(name = "vtshapesc", kind = "static")]
+extern "C" {
+    fn shapes_usdt(n: u64) -> i64;
+    fn shapes_watch(n: u64);
 }
 
 /// The function `call` calls, for uprobes (a symbol of its own, never inlined).
@@ -133,6 +147,8 @@ pub fn parse(words: &[String]) -> Action {
             Action::Touch(n, fresh_pages(n))
         }
         Some("call") => (want(1), Action::Call(num(arg(1)))).1,
+        Some("usdt") => (want(1), Action::Usdt(num(arg(1)))).1,
+        Some("watch") => (want(1), Action::Watch(num(arg(1)))).1,
         Some("exec") if words.len() >= 2 => Action::Exec(words[1..].iter().map(|w| cstr(Some(w))).collect()),
         _ => usage(),
     }
@@ -169,6 +185,15 @@ pub fn run(action: Action) {
                 unsafe { std::ptr::write_volatile(pages.add(i * PAGE), 1) };
             }
         }
+        Action::Usdt(n) => {
+            // SAFETY: plain C functions of csrc/ taking a count.
+            if unsafe { shapes_usdt(n) } < 0 {
+                eprintln!("shapes: built without <sys/sdt.h>: no USDT probes (install systemtap-sdt-dev, as tests/run.sh does)");
+                std::process::exit(12);
+            }
+        }
+        // SAFETY: as above.
+        Action::Watch(n) => unsafe { shapes_watch(n) },
         Action::Call(n) => {
             for i in 1..=n {
                 std::hint::black_box(vt_shapes_add(std::hint::black_box(i), 100 + i % 3));

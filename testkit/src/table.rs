@@ -8,6 +8,7 @@
 //! RUN   getppid 3 + open /etc/passwd 1   a workload (src/actions.rs), started paused and
 //!                                        released once the tracer is attached; none if absent
 //! PARAMS 42 hello                        positional parameters, after the script
+//! FLAGS --unsafe                         options of the tracer (vt and bpftrace), before the script
 //! STOP  int | term | exit                how the run ends: SIGINT, SIGTERM, or by itself (the default is
 //!                                        `exit` when the script calls exit(), else `int`)
 //! BPFTRACE                               also run under bpftrace 0.17: it must print the same stdout
@@ -21,7 +22,7 @@
 //!
 //! In PROG, PARAMS, RUN, EXPECT and STDERR, `$PID` is the workload's pid, `$NPROC` the number of
 //! possible CPUs, `$CGROUP` the workload's cgroup v2 id, `$PORT` a free TCP port on 127.0.0.1 and
-//! `$SHAPES` the workload program's path (for uprobes on its `vt_shapes_add`).
+//! `$SHAPES` the workload program's path (for uprobes on its `vt_shapes_add`, USDT probes on its `vt:*`).
 //! (bpftrace runs get their own workload, so a differential entry must not print `$PID`.)
 //!
 //! `VT_TABLE_ONLY=NAME[,NAME…]` runs only those entries.
@@ -38,6 +39,7 @@ pub struct Entry {
     pub prog: String,
     pub run: Option<String>,
     pub params: Vec<String>,
+    pub flags: Vec<String>,
     pub stop: Option<Stop>,
     pub bpftrace: bool,
     pub status: i32,
@@ -90,6 +92,7 @@ pub fn parse(file: &str, text: &str) -> Vec<Entry> {
             "PROG" => e.prog = value.to_string(),
             "RUN" => e.run = Some(value.to_string()),
             "PARAMS" => e.params = value.split_whitespace().map(String::from).collect(),
+            "FLAGS" => e.flags = value.split_whitespace().map(String::from).collect(),
             "STOP" => {
                 e.stop = Some(match value {
                     "int" => Stop::Int,
@@ -197,7 +200,21 @@ pub fn attachments(script: &str) -> Vec<String> {
         }
         match provider {
             "uprobe" | "uretprobe" => out.push(crate::inventory::UPROBE.to_string()),
-            "profile" | "software" => out.push(crate::inventory::PERF_EVENT.to_string()),
+            "profile" | "software" | "watchpoint" => out.push(crate::inventory::PERF_EVENT.to_string()),
+            "usdt" => {
+                // A wildcard attaches to each probe it matches, one uprobe each: as many as `vt -l` lists.
+                let spec: String = script[start..].chars().take_while(|c| !c.is_whitespace() && *c != '{' && *c != '/').collect();
+                let n = match spec.contains(['*', '?']) {
+                    true => vt_command(&["-l", &spec]).output().map_or(1, |o| o.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count().max(1)),
+                    false => 1,
+                };
+                out.extend(std::iter::repeat_n(crate::inventory::UPROBE.to_string(), n));
+            }
+            // A raw tracepoint's link is named by the tracepoint.
+            "rawtracepoint" => {
+                let spec: String = script[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':')).collect();
+                out.extend(spec.rsplit(':').next().filter(|n| !n.is_empty()).map(String::from));
+            }
             _ => {}
         }
         if provider != "tracepoint" && provider != "t" {
@@ -233,8 +250,9 @@ fn run_once(entry: &Entry, tool: Tool, port: u16) -> Output {
     let script = vars.apply(&entry.prog);
     let params: Vec<String> = entry.params.iter().map(|p| vars.apply(p)).collect();
     let params: Vec<&str> = params.iter().map(String::as_str).collect();
+    let flags: Vec<&str> = entry.flags.iter().map(String::as_str).collect();
     if entry.status != 0 {
-        let out = vt_command(&["-e", &script]).args(&params).output().expect("cannot run vt");
+        let out = vt_command(&flags).args(["-e", &script]).args(&params).output().expect("cannot run vt");
         return Output {
             vars,
             status: out.status.code(),
@@ -243,7 +261,7 @@ fn run_once(entry: &Entry, tool: Tool, port: u16) -> Output {
         };
     }
     let stop = entry.stop.unwrap_or(if script.contains("exit()") { Stop::ByItself } else { Stop::Int });
-    let mut tracer = Tracer::start_with_params(tool, &script, &[], &params);
+    let mut tracer = Tracer::start_with_params(tool, &script, &flags, &params);
     tracer.wait_attached(&attachments(&script));
     if let Some(w) = workload.as_mut() {
         w.release_and_wait();

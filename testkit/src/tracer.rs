@@ -184,15 +184,21 @@ pub fn script_tracepoints(script: &str) -> Vec<String> {
         let kind = word.split(':').next().unwrap_or("");
         if word.contains(':') {
             match kind {
-                "uprobe" | "uretprobe" => out.push(crate::inventory::UPROBE.to_string()),
-                "profile" | "software" => out.push(crate::inventory::PERF_EVENT.to_string()),
+                "uprobe" | "uretprobe" | "usdt" => out.push(crate::inventory::UPROBE.to_string()),
+                "profile" | "software" | "watchpoint" => out.push(crate::inventory::PERF_EVENT.to_string()),
+                // A raw tracepoint's link is named by the tracepoint (with no wildcard to expand).
+                "rawtracepoint" => out.extend(word.rsplit(':').next().filter(|n| !n.contains(['*', '?'])).map(String::from)),
                 _ => {}
             }
         }
     }
     let mut rest = script;
     while let Some(i) = rest.find("tracepoint:") {
+        let raw = rest[..i].ends_with("raw");
         rest = &rest[i + "tracepoint:".len()..];
+        if raw {
+            continue;
+        }
         let spec: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':').collect();
         if let Some((_cat, name)) = spec.split_once(':') {
             out.push(name.to_string());

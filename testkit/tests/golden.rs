@@ -30,6 +30,13 @@ fn golden_count_and_hist() {
     check_golden("count_hist.listing", &listing(&["-d"], COUNT_HIST));
 }
 
+/// With `--metrics`, histogram buckets are `[count, sum]` (the exposition's `_sum`); without it they
+/// cost what they did before (count_hist.listing).
+#[test]
+fn golden_count_and_hist_keeping_sums() {
+    check_golden("count_hist_sums.listing", &listing(&["--metrics", "9", "-d"], COUNT_HIST));
+}
+
 #[test]
 fn emit_asm_is_dash_d() {
     assert_eq!(listing(&["--emit", "asm"], COUNT_HIST), listing(&["-d"], COUNT_HIST));

@@ -1,10 +1,10 @@
-//! The ring buffer (printf, print, time, clear, zero, exit events, in order) and the run switch.
+//! The ring buffer (printf, print, time, clear, zero, join, exit events, in order) and the run switch.
 
 use super::{Buf, Emitter, SCALARS};
 use crate::asm::{helper, Reg, Src};
 use crate::event;
 use crate::layout;
-use bpf_ins::{Instruction, JumpOperation as Jmp};
+use bpf_ins::{ArithmeticOperation as Alu, Instruction, JumpOperation as Jmp};
 use lang::typed::*;
 
 impl Emitter<'_> {
@@ -72,6 +72,7 @@ impl Emitter<'_> {
             }
             EventStmt::Clear { map } => self.simple_event(event::CLEAR, u64::from(map.0), &[]),
             EventStmt::Zero { map } => self.simple_event(event::ZERO, u64::from(map.0), &[]),
+            EventStmt::Join { format, arr } => self.join(*format, arr),
         }
     }
 
@@ -85,6 +86,64 @@ impl Emitter<'_> {
         self.output(rec);
     }
 
+    /// `join(arr, delim)`: the record is too big for the stack (bpftrace's 16 strings of 1024
+    /// bytes), so it is reserved in the ring buffer and the strings are read straight into it.
+    fn join(&mut self, format: usize, arr: &TExpr) {
+        let p = self.expr(arr);
+        let rec = self.take();
+        let size = 16 + event::JOIN_ARGS * event::JOIN_ARG_SIZE;
+        let (submit, end) = (self.asm.label(), self.asm.label());
+        self.asm.load_map(Reg::R1, self.internal.events);
+        self.asm.mov(Reg::R2, Src::Imm(size as i32));
+        self.asm.mov(Reg::R3, Src::Imm(0));
+        self.asm.call(helper::RINGBUF_RESERVE);
+        let reserved = self.asm.label();
+        self.asm.jump_if(Jmp::IfNotEqual, Reg::R0, Src::Imm(0), reserved);
+        self.count_lost();
+        self.asm.jump(end);
+        self.asm.bind(reserved);
+        self.asm.mov(rec, Src::Reg(Reg::R0));
+        self.asm.insn(Instruction::store64(rec, 0, event::JOIN as i64));
+        self.asm.insn(Instruction::store64(rec, 8, format as i64));
+        let slot = self.alloc(8);
+        for i in 0..event::JOIN_ARGS {
+            // arr[i], then the string it points to; a NULL pointer ends the list.
+            self.asm.insn(Instruction::store64(Reg::R10, slot.off16(), 0));
+            self.addr(Reg::R1, slot);
+            self.asm.mov(Reg::R2, Src::Imm(8));
+            self.asm.mov(Reg::R3, Src::Reg(p));
+            self.asm.call(helper::PROBE_READ);
+            self.asm.insn(Instruction::loadx64(Reg::R3, Reg::R10, slot.off16()));
+            self.asm.mov(Reg::R1, Src::Reg(rec));
+            self.asm.alu(Alu::Add, Reg::R1, Src::Imm((16 + i * event::JOIN_ARG_SIZE) as i32));
+            self.asm.insn(Instruction::store8(Reg::R1, 0, 0));
+            self.asm.jump_if(Jmp::IfEqual, Reg::R3, Src::Imm(0), submit);
+            self.asm.mov(Reg::R2, Src::Imm(event::JOIN_ARG_SIZE as i32));
+            self.asm.call(helper::PROBE_READ_STR);
+            self.asm.alu(Alu::Add, p, Src::Imm(8));
+        }
+        self.asm.bind(submit);
+        self.asm.mov(Reg::R1, Src::Reg(rec));
+        self.asm.mov(Reg::R2, Src::Imm(0));
+        self.asm.call(helper::RINGBUF_SUBMIT);
+        self.asm.bind(end);
+        self.release(rec);
+        self.release(p);
+    }
+
+    /// Adds one to the lost-events counter.
+    fn count_lost(&mut self) {
+        let skip = self.asm.label();
+        let key = self.alloc(8);
+        self.asm.insn(Instruction::store64(Reg::R10, key.off16(), 0));
+        self.asm.load_map(Reg::R1, self.internal.lost);
+        self.addr(Reg::R2, key);
+        self.asm.call(helper::MAP_LOOKUP_ELEM);
+        self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), skip);
+        self.increment(Reg::R0, 0, Src::Imm(1));
+        self.asm.bind(skip);
+    }
+
     /// Sends a record to the ring buffer; counts it as lost when there is no room.
     pub(super) fn output(&mut self, rec: Buf) {
         self.asm.load_map(Reg::R1, self.internal.events);
@@ -94,13 +153,7 @@ impl Emitter<'_> {
         self.asm.call(helper::RINGBUF_OUTPUT);
         let ok = self.asm.label();
         self.asm.jump_if(Jmp::IfSignedGreaterOrEqual, Reg::R0, Src::Imm(0), ok);
-        let key = self.alloc(8);
-        self.asm.insn(Instruction::store64(Reg::R10, key.off16(), 0));
-        self.asm.load_map(Reg::R1, self.internal.lost);
-        self.addr(Reg::R2, key);
-        self.asm.call(helper::MAP_LOOKUP_ELEM);
-        self.asm.jump_if(Jmp::IfEqual, Reg::R0, Src::Imm(0), ok);
-        self.increment(Reg::R0, 0, Src::Imm(1));
+        self.count_lost();
         self.asm.bind(ok);
     }
 }

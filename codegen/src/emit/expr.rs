@@ -116,6 +116,22 @@ impl Emitter<'_> {
                 }
                 r
             }
+            TExprKind::UserInt { addr } => {
+                // The helper writes its destination whether or not the read succeeds (zeros if not).
+                let mark = self.frame;
+                let buf = self.alloc(8);
+                let a = self.expr(addr);
+                self.addr(Reg::R1, buf);
+                self.asm.mov(Reg::R2, Src::Imm(ty.bits as i32 / 8));
+                self.asm.mov(Reg::R3, Src::Reg(a));
+                self.release(a);
+                self.asm.call(helper::PROBE_READ_USER);
+                let r = self.take();
+                self.asm.insn(Instruction::loadx(r, Reg::R10, buf.off16(), mem_size(ty.bits)));
+                self.extend(r, ty);
+                self.frame = mark;
+                r
+            }
             _ => {
                 let r = self.take();
                 self.unsupported("an integer from a string expression", r);

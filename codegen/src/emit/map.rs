@@ -64,14 +64,16 @@ impl Emitter<'_> {
             return;
         };
         let v = value.map(|v| (self.expr(v), v.ty.int().map_or(64, |t| t.bits)));
-        // A histogram's update still sees the value (for its sum) after the register became the
-        // bucket: it waits on the stack across the lookup's helper calls.
+        // A histogram that keeps sums still sees the value after the register became the bucket: it
+        // waits on the stack across the lookup's helper calls.
         let mut kept = None;
         let bucket = match (entry.buckets(agg), v) {
             (Some(_), Some((r, bits))) => {
-                let slot = self.alloc(8);
-                self.asm.insn(Instruction::storex64(Reg::R10, slot.off16(), r));
-                kept = Some(slot);
+                if agg.sums {
+                    let slot = self.alloc(8);
+                    self.asm.insn(Instruction::storex64(Reg::R10, slot.off16(), r));
+                    kept = Some(slot);
+                }
                 entry.bucket(self, agg, r, bits);
                 Some(r)
             }

@@ -99,6 +99,10 @@ impl Emitter<'_> {
                 let done = self.done;
                 self.asm.jump(done);
             }
+            TStmt::Eval(e) => {
+                let r = self.expr(e);
+                self.release(r);
+            }
         }
     }
 }

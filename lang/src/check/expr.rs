@@ -184,6 +184,11 @@ impl Checker<'_> {
 
     fn call(&mut self, func: &Ident, args: &[Expr], cx: &mut Ctx, span: Span) -> Option<TExpr> {
         if let Some(entry) = self.reg.function(&func.name) {
+            if entry.statement() && !cx.statement {
+                let d = Diagnostic::new(span, format!("{}() has no value", func.name), "not a value").with_help("call it as a statement of its own");
+                return self.fail(d);
+            }
+            cx.statement = false;
             let call = Call { func, args, span };
             return entry.check(&mut Services { ch: self, cx }, &call);
         }

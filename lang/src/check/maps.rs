@@ -66,6 +66,10 @@ impl Checker<'_> {
                 );
                 return self.fail(Diagnostic::new(span, msg, "different key"));
             }
+            // A string key part, likewise, takes the longest string any definition gives it (`probe`
+            // in a probe with several attach points: each name is whole).
+            let wide: Vec<Ty> = def.key.iter().zip(&key).map(|(a, b)| widen(a, b)).collect();
+            self.maps[i].key = wide;
             return Some(MapId(i as u32));
         }
         self.maps.push(MapDef { name: name.name.clone(), kind, key, span });
@@ -131,7 +135,7 @@ pub(super) fn widen(a: &Ty, b: &Ty) -> Ty {
     }
 }
 
-/// Keys agree part by part in the same way; a string key part takes the size the map was defined with.
+/// Keys agree part by part in the same way (a string key part is widened to the longest defined).
 fn keys_compatible(a: &[Ty], b: &[Ty]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| compatible(x, y))
 }

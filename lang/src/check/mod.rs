@@ -37,6 +37,10 @@ pub struct CheckOptions {
     pub pid: Option<u32>,
     /// `-c CMD`: the child's pid, the value of `cpid` (an error without it).
     pub cpid: Option<u32>,
+    /// Histograms keep each bucket's sum (`Agg::sums`), for `--metrics`.
+    pub bucket_sums: bool,
+    /// `--unsafe`: functions that change the system (`signal`) are allowed.
+    pub unsafe_allowed: bool,
 }
 
 /// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
@@ -51,11 +55,13 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     crate::ctype::define(&script.types)?;
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
+    let ignore_missing = config(&script.config, &mut errors);
     // Maps assigned in probes that did not resolve: their reads elsewhere are not errors of their own
     // (one unknown tracepoint gives one error, not one more per map its block fills).
     let mut unresolved_maps = std::collections::HashSet::new();
     for probe in &script.probes {
         let before = errors.len();
+        let mut dropped = false;
         for spec in &probe.specs {
             let Some(kind) = reg.probe_kind(&spec.provider.name) else {
                 let names = reg.names(Kind::Probe);
@@ -75,16 +81,23 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                     continue;
                 }
             };
-            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid }) {
+            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
+                // `missing_probes = ignore`: an attach point this machine lacks is left out.
+                Err(d) if ignore_missing && missing(&d) => dropped = true,
                 Err(d) => errors.push(d),
             }
         }
-        if errors.len() > before {
+        if errors.len() > before || dropped {
             assigned_maps(&probe.body, &mut unresolved_maps);
         }
     }
-    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
+    if attaches.is_empty() && errors.is_empty() {
+        let d = Diagnostic::new(script.probes[0].span, "none of the script's probes exists on this machine", "nothing to attach")
+            .with_help("`missing_probes = ignore` left every probe out");
+        return Err(vec![d]);
+    }
+    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, unsafe_allowed: opts.unsafe_allowed, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
     for (probe, attach) in &attaches {
         cx.probe(probe, attach.clone());
     }
@@ -100,7 +113,13 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     cx.errors.retain(|d| !unresolved_maps.iter().any(|m| d.message == format!("@{m} is never assigned")));
     errors.append(&mut cx.errors);
     if errors.is_empty() {
-        Ok(Program { maps: cx.maps, probes, formats: cx.formats })
+        let mut maps = cx.maps;
+        for m in &mut maps {
+            if let MapKind::Agg(a) = &mut m.kind {
+                a.sums = opts.bucket_sums;
+            }
+        }
+        Ok(Program { maps, probes, formats: cx.formats })
     } else {
         // One error per place: a block attached to many tracepoints reports each problem once.
         let mut seen = std::collections::HashSet::new();
@@ -116,6 +135,7 @@ struct Checker<'p> {
     errors: Vec<Diagnostic>,
     params: &'p [String],
     cpid: Option<u32>,
+    unsafe_allowed: bool,
     /// The first pass: define maps, report nothing.
     learning: bool,
     /// Checking `@m++` / `@m--`, which (as in bpftrace) defines a new map as signed.
@@ -153,6 +173,8 @@ struct Ctx<'a> {
     /// The probe block being checked.
     probe: Span,
     scope: Scope,
+    /// The call being checked is a statement of its own (see `Function::statement`).
+    statement: bool,
 }
 
 fn unsupported(span: Span, what: &str) -> Diagnostic {
@@ -174,7 +196,7 @@ impl Checker<'_> {
     }
 
     fn probe(&mut self, probe: &Probe, attach: Attach) -> ProbeProgram {
-        let mut cx = Ctx { attach: &attach, probe: probe.span, scope: Scope::default() };
+        let mut cx = Ctx { attach: &attach, probe: probe.span, scope: Scope::default(), statement: false };
         self.hoist = false;
         let predicate = probe.predicate.as_ref().and_then(|e| self.cond(e, &mut cx));
         let body = self.block(&probe.body, &mut cx);
@@ -349,4 +371,30 @@ pub fn parse_int(s: &str) -> Option<u64> {
     } else {
         Some(v)
     }
+}
+
+/// Checks a `config` block; returns whether `missing_probes = ignore` was asked for. vt takes only
+/// `missing_probes` (`error`, its default, or `ignore`); bpftrace's other options are refused.
+fn config(items: &[ConfigItem], errors: &mut Vec<Diagnostic>) -> bool {
+    let mut ignore = false;
+    for item in items {
+        match (item.key.name.as_str(), item.value.name.as_str()) {
+            ("missing_probes", "error") => ignore = false,
+            ("missing_probes", "ignore") => ignore = true,
+            ("missing_probes", v) => {
+                let msg = format!("vt does not take `missing_probes = {v}`");
+                errors.push(Diagnostic::new(item.value.span, msg, "not supported").with_help("vt takes `error` (the default) or `ignore`"))
+            }
+            (k, _) => {
+                let msg = format!("vt does not take the config option `{k}`");
+                errors.push(Diagnostic::new(item.key.span, msg, "not supported").with_help("vt's config block takes `missing_probes` only"))
+            }
+        }
+    }
+    ignore
+}
+
+/// Whether a probe's error says the machine lacks it (a tracepoint, a file, a function).
+fn missing(d: &Diagnostic) -> bool {
+    d.label.starts_with("no such") || d.label == "no match"
 }

@@ -37,4 +37,7 @@ impl Checking for Services<'_, '_, '_> {
     fn attach(&self) -> &crate::typed::Attach {
         self.cx.attach
     }
+    fn unsafe_allowed(&self) -> bool {
+        self.ch.unsafe_allowed
+    }
 }

@@ -207,6 +207,17 @@ impl Checker<'_> {
                 EventStmt::Time { format: self.add_format(text, Vec::new()) }
             }
             "print" => self.print(func, args, e.span, cx)?,
+            "join" => {
+                // join(argv [, delim]), as bpftrace 0.17: the delimiter is a string literal.
+                self.arity(func, args, 1..=2, e.span)?;
+                let arr = self.int_expr(&args[0], cx)?;
+                let delim = match args.get(1) {
+                    Some(Expr { kind: ExprKind::Str(t), .. }) => t.clone(),
+                    Some(a) => return self.fail(Diagnostic::new(a.span, "join's delimiter must be a string literal", "not a string literal")),
+                    None => " ".to_string(),
+                };
+                EventStmt::Join { format: self.add_format(delim, Vec::new()), arr }
+            }
             "clear" | "zero" => {
                 self.arity(func, args, 1..=1, e.span)?;
                 let ExprKind::Map(m) = &args[0].kind else {
@@ -214,6 +225,12 @@ impl Checker<'_> {
                 };
                 let map = self.existing_map(&m.name)?;
                 if func.name == "clear" { EventStmt::Clear { map } } else { EventStmt::Zero { map } }
+            }
+            name if self.reg.function(name).is_some_and(|f| f.statement()) => {
+                cx.statement = true;
+                let t = self.expr(e, cx);
+                cx.statement = false;
+                return Some(TStmt::Eval(t?));
             }
             _ => {
                 self.expr(e, cx)?;

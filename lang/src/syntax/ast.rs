@@ -33,11 +33,20 @@ pub struct Ident {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Script {
     /// The script's own C types (`struct foo { ... };` before the probes).
     pub types: Vec<CDef>,
     pub probes: Vec<Probe>,
+    /// `config = { key = value; ... }` (bpftrace 0.20+), in order.
+    pub config: Vec<ConfigItem>,
+}
+
+/// `key = value` of a config block; the value is a word or a number, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigItem {
+    pub key: Ident,
+    pub value: Ident,
 }
 
 /// `struct NAME { members };` or `union NAME { ... };` written in the script.

@@ -60,7 +60,7 @@ pub(super) fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) ->
         rules.retain(|r| rule_words(*r) != Some("an operator"));
     }
     // The first characters of an expression or statement are said as "an expression"/"a statement".
-    const STARTS: [&str; 13] = ["!", "\"", "$", "$#", "'", "(", "-", "~", "@", "_", "++", "--", "/"];
+    const STARTS: [&str; 14] = ["!", "\"", "$", "$#", "'", "(", "-", "~", "*", "@", "_", "++", "--", "/"];
     // (`++` also starts an expression, `++$x`; only a statement may also be an empty `;`.)
     let stmt_start = has("++", &tokens) && has("@", &tokens) && has(";", &tokens);
     let expr_start = has("@", &tokens) && has("\"", &tokens);
@@ -163,6 +163,10 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
         Rule::include | Rule::c_def | Rule::c_tag | Rule::c_member => "a C definition",
         Rule::part => "a probe name",
+        // A config block may only open the script: "a probe" says enough where one may also go.
+        Rule::config_block | Rule::kw_config => return None,
+        Rule::config_item => "a config option `name = value`",
+        Rule::config_value => "a config value",
         Rule::predicate => "a predicate `/.../`",
         Rule::brace_block | Rule::angle_block => "a block `{ ... }`",
         Rule::if_stmt

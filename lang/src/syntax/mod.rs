@@ -34,6 +34,6 @@ pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
     pest::set_error_detail(true);
     let mut pairs = Grammar::parse(Rule::script, src).map_err(|e| vec![errors::syntax_error(src, &lex, e)])?;
     // `script` matches from SOI to EOI, so a successful parse always yields it.
-    let Some(top) = pairs.next() else { return Ok(Script { types: Vec::new(), probes: Vec::new() }) };
+    let Some(top) = pairs.next() else { return Ok(Script::default()) };
     build::script(top, lex.trivia)
 }

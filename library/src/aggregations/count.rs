@@ -15,7 +15,7 @@ impl Aggregation for Count {
     }
     fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<(Agg, Option<TExpr>)> {
         cx.arity(call, 0..=0)?;
-        Some((Agg { name: "count".into(), params: Vec::new(), signed: false }, None))
+        Some((Agg { name: "count".into(), params: Vec::new(), signed: false , sums: false }, None))
     }
 }
 

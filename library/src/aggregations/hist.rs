@@ -22,10 +22,10 @@ impl Aggregation for Hist {
 }
 
 impl EmitAggregation for Hist {
-    /// `[count, sum]` per bucket: the sum of the values counted (the exposition's `_sum`; bpftrace's
-    /// histograms keep none, and text and JSON print none).
-    fn value_size(&self, _: &Agg) -> u32 {
-        16
+    /// A count per bucket; `[count, sum]` when the program keeps sums (`Agg::sums`, the exposition's
+    /// `_sum`; bpftrace's histograms keep none, and text and JSON print none).
+    fn value_size(&self, agg: &Agg) -> u32 {
+        if agg.sums { 16 } else { 8 }
     }
     fn buckets(&self, _: &Agg) -> Option<u32> {
         Some(HIST_BUCKETS)
@@ -33,10 +33,12 @@ impl EmitAggregation for Hist {
     fn bucket(&self, e: &mut Emitter, _: &Agg, v: Reg, bits: u8) {
         log2_bucket(e, v, bits);
     }
-    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, v: Option<Reg>) {
-        let v = super::value(e, v);
+    fn update(&self, e: &mut Emitter, agg: &Agg, base: Reg, off: i16, v: Option<Reg>) {
         super::add(e, base, off, Src::Imm(1));
-        super::add(e, base, off + 8, Src::Reg(v));
+        if agg.sums {
+            let v = super::value(e, v);
+            super::add(e, base, off + 8, Src::Reg(v));
+        }
     }
 }
 
@@ -79,8 +81,8 @@ impl super::Decode for Hist {
     fn decode(&self, _: &Agg, _: &[Vec<u8>]) -> Option<Value> {
         None
     }
-    fn bucket_sum(&self, cpus: &[Vec<u8>]) -> Option<i64> {
-        Some(super::sum_at(cpus, 8) as i64)
+    fn bucket_sum(&self, agg: &Agg, cpus: &[Vec<u8>]) -> Option<i64> {
+        agg.sums.then(|| super::sum_at(cpus, 8) as i64)
     }
     fn histogram(&self, _: &Agg, counts: Vec<u64>) -> Option<Value> {
         Some(Value::Hist(counts))

@@ -37,15 +37,15 @@ impl Aggregation for LHist {
         }
         let v = cx.int_expr(&call.args[0])?;
         let signed = v.ty.int().is_some_and(|t| t.signed);
-        Some((Agg { name: "lhist".into(), params: vec![min, max, step], signed }, Some(v)))
+        Some((Agg { name: "lhist".into(), params: vec![min, max, step], signed , sums: false }, Some(v)))
     }
 }
 
 impl EmitAggregation for LHist {
-    /// `[count, sum]` per bucket: the sum of the values counted (the exposition's `_sum`; bpftrace's
-    /// histograms keep none, and text and JSON print none).
-    fn value_size(&self, _: &Agg) -> u32 {
-        16
+    /// A count per bucket; `[count, sum]` when the program keeps sums (`Agg::sums`, the exposition's
+    /// `_sum`; bpftrace's histograms keep none, and text and JSON print none).
+    fn value_size(&self, agg: &Agg) -> u32 {
+        if agg.sums { 16 } else { 8 }
     }
     fn buckets(&self, agg: &Agg) -> Option<u32> {
         bounds(agg).map(|b| b.3)
@@ -56,10 +56,12 @@ impl EmitAggregation for LHist {
             None => e.unsupported("lhist bounds", v),
         }
     }
-    fn update(&self, e: &mut Emitter, _: &Agg, base: Reg, off: i16, v: Option<Reg>) {
-        let v = super::value(e, v);
+    fn update(&self, e: &mut Emitter, agg: &Agg, base: Reg, off: i16, v: Option<Reg>) {
         super::add(e, base, off, Src::Imm(1));
-        super::add(e, base, off + 8, Src::Reg(v));
+        if agg.sums {
+            let v = super::value(e, v);
+            super::add(e, base, off + 8, Src::Reg(v));
+        }
     }
 }
 
@@ -94,8 +96,8 @@ impl super::Decode for LHist {
     fn decode(&self, _: &Agg, _: &[Vec<u8>]) -> Option<Value> {
         None
     }
-    fn bucket_sum(&self, cpus: &[Vec<u8>]) -> Option<i64> {
-        Some(super::sum_at(cpus, 8) as i64)
+    fn bucket_sum(&self, agg: &Agg, cpus: &[Vec<u8>]) -> Option<i64> {
+        agg.sums.then(|| super::sum_at(cpus, 8) as i64)
     }
     fn histogram(&self, agg: &Agg, counts: Vec<u64>) -> Option<Value> {
         let (min, max, step, _) = bounds(agg)?;

@@ -63,8 +63,8 @@ pub trait Decode: Sync {
     }
     /// The sum of the values one histogram bucket counted, when the aggregation keeps it (summed
     /// over CPUs, wrapping at 64 bits as `sum()` does).
-    fn bucket_sum(&self, cpus: &[Vec<u8>]) -> Option<i64> {
-        let _ = cpus;
+    fn bucket_sum(&self, agg: &Agg, cpus: &[Vec<u8>]) -> Option<i64> {
+        let _ = (agg, cpus);
         None
     }
     /// Bytes at the end of each value that `zero(@m)` keeps (a `seen` flag, so that the entry prints
@@ -95,7 +95,7 @@ pub fn of_one_int(name: &str, cx: &mut dyn Checking, call: &Call) -> Option<(Agg
     cx.arity(call, 1..=1)?;
     let v = cx.int_expr(&call.args[0])?;
     let signed = v.ty.int().is_some_and(|t| t.signed);
-    Some((Agg { name: name.to_string(), params: Vec::new(), signed }, Some(v)))
+    Some((Agg { name: name.to_string(), params: Vec::new(), signed , sums: false }, Some(v)))
 }
 
 /// `*(u64 *)(base + off) += v`
@@ -145,7 +145,7 @@ mod tests {
     }
 
     fn agg(name: &str, signed: bool) -> Agg {
-        Agg { name: name.into(), params: Vec::new(), signed }
+        Agg { name: name.into(), params: Vec::new(), signed , sums: false }
     }
 
     #[test]
@@ -160,7 +160,7 @@ mod tests {
         let avg = avg::Avg.decode(&agg("avg", true), &[cpu(&[2, 10]), cpu(&[1, 5])]);
         assert_eq!(avg, Some(Value::Avg { count: 3, total: 15 }));
         assert_eq!(count::Count.decode(&agg("count", false), &[cpu(&[2]), cpu(&[5])]), Some(Value::UInt(7)));
-        let lhist = Agg { name: "lhist".into(), params: vec![0, 10, 5], signed: true };
+        let lhist = Agg { name: "lhist".into(), params: vec![0, 10, 5], signed: true, sums: false };
         let v = lhist::LHist.histogram(&lhist, vec![1, 2]);
         assert_eq!(v, Some(Value::LHist { min: 0, max: 10, step: 5, buckets: vec![1, 2] }));
     }

@@ -1,6 +1,7 @@
 //! `arg0` … `arg9`: a uprobe's function arguments, by x86_64's calling convention: the first six in
 //! registers (rdi, rsi, rdx, rcx, r8, r9, read from the probe's saved registers), the others on the
-//! stack above the return address (read from user memory; 0 if unreadable).
+//! stack above the return address (read from user memory; 0 if unreadable). In a USDT probe, the
+//! probe's own arguments as its note describes them; in a raw tracepoint, the tracepoint's arguments.
 
 use crate::functions::reg;
 use codegen::asm::{helper, Reg, Src};
@@ -8,7 +9,8 @@ use codegen::emit::Emitter;
 use codegen::registry::EmitBuiltin;
 use lang::diag::Diagnostic;
 use lang::registry::{Builtin, BuiltinCx};
-use lang::typed::{TExpr, TExprKind, Target, Ty};
+use lang::ast::BinOp;
+use lang::typed::{IntTy, TExpr, TExprKind, Target, Ty, Usdt, UsdtLoc};
 
 pub struct Arg(usize);
 
@@ -26,12 +28,15 @@ impl Builtin for Arg {
         let name = self.name();
         match &cx.attach.target {
             Target::Uprobe(u) if !u.ret => {}
+            Target::Usdt(u) => return usdt(u, self.0, cx),
+            // The context is the tracepoint's arguments, 8 bytes each.
+            Target::RawTracepoint { .. } => return Ok(TExpr { kind: TExprKind::CtxField { offset: 8 * self.0 as u32 }, ty: Ty::U64, span: cx.span }),
             Target::Uprobe(_) => {
                 return Err(Diagnostic::new(cx.span, format!("{name} is not known on a function's return"), "not in a uretprobe")
                     .with_help("read the arguments in a uprobe on the same function (save them in a map keyed by tid)"))
             }
             _ => {
-                return Err(Diagnostic::new(cx.span, format!("{name} is only for uprobes (the probe's function arguments)"), "no arguments here")
+                return Err(Diagnostic::new(cx.span, format!("{name} is only for uprobes, USDT probes and raw tracepoints"), "no arguments here")
                     .with_help("a tracepoint's arguments are `args.NAME`"))
             }
         }
@@ -39,6 +44,49 @@ impl Builtin for Arg {
             Some(r) => reg::read(r, Ty::U64, cx.span),
             None => TExpr { kind: TExprKind::Builtin(name), ty: Ty::U64, span: cx.span },
         })
+    }
+}
+
+/// A USDT argument, typed as its note says: a constant, a register's low bytes, or user memory at a
+/// register plus a displacement.
+fn usdt(u: &Usdt, n: usize, cx: &BuiltinCx) -> Result<TExpr, Diagnostic> {
+    let span = cx.span;
+    let Some(arg) = u.args.get(n) else {
+        let count = u.args.len();
+        return Err(Diagnostic::new(span, format!("usdt:{}:{} has {count} argument{}", u.provider, u.name, if count == 1 { "" } else { "s" }), "no such argument")
+            .with_help(if count == 0 { "this probe passes no arguments".to_string() } else { format!("its arguments are arg0 to arg{}", count - 1) }));
+    };
+    let ty = Ty::Int(arg.ty);
+    let kind = match &arg.loc {
+        UsdtLoc::Const(v) => TExprKind::Const(*v as u64),
+        UsdtLoc::Reg { offset } => TExprKind::CtxField { offset: *offset },
+        UsdtLoc::Unknown(spec) => {
+            return Err(Diagnostic::new(span, format!("vt cannot read argument {n} of usdt:{}:{}, given as `{spec}`", u.provider, u.name), "unreadable argument")
+                .with_help("vt reads registers (`%edi`), constants (`$5`) and memory at a register (`-16(%rbp)`)"))
+        }
+        UsdtLoc::Mem { offset, disp } => {
+            let base = TExpr { kind: TExprKind::CtxField { offset: *offset }, ty: Ty::U64, span };
+            let disp = TExpr { kind: TExprKind::Const(*disp as u64), ty: Ty::U64, span };
+            TExprKind::UserInt { addr: Box::new(TExpr { kind: TExprKind::Binary(BinOp::Add, Box::new(base), Box::new(disp)), ty: Ty::U64, span }) }
+        }
+    };
+    // A constant is given its type's value: `-4@$-1` is -1, `4@$-1` is 4294967295.
+    let kind = match kind {
+        TExprKind::Const(v) => TExprKind::Const(truncate(v, arg.ty)),
+        k => k,
+    };
+    Ok(TExpr { kind, ty, span })
+}
+
+/// `v` as an integer of type `ty` held in 64 bits.
+fn truncate(v: u64, ty: IntTy) -> u64 {
+    if ty.bits >= 64 {
+        return v;
+    }
+    let shift = 64 - ty.bits as u32;
+    match ty.signed {
+        true => (((v << shift) as i64) >> shift) as u64,
+        false => (v << shift) >> shift,
     }
 }
 

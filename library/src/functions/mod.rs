@@ -1,6 +1,7 @@
 //! Functions that yield a value: one file each.
 
 pub mod bswap;
+pub mod cgroup_path;
 pub mod has_key;
 pub mod kptr;
 pub mod kaddr;
@@ -8,6 +9,7 @@ pub mod ntop;
 pub mod offsetof;
 pub mod r#override;
 pub mod reg;
+pub mod signal;
 pub mod sizeof;
 pub mod str;
 pub mod strcontains;
@@ -33,6 +35,8 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &kaddr::Kaddr,
     &r#override::Override,
     &reg::Reg,
+    &signal::Signal,
+    &cgroup_path::CgroupPath,
 ];
 
 use codegen::registry::EmitFunction;

@@ -29,7 +29,7 @@ pub fn read(name: &str, ty: Ty, span: lang::ast::Span) -> TExpr {
 
 /// Whether the probe's context is a `struct pt_regs` (or starts with one).
 pub fn has_regs(attach: &Attach) -> bool {
-    matches!(attach.target, Target::Uprobe(_) | Target::PerfEvent(_))
+    matches!(attach.target, Target::Uprobe(_) | Target::Usdt(_) | Target::PerfEvent(_))
 }
 
 impl Function for Reg {

@@ -57,7 +57,7 @@ impl Counters {
         Ok(vec![Attach {
             probe,
             tag: found.name.chars().filter(|c| c.is_ascii_alphanumeric()).collect(),
-            target: Target::PerfEvent(PerfEvent { perf_type: self.perf_type, config: found.config, sample: Sample::Period(period), cpu: None }),
+            target: Target::PerfEvent(PerfEvent { perf_type: self.perf_type, config: found.config, sample: Sample::Period(period), cpu: None, breakpoint: None, pid: None }),
             args: None,
         }])
     }

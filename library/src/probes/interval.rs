@@ -34,7 +34,7 @@ impl ProbeKind for Interval {
             probe: format!("interval:{unit}:{value}"),
             tag: format!("{unit}{value}"),
             // Every period_ns of CPU 0's software clock (PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK).
-            target: Target::PerfEvent(PerfEvent { perf_type: 1, config: 0, sample: Sample::Period(period_ns), cpu: Some(0) }),
+            target: Target::PerfEvent(PerfEvent { perf_type: 1, config: 0, sample: Sample::Period(period_ns), cpu: Some(0), breakpoint: None, pid: None }),
             args: None,
         }])
     }

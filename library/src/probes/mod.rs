@@ -8,9 +8,13 @@ pub mod end;
 pub mod hardware;
 pub mod interval;
 pub mod profile;
+pub mod rawtracepoint;
+pub mod sdt;
 pub mod software;
 pub mod tracepoint;
 pub mod uprobe;
+pub mod usdt;
+pub mod watchpoint;
 
 /// The registered entries: one line per file of this folder.
 pub static LIST: &[&dyn ProbeKind] = &[
@@ -23,6 +27,9 @@ pub static LIST: &[&dyn ProbeKind] = &[
     &hardware::Hardware,
     &uprobe::UPROBE,
     &uprobe::URETPROBE,
+    &usdt::Usdt,
+    &rawtracepoint::RawTracepoint,
+    &watchpoint::Watchpoint,
 ];
 
 use lang::ast::ProbeSpec;

@@ -34,7 +34,7 @@ impl ProbeKind for Profile {
             probe: format!("profile:{unit}:{value}"),
             tag: format!("p{unit}{value}"),
             // PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, on every CPU.
-            target: Target::PerfEvent(PerfEvent { perf_type: 1, config: 0, sample, cpu: None }),
+            target: Target::PerfEvent(PerfEvent { perf_type: 1, config: 0, sample, cpu: None, breakpoint: None, pid: None }),
             args: None,
         }])
     }

@@ -4,9 +4,11 @@
 //! program type is one module more, and its arms in the functions below.
 
 pub mod perf_event;
+pub mod raw_tracepoint;
 pub mod test_run;
 pub mod tracepoint;
 pub mod uprobe;
+pub mod usdt;
 
 use aya::programs::{Program, ProgramError};
 use lang::typed::Attach;
@@ -50,6 +52,10 @@ pub enum Target<'a> {
     PerfEvent(&'a lang::typed::PerfEvent),
     /// A uprobe or uretprobe program on an instruction of a file.
     Uprobe(&'a lang::typed::Uprobe),
+    /// A uprobe program on a USDT probe, its semaphore raised.
+    Usdt(&'a lang::typed::Usdt),
+    /// A raw tracepoint program on a tracepoint by name.
+    RawTracepoint(&'a str),
     /// BEGIN and END: a raw tracepoint program attached nowhere, run once on demand.
     TestRun,
 }
@@ -60,6 +66,8 @@ pub fn target(attach: &Attach) -> Target<'_> {
         lang::typed::Target::Tracepoint { category, name } => Target::Tracepoint { category, name },
         lang::typed::Target::PerfEvent(e) => Target::PerfEvent(e),
         lang::typed::Target::Uprobe(u) => Target::Uprobe(u),
+        lang::typed::Target::Usdt(u) => Target::Usdt(u),
+        lang::typed::Target::RawTracepoint { name } => Target::RawTracepoint(name),
         lang::typed::Target::Begin | lang::typed::Target::End => Target::TestRun,
     }
 }
@@ -82,6 +90,8 @@ pub fn load(prog: &mut Program, target: &Target) -> Result<(), Error> {
         Target::Tracepoint { .. } => tracepoint::load(prog),
         Target::PerfEvent(_) => perf_event::load(prog),
         Target::Uprobe(_) => uprobe::load(prog),
+        Target::Usdt(_) => usdt::load(prog),
+        Target::RawTracepoint(_) => raw_tracepoint::load(prog),
         Target::TestRun => test_run::load(prog),
     }
 }
@@ -92,6 +102,8 @@ pub fn attach(prog: &mut Program, target: &Target) -> Result<Option<Link>, Error
         Target::Tracepoint { category, name } => tracepoint::attach(prog, category, name).map(Some),
         Target::PerfEvent(event) => perf_event::attach(prog, event).map(Some),
         Target::Uprobe(u) => uprobe::attach(prog, u).map(Some),
+        Target::Usdt(u) => usdt::attach(prog, u).map(Some),
+        Target::RawTracepoint(name) => raw_tracepoint::attach(prog, name).map(Some),
         Target::TestRun => Ok(None),
     }
 }
@@ -102,6 +114,8 @@ pub fn unload(prog: &mut Program, target: &Target) {
         Target::Tracepoint { .. } => tracepoint::unload(prog),
         Target::PerfEvent(_) => perf_event::unload(prog),
         Target::Uprobe(_) => uprobe::unload(prog),
+        Target::Usdt(_) => usdt::unload(prog),
+        Target::RawTracepoint(_) => raw_tracepoint::unload(prog),
         Target::TestRun => {}
     }
 }

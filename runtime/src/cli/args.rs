@@ -51,6 +51,10 @@ pub struct Cli {
     #[arg(short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Allow functions that change the system (`signal`), as bpftrace's `--unsafe`.
+    #[arg(long = "unsafe")]
+    pub unsafe_allowed: bool,
+
     /// Quiet: no `Attaching N probes...`.
     #[arg(short = 'q')]
     pub quiet: bool,
@@ -75,6 +79,11 @@ pub struct Cli {
     /// Do not print the maps at exit (with --metrics, where a scraper reads them).
     #[arg(long)]
     pub no_exit_maps: bool,
+
+    /// Entries each keyed map holds (default 4096, as bpftrace's BPFTRACE_MAP_KEYS_MAX); updates
+    /// beyond are dropped and counted.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    pub map_keys: Option<u32>,
 
     /// The script file, or a `.vto` built by `vt build` (omit it with -e; then every positional
     /// argument is a parameter).

@@ -161,7 +161,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut params = params.clone();
             let (name, text) = source(program, file, &mut params)?;
             let mut tracefs = Tracefs::new(tracefs_at(tracefs)?);
-            let opts = lang::check::CheckOptions { params, pid: *pid, cpid: None };
+            // The object is the script's program as a plain run compiles it: its histograms keep no
+            // sums, so served with `--metrics` they have no `_sum`.
+            let opts = lang::check::CheckOptions { params, pid: *pid, ..Default::default() };
             let object = compile(&name, &text, &mut tracefs, &opts)?;
             let bytes = vto::write(&object, &name).map_err(|e| format!("vt: {e}"))?;
             return Ok(std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()))?);
@@ -192,7 +194,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(cmd) => Some(Child::spawn(cmd).map_err(|e| format!("vt: cannot run the -c command: {e}"))?),
         None => None,
     };
-    let object = if let (true, Some(path)) = (precompiled, cli.file.as_ref()) {
+    let mut object = if let (true, Some(path)) = (precompiled, cli.file.as_ref()) {
         let shown = path.display().to_string();
         if !cli.params.is_empty() {
             return Err(format!("vt: {shown} was compiled with its parameters; give them to `vt build`").into());
@@ -209,11 +211,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
         let mut params = cli.params.clone();
         let (name, text) = source(&cli.program, &cli.file, &mut params)?;
         let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
-        let opts = lang::check::CheckOptions { params, pid: cli.pid, cpid: child.as_ref().map(Child::pid) };
+        let opts = lang::check::CheckOptions {
+            params,
+            pid: cli.pid,
+            cpid: child.as_ref().map(Child::pid),
+            bucket_sums: cli.metrics.is_some(),
+            unsafe_allowed: cli.unsafe_allowed,
+        };
         let object = compile(&name, &text, &mut tracefs, &opts)?;
         script = Some((name, text));
         object
     };
+    if let Some(n) = cli.map_keys {
+        object.set_map_keys(n);
+    }
     if cli.dump || cli.emit.is_some() {
         print!("{}", object.listing());
         return Ok(());

@@ -274,7 +274,7 @@ mod tests {
     fn def(name: &str, agg: &str, signed: bool, key: Vec<Ty>, src: &str) -> MapDef {
         let at = src.find(&format!("@{name}")).unwrap_or(0);
         let end = src[at..].find(';').map_or(src.len(), |i| at + i);
-        let a = lang::typed::Agg { name: agg.into(), params: Vec::new(), signed };
+        let a = lang::typed::Agg { name: agg.into(), params: Vec::new(), signed , sums: false };
         MapDef { name: name.into(), kind: MapKind::Agg(a), key, span: lang::ast::Span::new(at, end) }
     }
 

@@ -31,6 +31,11 @@ pub fn printf(bytes: &[u8]) -> String {
     line("printf", &string(&String::from_utf8_lossy(bytes)))
 }
 
+/// One `join(..)`.
+pub fn join(text: &str) -> String {
+    line("join", &string(text))
+}
+
 /// One `time(..)`.
 pub fn time(text: &str) -> String {
     line("time", &string(text))

@@ -21,6 +21,8 @@ pub enum Output {
     Printf(Vec<u8>),
     /// `time(fmt)`: the formatted time.
     Time(String),
+    /// `join(arr, delim)`: the joined strings (a line of their own).
+    Join(String),
     /// `print(value)`.
     Value(Value),
     /// `print(@m, top, div)` (or `print(@hist, "label")`): the map as it was when the event was read.
@@ -55,6 +57,7 @@ impl Format {
             Format::Json => match o {
                 Output::Printf(b) => json::printf(b),
                 Output::Time(t) => json::time(t),
+                Output::Join(t) => json::join(t),
                 Output::Value(v) => json::value(v),
                 Output::Map { map, top, div, .. } => json::map(map, *top, *div).unwrap_or_default(),
             }
@@ -62,6 +65,7 @@ impl Format {
             Format::Text(style) => match o {
                 Output::Printf(bytes) => bytes.clone(),
                 Output::Time(text) => text.clone().into_bytes(),
+                Output::Join(text) => format!("{text}\n").into_bytes(),
                 Output::Value(v) => format!("{}\n", text::value_text(v, 0)).into_bytes(),
                 Output::Map { map, top, div, label } => map_text(map, *top, *div, style, label.as_deref()).into_bytes(),
             },

@@ -1,5 +1,5 @@
 //! Values the program stores as raw bytes and the runtime shows as text (`lang::typed::Render`):
-//! strftime's time, ntop's address, strerror's message, username's name.
+//! strftime's time, ntop's address, strerror's message, username's name, cgroup_path's path.
 
 use lang::typed::Render;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -20,6 +20,7 @@ pub fn text(r: &Render, b: &[u8]) -> String {
         Render::Inet => inet(v, b.get(8..24).unwrap_or(&[])),
         Render::Errno => errno_text(v as i32),
         Render::User => user_name(v as u32),
+        Render::CgroupPath(filter) => crate::cgroup::path(v, filter),
     }
 }
 

@@ -79,7 +79,7 @@ impl Repl {
             return eprintln!("vt: probe {arg} is not detached");
         }
         self.blocks[index].state = State::Attached;
-        let built = self.build(&lang::ast::Script { types: Vec::new(), probes: Vec::new() }, "", "<session>");
+        let built = self.build(&lang::ast::Script::default(), "", "<session>");
         // The swap marks a block whose attach failed as detached again.
         if built && self.blocks[index].state == State::Attached {
             println!("[{arg}] attached");

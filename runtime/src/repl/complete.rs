@@ -23,7 +23,8 @@ const KEYWORDS: &[&str] = &["else", "for", "if", "return", "unroll"];
 /// The probe kinds, as typed at the start of a probe: `tracepoint:`, `BEGIN` (from the registry).
 fn kinds() -> Vec<String> {
     let names = library::all_names(Kind::Probe);
-    names.iter().map(|n| if n.chars().all(|c| c.is_ascii_uppercase()) { n.to_string() } else { format!("{n}:") }).collect()
+    // BEGIN and END stand alone; `U` (usdt) is an alias that takes parts.
+    names.iter().map(|n| if n.len() > 1 && n.chars().all(|c| c.is_ascii_uppercase()) { n.to_string() } else { format!("{n}:") }).collect()
 }
 
 /// Builtins (with the language's own `args`), functions, aggregations and statement calls, sorted:

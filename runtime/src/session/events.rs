@@ -46,6 +46,7 @@ impl Session {
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
                     Output::Time(printf::strftime(&f.text, now.as_nanos()))
                 }
+                (event::JOIN, Some(f)) => Output::Join(joined(payload, &f.text)),
                 (event::PRINT_VALUE, Some(f)) => {
                     let Some(ty) = f.args.first() else { continue };
                     Output::Value(decode::typed(ty, &payload[..(ty.size() as usize).min(payload.len())]))
@@ -66,6 +67,17 @@ impl Session {
         }
         Ok(outputs)
     }
+}
+
+/// A join event's strings up to the first empty one, with `delim` between them.
+fn joined(payload: &[u8], delim: &str) -> String {
+    let parts: Vec<String> = payload
+        .chunks(event::JOIN_ARG_SIZE as usize)
+        .take(event::JOIN_ARGS as usize)
+        .map(|s| String::from_utf8_lossy(s.split(|&b| b == 0).next().unwrap_or_default()).into_owned())
+        .take_while(|s| !s.is_empty())
+        .collect();
+    parts.join(delim)
 }
 
 /// printf arguments from an event's payload, laid out by their types.

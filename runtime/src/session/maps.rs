@@ -83,18 +83,26 @@ impl KernelMap<'_> {
                 })
                 .collect());
         }
+        let stride = self.spec.value_size.div_ceil(8) as usize * 8;
+        let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
+        let split = |buf: &[u8]| buf.chunks(stride).map(|c| c[..self.spec.value_size as usize].to_vec()).collect();
+        if !is_array(self.spec) {
+            // One call for the whole map where the kernel can (a lookup per key otherwise).
+            let len = if is_percpu(self.spec) { stride * cpus } else { self.spec.value_size as usize };
+            if let Some(all) = sys::entries_batch(self.fd, self.spec.key_size as usize, len, self.spec.max_entries as usize)? {
+                return Ok(all.into_iter().map(|(k, v)| (k, split(&v))).collect());
+            }
+        }
         let keys = if is_array(self.spec) {
             (0..self.spec.max_entries).map(|i| i.to_ne_bytes().to_vec()).collect()
         } else {
             sys::keys(self.fd, self.spec.key_size as usize)?
         };
-        let stride = self.spec.value_size.div_ceil(8) as usize * 8;
-        let cpus = if is_percpu(self.spec) { self.ncpus } else { 1 };
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             let mut buf = vec![0u8; stride * cpus];
             if sys::lookup(self.fd, &key, &mut buf)? {
-                out.push((key, buf.chunks(stride).map(|c| c[..self.spec.value_size as usize].to_vec()).collect()));
+                out.push((key, split(&buf)));
             }
         }
         Ok(out)
@@ -155,15 +163,15 @@ impl KernelMap<'_> {
                     };
                     let count = e.bucket_count(cpus);
                     if count > 0 && bucket < n {
-                        let (counts, sum) = grouped.entry(parts).or_insert_with(|| (vec![0; n], e.bucket_sum(&[]).map(|_| 0)));
+                        let (counts, sum) = grouped.entry(parts).or_insert_with(|| (vec![0; n], e.bucket_sum(agg, &[]).map(|_| 0)));
                         counts[bucket] += count;
-                        if let (Some(total), Some(s)) = (sum.as_mut(), e.bucket_sum(cpus)) {
+                        if let (Some(total), Some(s)) = (sum.as_mut(), e.bucket_sum(agg, cpus)) {
                             *total += i128::from(s);
                         }
                     }
                 }
                 if grouped.is_empty() && keyless && self.zeroed {
-                    grouped.insert(Vec::new(), (vec![0; n], e.bucket_sum(&[]).map(|_| 0)));
+                    grouped.insert(Vec::new(), (vec![0; n], e.bucket_sum(agg, &[]).map(|_| 0)));
                 }
                 for (parts, (counts, sum)) in grouped {
                     let Some(value) = e.histogram(agg, counts) else { continue };

@@ -1,7 +1,9 @@
-//! What the metrics tests share: vt serving a script on a free port, and a raw HTTP client.
+//! What the metrics tests share: vt serving a script on a free port, a raw HTTP client, and cgroups
+//! made for a test.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use vt_testkit::*;
@@ -23,9 +25,14 @@ pub struct Served {
 
 impl Served {
     pub fn start(script: &str) -> Served {
+        Served::start_with(&[], script)
+    }
+
+    /// `start` with more of vt's options.
+    pub fn start_with(args: &[&str], script: &str) -> Served {
         let port = free_port();
         let mut c = vt();
-        c.args(["--metrics", &port.to_string(), "-e", script]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.args(args).args(["--metrics", &port.to_string(), "-e", script]).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().expect("vt starts");
         let out = Capture::spawn(child.stdout.take().unwrap());
         let err = Capture::spawn(child.stderr.take().unwrap());
@@ -68,3 +75,48 @@ pub fn raw(port: u16, request: &str) -> (String, String) {
     (head.to_string(), body.to_string())
 }
 
+
+/// A cgroup made under the cgroup2 mount (with its parents), removed when dropped, once the
+/// processes moved into it have exited.
+pub struct TestCgroup {
+    made: Vec<PathBuf>,
+    /// Its path as cgroup_path prints it: relative to the mount, from `/`.
+    pub rel: String,
+}
+
+impl TestCgroup {
+    /// `rel` is a path under the mount (`a/b/c`); None where there is no cgroup2 mount to make it in.
+    pub fn make(rel: &str) -> Option<TestCgroup> {
+        let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
+        let mut dir = mounts.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f.get(2) == Some(&"cgroup2")).then(|| PathBuf::from(f[1]))
+        })?;
+        let mut cg = TestCgroup { made: Vec::new(), rel: format!("/{rel}") };
+        for part in rel.split('/') {
+            dir.push(part);
+            std::fs::create_dir(&dir).ok()?;
+            cg.made.push(dir.clone());
+        }
+        Some(cg)
+    }
+
+    pub fn enter(&self, pid: u32) {
+        let leaf = self.made.last().expect("a cgroup");
+        std::fs::write(leaf.join("cgroup.procs"), pid.to_string()).expect("move the workload into the test cgroup");
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        // A cgroup empties a moment after its last process has exited.
+        for dir in self.made.iter().rev() {
+            for _ in 0..100 {
+                if std::fs::remove_dir(dir).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}

@@ -184,6 +184,12 @@ impl Builder {
             Rule::string => ExprKind::Str(literals::string(text, span, &mut self.errors)),
             Rule::argcount => ExprKind::Builtin("$#".to_string()),
             Rule::positional => match text.get(1..).unwrap_or_default().parse::<u32>() {
+                Ok(0) => {
+                    let mut d = Diagnostic::new(span, "there is no positional parameter `$0`", "not a parameter");
+                    d.help = Some("positional parameters are numbered from `$1`".to_string());
+                    self.errors.push(d);
+                    ExprKind::Positional(0)
+                }
                 Ok(n) => ExprKind::Positional(n),
                 Err(_) => {
                     self.errors.push(Diagnostic::new(span, "positional parameter number is too large", "too large"));

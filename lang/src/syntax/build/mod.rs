@@ -112,10 +112,26 @@ impl Builder {
     }
 
     fn script_node(&mut self, p: Pair<Rule>) -> Script {
-        let items: Vec<Pair<Rule>> = p.into_inner().collect();
-        let types = items.iter().filter(|p| p.as_rule() == Rule::c_def).map(|p| self.c_def(p.clone())).collect();
-        let probes = items.into_iter().filter(|p| p.as_rule() == Rule::probe).map(|p| self.probe(p)).collect();
-        Script { types, probes }
+        let mut script = Script::default();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::probe => script.probes.push(self.probe(q)),
+                Rule::c_def => {
+                    let def = self.c_def(q);
+                    script.types.push(def);
+                }
+                Rule::config_block => {
+                    for item in q.into_inner().filter(|i| i.as_rule() == Rule::config_item) {
+                        let mut it = item.into_inner();
+                        let key = ident_of(&it.next().expect("config key"));
+                        let value = ident_of(&it.next().expect("config value"));
+                        script.config.push(ConfigItem { key, value });
+                    }
+                }
+                _ => {}
+            }
+        }
+        script
     }
 
     fn c_def(&mut self, p: Pair<Rule>) -> CDef {
