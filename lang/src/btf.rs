@@ -35,6 +35,8 @@ pub struct Btf {
     starts: Vec<u32>,
     /// Names already looked up: (kind, name) → id (0: absent).
     cache: Mutex<HashMap<(u32, String), u32>>,
+    /// Enumerators already looked up: name → value.
+    enum_cache: Mutex<HashMap<(u32, String), Option<i64>>>,
 }
 
 /// A type's record header.
@@ -110,7 +112,7 @@ impl Btf {
                 k => return Err(format!("unknown BTF kind {k}")),
             };
         }
-        Ok(Btf { data, strings, strings_len: str_len, starts, cache: Mutex::new(HashMap::new()) })
+        Ok(Btf { data, strings, strings_len: str_len, starts, cache: Mutex::new(HashMap::new()), enum_cache: Mutex::new(HashMap::new()) })
     }
 
     /// How many types there are (ids run from 1).
@@ -221,6 +223,20 @@ impl Btf {
             self.head(*id).is_some_and(|h| h.kind == kind && self.str_at(h.name_off) == name)
         });
         self.cache.lock().ok()?.insert(key, found.unwrap_or(0));
+        found
+    }
+
+    /// The value of the enumerator `name` of any kernel enum (`PIDTYPE_SID`), by a scan of the enums
+    /// the first time a name is asked for.
+    pub fn enumerator(&self, name: &str) -> Option<i64> {
+        let key = (u32::MAX, name.to_string());
+        if let Some(v) = self.enum_cache.lock().ok()?.get(&key) {
+            return *v;
+        }
+        let found = (1..=self.starts.len() as u32)
+            .filter(|id| self.head(*id).is_some_and(|h| h.kind == ENUM || h.kind == ENUM64))
+            .find_map(|id| self.enumerators(id).into_iter().find(|(n, _)| n == name).map(|(_, v)| v));
+        self.enum_cache.lock().ok()?.insert(key, found);
         found
     }
 

@@ -154,9 +154,16 @@ pub fn named(text: &str) -> Result<CType, Unknown> {
     if let Some(inner) = text.strip_suffix('*') {
         return Ok(CType::Ptr(Box::new(named(inner)?)));
     }
-    let text = text.strip_prefix("const ").unwrap_or(text).trim();
+    // Qualifiers change nothing vt reads.
+    let mut text = text;
+    while let Some(rest) = text.strip_prefix("const ").or_else(|| text.strip_prefix("volatile ")) {
+        text = rest.trim();
+    }
     if let Some(t) = int_named(text) {
         return Ok(t);
+    }
+    if text.strip_prefix("enum ").is_some_and(|n| crate::cenum::script_enum(n.trim())) {
+        return Ok(CType::Int { size: 4, signed: false });
     }
     for (tag, union) in [("struct ", false), ("union ", true)] {
         if let Some(t) = text.strip_prefix(tag).and_then(|n| script_record(n.trim(), union)) {

@@ -3,6 +3,7 @@
 pub mod btf;
 pub mod check;
 pub mod checked;
+pub mod cenum;
 pub mod ctype;
 pub mod diag;
 pub mod print;

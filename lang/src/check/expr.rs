@@ -169,6 +169,10 @@ impl Checker<'_> {
             _ => {}
         }
         let Some(entry) = self.reg.builtin(name) else {
+            // An enum's name (the script's or the kernel's) is its value, as in bpftrace.
+            if let Some(v) = crate::cenum::value(name) {
+                return Some(int(TExprKind::Const(v as u64), IntTy::I64, span));
+            }
             let mut names = self.reg.names(Kind::Builtin);
             names.extend(["args", "$#"]);
             let mut d = Diagnostic::new(span, format!("unknown builtin `{name}`"), "not a builtin");

@@ -53,6 +53,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
         return Err(vec![d]);
     }
     crate::ctype::define(&script.types)?;
+    crate::cenum::define(&script.enums)?;
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     let ignore_missing = config(&script.config, &mut errors);

@@ -37,6 +37,8 @@ pub struct Ident {
 pub struct Script {
     /// The script's own C types (`struct foo { ... };` before the probes).
     pub types: Vec<CDef>,
+    /// The script's own enums (`enum color { RED, GREEN = 5 };`).
+    pub enums: Vec<CEnum>,
     pub probes: Vec<Probe>,
     /// `config = { key = value; ... }` (bpftrace 0.20+), in order.
     pub config: Vec<ConfigItem>,
@@ -47,6 +49,14 @@ pub struct Script {
 pub struct ConfigItem {
     pub key: Ident,
     pub value: Ident,
+}
+
+/// `enum NAME { A, B = 5 };` written in the script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CEnum {
+    pub name: Option<Ident>,
+    /// Each name, with its value as written (`5`, `-1`, `0x10`) if it has one.
+    pub items: Vec<(Ident, Option<Ident>)>,
 }
 
 /// `struct NAME { members };` or `union NAME { ... };` written in the script.

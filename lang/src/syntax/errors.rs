@@ -161,7 +161,9 @@ fn rule_words(r: Rule) -> Option<&'static str> {
     Some(match r {
         Rule::EOI => "end of input",
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
-        Rule::include | Rule::c_def | Rule::c_tag | Rule::c_member => "a C definition",
+        Rule::include | Rule::c_def | Rule::c_tag | Rule::c_member | Rule::c_enum | Rule::kw_enum => "a C definition",
+        Rule::enum_item => "an enum name",
+        Rule::enum_value => "a number",
         Rule::part => "a probe name",
         // A config block may only open the script: "a probe" says enough where one may also go.
         Rule::config_block | Rule::kw_config => return None,
