@@ -50,6 +50,15 @@ impl CType {
         }
     }
 
+    /// The record's member names in order, those of anonymous structs and unions in their place.
+    pub fn member_names(&self) -> Vec<String> {
+        let CType::Record { id, .. } = self else { return vec![] };
+        if id & SCRIPT != 0 {
+            return script_field(*id, "").err().unwrap_or_default();
+        }
+        btf::kernel().map(|b| member_names(b, *id)).unwrap_or_default()
+    }
+
     /// The record's member `name` (looking into anonymous structs and unions), or the names it has.
     pub fn field(&self, name: &str) -> Result<Field, Vec<String>> {
         let CType::Record { id, .. } = self else { return Err(vec![]) };
@@ -101,7 +110,8 @@ pub fn from_btf(b: &Btf, id: u32) -> CType {
     let id = strip(b, id);
     let Some(h) = b.head(id) else { return CType::Void };
     match h.kind {
-        btf::INT => b.int(id).map_or(CType::Void, |(size, signed)| CType::Int { size, signed }),
+        // BTF gives plain `char` no sign; on x86 it is signed, as clang (and so bpftrace) has it.
+        btf::INT => b.int(id).map_or(CType::Void, |(size, signed)| CType::Int { size, signed: signed || b.str_at(h.name_off) == "char" }),
         btf::ENUM | btf::ENUM64 => CType::Int { size: h.size_or_type, signed: h.kind_flag },
         btf::PTR => CType::Ptr(Box::new(from_btf(b, h.size_or_type))),
         btf::ARRAY => b.array(id).map_or(CType::Void, |(e, len)| CType::Array { elem: Box::new(from_btf(b, e)), len }),

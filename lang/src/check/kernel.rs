@@ -10,6 +10,7 @@ use crate::tracefs::did_you_mean;
 use crate::typed::*;
 
 /// A C-typed expression: a value (a pointer in a register), or memory at an address.
+#[derive(Clone)]
 pub(super) struct CVal {
     at: At,
     ty: CType,
@@ -17,9 +18,26 @@ pub(super) struct CVal {
     user: bool,
 }
 
+#[derive(Clone)]
 enum At {
     Value(TExpr),
     Mem(TExpr),
+}
+
+impl CVal {
+    pub(super) fn ty(&self) -> &CType {
+        &self.ty
+    }
+
+    pub(super) fn is_record_in_memory(&self) -> bool {
+        matches!((&self.ty, &self.at), (CType::Record { .. }, At::Mem(_)))
+    }
+
+    /// Element `i` of an array in memory.
+    pub(super) fn element(&self, i: u32, elem: &CType) -> CVal {
+        let At::Mem(a) = &self.at else { unreachable!("element() of an array value") };
+        CVal { at: At::Mem(add(a.clone(), u64::from(i * elem.size()))), ty: elem.clone(), user: self.user }
+    }
 }
 
 fn add(addr: TExpr, off: u64) -> TExpr {
@@ -116,6 +134,33 @@ impl Checker<'_> {
         }
     }
 
+    pub(super) fn load_c(&mut self, v: CVal, span: Span) -> Option<TExpr> {
+        self.load(v, span)
+    }
+
+    /// Member `name` of a record in memory (for printing a whole record).
+    pub(super) fn member(&mut self, v: &CVal, name: &str, span: Span) -> Option<CVal> {
+        let At::Mem(a) = &v.at else { unreachable!("member() of a record value") };
+        self.field_at(a.clone(), &v.ty, v.user, &Ident { name: name.to_string(), span }, span)
+    }
+
+    /// Field `field` of record `rec` at `addr`.
+    fn field_at(&mut self, addr: TExpr, rec: &CType, user: bool, field: &Ident, span: Span) -> Option<CVal> {
+        let f = match rec.field(&field.name) {
+            Ok(f) => f,
+            Err(names) => {
+                let close = crate::tracefs::closest(&field.name, names.iter().map(String::as_str));
+                let mut d = Diagnostic::new(field.span, format!("`{}` has no field `{}`", rec.describe(), field.name), "unknown field");
+                d.help = did_you_mean(&close);
+                return self.fail(d);
+            }
+        };
+        if f.bitfield > 0 {
+            return Some(CVal { at: At::Value(bitfield(addr, f.bit_offset, f.bitfield, user, span)), ty: f.ty, user });
+        }
+        Some(CVal { at: At::Mem(add(addr, u64::from(f.bit_offset / 8))), ty: f.ty, user })
+    }
+
     /// The pointer a C value holds, as an integer expression.
     fn pointer(&mut self, v: CVal, span: Span) -> Option<(TExpr, CType, bool)> {
         let CType::Ptr(to) = v.ty.clone() else { unreachable!("pointer() of a non-pointer") };
@@ -133,20 +178,24 @@ impl Checker<'_> {
             }
             ExprKind::Cast { ty, expr } if is_c_cast(&ty.name) => {
                 let target = self.c_named(&ty.name, ty.span)?;
-                // An array or a struct cast to a pointer is its address (`(int8 *)curtask->comm`).
-                let inner = if is_c(expr) {
+                // An array or a struct cast to a pointer is its address (`(int8 *)curtask->comm`). The
+                // memory stays user memory if it was (a syscall's pointer argument, as bpftrace keeps it).
+                let (inner, user) = if is_c(expr) {
                     match self.c_expr(expr, cx)? {
-                        CVal { at: At::Mem(a), ty: CType::Array { .. } | CType::Record { .. }, .. } => a,
-                        v => self.load(v, expr.span)?,
+                        CVal { at: At::Mem(a), ty: CType::Array { .. } | CType::Record { .. }, user } => (a, user),
+                        v => {
+                            let user = v.user;
+                            (self.load(v, expr.span)?, user)
+                        }
                     }
                 } else {
-                    self.int_expr(expr, cx)?
+                    (self.int_expr(expr, cx)?, self.user_pointer_arg(expr, cx))
                 };
                 if !matches!(target, CType::Ptr(_)) {
                     let msg = format!("a cast to `{}` needs a pointer type", ty.name.trim());
                     return self.fail(Diagnostic::new(ty.span, msg, "not a pointer").with_help("cast to a pointer: `(struct foo *)addr`"));
                 }
-                Some(CVal { at: At::Value(int(TExprKind::Cast(Box::new(inner)), IntTy::U64, span)), ty: target, user: false })
+                Some(CVal { at: At::Value(int(TExprKind::Cast(Box::new(inner)), IntTy::U64, span)), ty: target, user })
             }
             ExprKind::Field { base, field, .. } if matches!(&base.kind, ExprKind::Builtin(b) if b == "args") => {
                 self.args_pointer(field, cx, span)
@@ -169,19 +218,7 @@ impl Checker<'_> {
                         return self.fail(Diagnostic::new(span, msg, "not a struct").with_help(hint));
                     }
                 };
-                let f = match rec.field(&field.name) {
-                    Ok(f) => f,
-                    Err(names) => {
-                        let close = crate::tracefs::closest(&field.name, names.iter().map(String::as_str));
-                        let mut d = Diagnostic::new(field.span, format!("`{}` has no field `{}`", rec.describe(), field.name), "unknown field");
-                        d.help = did_you_mean(&close);
-                        return self.fail(d);
-                    }
-                };
-                if f.bitfield > 0 {
-                    return Some(CVal { at: At::Value(bitfield(addr, f.bit_offset, f.bitfield, user, span)), ty: f.ty, user });
-                }
-                Some(CVal { at: At::Mem(add(addr, u64::from(f.bit_offset / 8))), ty: f.ty, user })
+                self.field_at(addr, &rec, user, field, span)
             }
             ExprKind::Index { base, index } => {
                 let b = self.c_expr(base, cx)?;
@@ -243,6 +280,16 @@ impl Checker<'_> {
                 )
             }
         }
+    }
+
+    /// Whether `e` is a pointer field of a syscall tracepoint's `args` (user memory).
+    fn user_pointer_arg(&self, e: &Expr, cx: &Ctx) -> bool {
+        let ExprKind::Field { base, field, .. } = &e.kind else { return false };
+        if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args") {
+            return false;
+        }
+        let syscall = matches!(&cx.attach.target, Target::Tracepoint { category, .. } if category == "syscalls");
+        syscall && cx.attach.args.as_ref().and_then(|fmt| fmt.field(&field.name)).is_some_and(|f| f.c_type.contains('*'))
     }
 
     /// `args.f` where the field is a pointer: the type its format names, read as user memory for a

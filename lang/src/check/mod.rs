@@ -11,6 +11,7 @@
 mod expr;
 mod kernel;
 mod maps;
+mod print_record;
 mod services;
 mod stmt;
 

@@ -298,11 +298,14 @@ impl Checker<'_> {
         if args.len() > 1 {
             return self.fail(Diagnostic::new(span, "print(value) takes one argument", "too many arguments"));
         }
+        if super::kernel::is_c(&args[0]) {
+            return self.print_c(&args[0], cx);
+        }
         let value = self.expr(&args[0], cx)?;
         Some(EventStmt::PrintValue { format: self.add_format(String::new(), vec![value.ty.clone()]), value })
     }
 
-    fn add_format(&mut self, text: String, args: Vec<Ty>) -> usize {
+    pub(super) fn add_format(&mut self, text: String, args: Vec<Ty>) -> usize {
         self.formats.push(PrintfFormat { text, args });
         self.formats.len() - 1
     }
