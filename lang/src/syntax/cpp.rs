@@ -1,17 +1,23 @@
 //! The preprocessor lines bpftrace's tools use: `#ifdef`/`#ifndef NAME`, `#else`, `#endif` and
-//! `#define NAME` (for those tests). bpftrace defines `BPFTRACE_HAVE_BTF` when the kernel has BTF; so
+//! `#define NAME` (for those tests); `#define NAME NUMBER` also makes NAME a constant (as bpftrace
+//! takes the script's macros from clang). bpftrace defines `BPFTRACE_HAVE_BTF` when the kernel has BTF; so
 //! does vt. Directives and the lines of branches not taken become spaces, so every span still points
 //! at the text as written. `#include` lines are left to the grammar (BTF has the kernel's types).
 
 use std::collections::HashSet;
 
-use crate::ast::Span;
+use crate::ast::{Ident, Span};
 use crate::diag::Diagnostic;
 
-/// `src` with its conditional lines resolved, or an error for an unbalanced `#else`/`#endif`/`#if…`.
-pub fn preprocess(src: &str) -> Result<String, Diagnostic> {
+/// A numeric `#define`: its name and its value as written.
+pub type Define = (Ident, Ident);
+
+/// `src` with its conditional lines resolved, and its numeric defines; or an error for an unbalanced
+/// `#else`/`#endif`/`#if…`.
+pub fn preprocess(src: &str) -> Result<(String, Vec<Define>), Diagnostic> {
+    let mut numbers = Vec::new();
     if !src.lines().any(|l| l.trim_start().starts_with('#') && directive(l).is_some()) {
-        return Ok(src.to_string());
+        return Ok((src.to_string(), numbers));
     }
     let mut defined: HashSet<String> = HashSet::new();
     if std::path::Path::new(&crate::btf::vmlinux_path()).exists() {
@@ -44,6 +50,7 @@ pub fn preprocess(src: &str) -> Result<String, Diagnostic> {
             Some(("define", name)) => {
                 if active {
                     defined.insert(name.to_string());
+                    numbers.extend(number_define(line, start));
                 }
                 true
             }
@@ -68,7 +75,20 @@ pub fn preprocess(src: &str) -> Result<String, Diagnostic> {
         return Err(Diagnostic::new(span, "this `#if` is never closed", "no `#endif`").with_help("add `#endif` after its lines"));
     }
     // Only ASCII bytes were written over whole lines, so the text is still UTF-8.
-    Ok(String::from_utf8(out).unwrap_or_else(|_| src.to_string()))
+    Ok((String::from_utf8(out).unwrap_or_else(|_| src.to_string()), numbers))
+}
+
+/// `#define NAME 42` (or `-3`, `0x10`): the name and the value, with their places in the source.
+fn number_define(line: &str, start: usize) -> Option<Define> {
+    let words: Vec<(usize, &str)> = line.split_whitespace().map(|w| (w.as_ptr() as usize - line.as_ptr() as usize, w)).collect();
+    let [_, (at_name, name), (at_value, value)] = words[..] else { return None };
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let ident = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ident || !digits.starts_with(|c: char| c.is_ascii_digit()) || !digits.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let at = |off: usize, w: &str| Ident { name: w.to_string(), span: Span::new(start + off, start + off + w.len()) };
+    Some((at(at_name, name), at(at_value, value)))
 }
 
 /// A conditional directive: (`ifdef`, NAME), (`else`, ""), ...
@@ -91,11 +111,15 @@ mod tests {
     #[test]
     fn branches_not_taken_become_spaces() {
         let src = "#define A\n#ifdef A\nx\n#else\ny\n#endif\n#ifndef A\nz\n#endif\nw";
-        let out = preprocess(src).unwrap();
+        let (out, defines) = preprocess(src).unwrap();
+        assert!(defines.is_empty());
         assert_eq!(out.len(), src.len());
         assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["x", "w"]);
         assert!(preprocess("#ifdef A\nx\n").is_err());
         assert!(preprocess("#endif\n").is_err());
-        assert_eq!(preprocess("#include <a.h>\nx").unwrap(), "#include <a.h>\nx");
+        assert_eq!(preprocess("#include <a.h>\nx").unwrap().0, "#include <a.h>\nx");
+        let (_, d) = preprocess("#define A 0x10\n#define B (1)\n#ifdef Z\n#define C 1\n#endif\n#define D -3\n").unwrap();
+        let d: Vec<(&str, &str)> = d.iter().map(|(n, v)| (n.name.as_str(), v.name.as_str())).collect();
+        assert_eq!(d, [("A", "0x10"), ("D", "-3")]);
     }
 }

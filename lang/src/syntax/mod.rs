@@ -29,7 +29,7 @@ pub const MAX_DEPTH: usize = 128;
 /// Parse a whole script. On failure every error found is returned (lexical errors such as unterminated
 /// strings, or the first syntax error, or all malformed literals).
 pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
-    let text = cpp::preprocess(src).map_err(|d| vec![d])?;
+    let (text, defines) = cpp::preprocess(src).map_err(|d| vec![d])?;
     let src = text.as_str();
     let lex = scan::scan(src);
     if !lex.errors.is_empty() {
@@ -39,5 +39,11 @@ pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
     let mut pairs = Grammar::parse(Rule::script, src).map_err(|e| vec![errors::syntax_error(src, &lex, e)])?;
     // `script` matches from SOI to EOI, so a successful parse always yields it.
     let Some(top) = pairs.next() else { return Ok(Script::default()) };
-    build::script(top, lex.trivia)
+    let mut script = build::script(top, lex.trivia)?;
+    if !defines.is_empty() {
+        // Numeric macros are constants, as enum names are.
+        let items = defines.into_iter().map(|(n, v)| (n, Some(v))).collect();
+        script.enums.push(ast::CEnum { name: None, items });
+    }
+    Ok(script)
 }
