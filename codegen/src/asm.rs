@@ -57,6 +57,7 @@ pub mod helper {
     pub const GET_SMP_PROCESSOR_ID: u32 = 8;
     pub const GET_CURRENT_PID_TGID: u32 = 14;
     pub const GET_CURRENT_UID_GID: u32 = 15;
+    pub const GET_STACKID: u32 = 27;
     pub const GET_CURRENT_COMM: u32 = 16;
     pub const GET_CURRENT_TASK: u32 = 35;
     pub const GET_NUMA_NODE_ID: u32 = 42;
@@ -82,6 +83,7 @@ pub mod helper {
         (GET_SMP_PROCESSOR_ID, "bpf_get_smp_processor_id"),
         (GET_CURRENT_PID_TGID, "bpf_get_current_pid_tgid"),
         (GET_CURRENT_UID_GID, "bpf_get_current_uid_gid"),
+        (GET_STACKID, "bpf_get_stackid"),
         (GET_CURRENT_COMM, "bpf_get_current_comm"),
         (GET_CURRENT_TASK, "bpf_get_current_task"),
         (GET_NUMA_NODE_ID, "bpf_get_numa_node_id"),

@@ -20,6 +20,10 @@ pub const BPF_MAP_TYPE_ARRAY: u32 = 2;
 pub const BPF_MAP_TYPE_PERCPU_HASH: u32 = 5;
 pub const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 pub const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+pub const BPF_MAP_TYPE_STACK_TRACE: u32 = 7;
+/// Distinct stacks a stack map holds (per frame limit); a stack that finds its bucket taken by another
+/// gets an error id instead, and prints no frames.
+pub const STACK_ENTRIES: u32 = 16384;
 
 /// A log2 histogram has one bucket for negative values, one for zero and one per power of two up to
 /// `[2^62, 2^63)`: the largest signed 64-bit value lands in bucket 64.
@@ -83,7 +87,7 @@ pub struct ProgramCode {
 }
 
 /// The runtime's own maps, after the user maps in `Object::maps`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Internal {
     /// The event ring buffer.
     pub events: usize,
@@ -100,6 +104,17 @@ pub struct Internal {
     /// without the kernel's slow detaching. A global variable: the ELF section `RUN_SWITCH`, which aya
     /// makes a one-entry array whose value programs address directly.
     pub run: usize,
+    /// The stack maps: `(frame limit, map)`, one per limit the script's stacks use (kernel and user
+    /// stacks share it: an id is an id). bpf_get_stackid keeps as many frames as a value holds.
+    #[serde(default)]
+    pub stacks: Vec<(u32, usize)>,
+}
+
+impl Internal {
+    /// The stack map of stacks of `limit` frames.
+    pub fn stack_map(&self, limit: u32) -> Option<usize> {
+        self.stacks.iter().find(|s| s.0 == limit).map(|s| s.1)
+    }
 }
 
 /// The run switch's ELF section and kernel map name (aya names a data section's map after it).
@@ -138,6 +153,10 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
         start: internal("vt_start", BPF_MAP_TYPE_ARRAY, 4, 8, 1),
         scalars: (scalars_size > 0).then(|| internal("vt_scalars", BPF_MAP_TYPE_PERCPU_ARRAY, 4, scalars_size, 1)),
         run: internal(RUN_SWITCH, BPF_MAP_TYPE_ARRAY, 4, 4, 1),
+        stacks: stack_limits(program)
+            .into_iter()
+            .map(|n| (n, internal(&format!("vt_stack_{n}"), BPF_MAP_TYPE_STACK_TRACE, 4, 8 * n, STACK_ENTRIES)))
+            .collect(),
     };
     let mut programs = Vec::with_capacity(program.probes.len());
     for (i, p) in program.probes.iter().enumerate() {
@@ -158,6 +177,31 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
         programs.push(ProgramCode { attach: p.attach.clone(), section, symbol, code, span: p.span });
     }
     Ok(Object { user_maps: program.maps.clone(), maps, internal, programs, formats: program.formats.clone() })
+}
+
+/// The frame limits of every stack the program stores or prints (map keys and values, printf and print
+/// arguments, variables).
+fn stack_limits(program: &Program) -> std::collections::BTreeSet<u32> {
+    fn walk(ty: &lang::typed::Ty, out: &mut std::collections::BTreeSet<u32>) {
+        use lang::typed::{Render, Ty};
+        match ty {
+            Ty::Text(Render::KStack(f) | Render::UStack(f)) => {
+                out.insert(f.limit);
+            }
+            Ty::Tuple(parts) => parts.iter().for_each(|p| walk(p, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for m in &program.maps {
+        m.key.iter().for_each(|t| walk(t, &mut out));
+        if let lang::typed::MapKind::Value(t) = &m.kind {
+            walk(t, &mut out);
+        }
+    }
+    program.formats.iter().flat_map(|f| &f.args).for_each(|t| walk(t, &mut out));
+    program.probes.iter().flat_map(|p| &p.vars).for_each(|t| walk(t, &mut out));
+    out
 }
 
 impl Object {

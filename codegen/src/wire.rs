@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::asm::{Code, MapReloc};
 
 /// The version of the structs below; a `.vto` carries it and is refused by a vt that reads another.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Object {
@@ -78,13 +78,16 @@ pub struct KernelMap {
 }
 
 /// Indices into `Object::maps` of the runtime's own maps.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Internal {
     pub events: u64,
     pub lost: u64,
     pub start: u64,
     pub scalars: Option<u64>,
     pub run: u64,
+    /// `[frame limit, map]` of each stack map.
+    #[serde(default)]
+    pub stacks: Vec<[u64; 2]>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -270,6 +273,7 @@ impl From<&crate::Object> for Object {
             start: i.start as u64,
             scalars: i.scalars.map(|s| s as u64),
             run: i.run as u64,
+            stacks: i.stacks.iter().map(|&(n, m)| [u64::from(n), m as u64]).collect(),
         };
         let programs = o
             .programs
@@ -389,6 +393,11 @@ impl Object {
             start: index("internal map", i.start, n)?,
             scalars: i.scalars.map(|s| index("internal map", s, n)).transpose()?,
             run: index("internal map", i.run, n)?,
+            stacks: i
+                .stacks
+                .iter()
+                .map(|&[limit, m]| Ok((limit.min(u64::from(lang::typed::MAX_STACK)) as u32, index("internal map", m, n)?)))
+                .collect::<Result<_, Error>>()?,
         };
         check_layout(&user_maps, &maps, &internal, lib)?;
         let mut programs = Vec::with_capacity(o.programs.len());

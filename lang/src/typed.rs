@@ -324,13 +324,48 @@ pub enum Render {
     /// A cgroup id (8 bytes), shown as its path in each cgroup hierarchy whose name matches the
     /// wildcard filter (`*`: all), as bpftrace's `cgroup_path` prints it.
     CgroupPath(String),
+    /// A kernel stack: its id in the stack map of its frame limit (8 bytes), shown as its frames.
+    KStack(StackFmt),
+    /// A user stack: its id, then the pid whose mappings name its frames (16 bytes).
+    UStack(StackFmt),
+    /// A kernel address (8 bytes), shown as its symbol.
+    KSym,
+    /// A user address, then the pid whose mappings name it (16 bytes).
+    USym,
 }
+
+/// How a stack prints and how many frames it keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StackFmt {
+    pub mode: StackMode,
+    pub limit: u32,
+}
+
+/// bpftrace's stack modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StackMode {
+    /// `symbol+offset`, indented.
+    Bpftrace,
+    /// A tab, the address in hex, the symbol (and for user stacks the file), as perf prints them.
+    Perf,
+    /// The addresses in hex only (bpftrace 0.20+).
+    Raw,
+}
+
+impl StackFmt {
+    /// bpftrace's default: its own mode, as many frames as the kernel gives (perf_event_max_stack).
+    pub const DEFAULT: StackFmt = StackFmt { mode: StackMode::Bpftrace, limit: MAX_STACK };
+}
+
+/// The most frames a stack keeps: the kernel's default `perf_event_max_stack`.
+pub const MAX_STACK: u32 = 127;
 
 impl Render {
     /// Bytes the value takes.
     pub fn size(&self) -> u32 {
         match self {
             Render::Inet => 24,
+            Render::UStack(_) | Render::USym => 16,
             _ => 8,
         }
     }
@@ -341,6 +376,10 @@ impl Render {
             Render::Errno => "strerror",
             Render::User => "username",
             Render::CgroupPath(_) => "cgroup_path",
+            Render::KStack(_) => "kstack",
+            Render::UStack(_) => "ustack",
+            Render::KSym => "ksym",
+            Render::USym => "usym",
         }
     }
 }

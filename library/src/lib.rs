@@ -10,6 +10,7 @@ mod builtins;
 mod functions;
 mod probes;
 pub mod shape;
+mod stacks;
 
 use codegen::registry::{EmitAggregation, EmitBuiltin, EmitFunction, Emitters};
 use lang::registry::{Aggregation, Builtin, Function, Kind, ProbeKind, Registry};

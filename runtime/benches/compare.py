@@ -62,6 +62,24 @@ int main(int argc, char **argv) {
 }
 """
 
+# A function to put a uprobe on, called N times (not inlined, kept by -O0), and a busy loop of a few
+# distinct stacks for the profile: main → spin_a/spin_b → work.
+CALLS_C = r"""
+#include <stdlib.h>
+__attribute__((noinline)) long vt_bench_hit(long i) { return i * 3; }
+__attribute__((noinline)) long work(long n) { long s = 0; for (long i = 0; i < n; i++) s += i ^ (s >> 3); return s; }
+__attribute__((noinline)) long spin_a(long n) { return work(n) + 1; }
+__attribute__((noinline)) long spin_b(long n) { return work(n) + 2; }
+int main(int argc, char **argv) {
+    long n = argc > 1 ? atol(argv[1]) : 1000000, s = 0;
+    if (argc > 2) { for (;;) s += spin_a(100000) + spin_b(200000); }
+    for (long i = 0; i < n; i++) s += vt_bench_hit(i);
+    return s == 42;
+}
+"""
+UPROBE_EVENT = "uprobe:{bin}:vt_bench_hit {{ @c = count(); }}"
+PROFILE_USTACK = "profile:hz:99 {{ @[ustack] = count(); }} interval:s:{secs} {{ exit(); }}"
+
 # bpftrace refuses more than 512 probes or programs unless told otherwise.
 BT_ENV = dict(os.environ, BPFTRACE_MAX_PROBES="5000", BPFTRACE_MAX_BPF_PROGS="5000")
 
@@ -125,11 +143,12 @@ def prog_fds(pid):
     return out
 
 
-def tracepoint_prog(pid):
-    """The tracer's tracepoint program (prog_type 5) that has run the most, as (id, run_cnt, run_time_ns)."""
+def tracepoint_prog(pid, prog_type="5"):
+    """The tracer's program of a type (5: tracepoint, 2: kprobe, which uprobes are) that has run the most,
+    as (id, run_cnt, run_time_ns)."""
     best = None
     for pid_, info in prog_fds(pid).items():
-        if info.get("prog_type") != "5":
+        if info.get("prog_type") != prog_type:
             continue
         cand = (pid_, int(info.get("run_cnt", 0)), int(info.get("run_time_ns", 0)))
         if best is None or cand[1] > best[1]:
@@ -143,16 +162,20 @@ class EarlyExit(Exception):
         self.stderr = stderr
 
 
-def per_event(argv, env, workload, n_events):
-    """Starts a tracer, waits until its program fires, runs the workload, returns the BPF stats delta."""
+def per_event(argv, env, workload, n_events, uprobe=False):
+    """Starts a tracer, waits until its program fires, runs the workload, returns the BPF stats delta. A
+    uprobe's program (kprobe type) is made to fire by running the workload once."""
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         deadline = time.monotonic() + 60
         while True:
             if p.poll() is not None:
                 raise EarlyExit(argv, p.stderr.read().decode(errors="replace"))
-            os.getppid()  # glibc does not cache getppid: one real syscall, one event once attached
-            tp = tracepoint_prog(p.pid)
+            if uprobe:
+                subprocess.run([workload, "1"], check=True)
+            else:
+                os.getppid()  # glibc does not cache getppid: one real syscall, one event once attached
+            tp = tracepoint_prog(p.pid, "2" if uprobe else "5")
             if tp and tp[1] > 0:
                 break
             if time.monotonic() > deadline:
@@ -381,6 +404,8 @@ def main():
     ap.add_argument("--compile-rounds", type=int, default=3, help="rounds for compile time (default 3)")
     ap.add_argument("--events", type=int, default=2_000_000, help="getppid calls per per-event round")
     ap.add_argument("--blocks", type=int, default=1000, help="probe blocks / map entries in compile scripts")
+    ap.add_argument("--profile-rounds", type=int, default=3, help="rounds of the 10 s ustack profile (default 3)")
+    ap.add_argument("--profile-secs", type=int, default=10, help="seconds of each ustack profile (default 10)")
     ap.add_argument("--no-static", action="store_true", help="skip the static build")
     ap.add_argument("--markdown", help="also write the table to this file")
     ap.add_argument("--keys", type=int, default=10_000, help="keys of the big map (default 10,000)")
@@ -422,6 +447,10 @@ def main():
     with open(workload + ".c", "w") as f:
         f.write(WORKLOAD_C)
     subprocess.run(["gcc", "-O2", "-o", workload, workload + ".c"], check=True)
+    calls = os.path.join(work, "calls")
+    with open(calls + ".c", "w") as f:
+        f.write(CALLS_C)
+    subprocess.run(["gcc", "-O0", "-g", "-fno-omit-frame-pointer", "-o", calls, calls + ".c"], check=True)
 
     def script(name, text):
         path = os.path.join(work, name)
@@ -547,6 +576,12 @@ def main():
             lambda: per_event([vt, fl_vt], None, workload, a.events),
             lambda: per_event([bt, fl_bt], BT_ENV, workload, a.events),
         ])
+        up_path = script("uprobe.vt", UPROBE_EVENT.format(bin=calls))
+        log(f"uprobe per event: {a.event_rounds} rounds x {a.events // 10} calls")
+        vt_up, bt_up = alternate(a.event_rounds, [
+            lambda: per_event([vt, up_path], None, calls, a.events // 10, uprobe=True),
+            lambda: per_event([bt, up_path], BT_ENV, calls, a.events // 10, uprobe=True),
+        ])
     finally:
         subprocess.run(["sysctl", "-q", f"kernel.bpf_stats_enabled={stats_before}"], check=True)
 
@@ -565,6 +600,37 @@ def main():
     t.add("translated instructions (xlated)", str(vi), str(bi), vi / bi, "≤ 0.6", vi / bi <= 0.6)
     t.add("JITed bytes", str(vt_ev[0]["jited"]), str(bt_ev[0]["jited"]), vt_ev[0]["jited"] / max(bt_ev[0]["jited"], 1))
     t.add("floor: translated instructions", str(vt_fl[0]["insns"]), str(bt_fl[0]["insns"]))
+    vu, bu = [r["ns"] for r in vt_up], [r["ns"] for r in bt_up]
+    t.add("per event: uprobe { @c = count(); } (BPF program time)", spread(vu, ns), spread(bu, ns), med(vu) / med(bu))
+    notes.append("uprobe per event: the BPF program's own time per hit from the kernel's stats; the uprobe's trap "
+                 "(some µs) is the kernel's and the same for both tracers.")
+
+    # -- a 10 s ustack profile, symbolized at exit -------------------------------------------------------
+    load("before profile")
+    prof = script("profile.vt", PROFILE_USTACK.format(secs=a.profile_secs))
+    spinner = subprocess.Popen([calls, "0", "spin"])
+    try:
+        log(f"profile @[ustack]: {a.profile_rounds} rounds of {a.profile_secs} s")
+        vp, bp = alternate(a.profile_rounds, [
+            lambda: timed([vt, prof], timeout=a.profile_secs + 120),
+            lambda: timed([bt, prof], env=BT_ENV, timeout=a.profile_secs + 120),
+        ])
+    finally:
+        spinner.kill()
+        spinner.wait()
+    for r in vp:
+        check_ok("vt", r)
+    for r in bp:
+        check_ok("bpftrace", r)
+    label = f"profile:hz:99 {{ @[ustack] = count(); }} for {a.profile_secs} s, printed at exit"
+    vw, bw = [r.wall for r in vp], [r.wall for r in bp]
+    t.add(f"{label}, wall", spread(vw, ms), spread(bw, ms), med(vw) / med(bw))
+    vr, br = [r.rss_kib for r in vp], [r.rss_kib for r in bp]
+    t.add(f"{label}, peak RSS", mib(med(vr)), mib(med(br)), med(vr) / med(br), "≤ 0.25", med(vr) / med(br) <= 0.25)
+    notes.append("ustack profile: every CPU sampled at 99 Hz while a frame-pointer C program spins in two "
+                 "stacks (and whatever else runs on the machine); wall includes printing, which names every "
+                 "frame (vt: /proc/kallsyms untouched, ELF symbols and debug links through blazesym).")
+
     notes.append(f"program names: vt `{vt_ev[0]['name']}`, bpftrace `{bt_ev[0]['name']}`; "
                  f"events per round: {vt_ev[0]['cnt']} (vt), {bt_ev[0]['cnt']} (bpftrace).")
 

@@ -17,6 +17,7 @@ pub mod repl;
 pub mod run;
 pub mod session;
 pub mod signals;
+pub mod symbols;
 mod sys;
 pub mod tracefs;
 pub mod vto;

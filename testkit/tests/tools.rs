@@ -46,6 +46,9 @@ fn run(tool: Tool, script: &str, spec: &str) -> String {
     let mut tracer = Tracer::start(tool, script, &[]);
     tracer.wait_attached(&attachments(script));
     workload.release_and_wait();
+    // bpftrace 0.17 drops events still in its perf buffer when SIGINT comes (seen on a loaded
+    // machine: killsnoop's second line); give its reader a moment.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     tracer.signal(libc::SIGINT);
     let out = tracer.finish();
     assert!(out.status.success(), "{tool:?} failed\n{}", out.describe());

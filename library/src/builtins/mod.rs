@@ -11,6 +11,7 @@ pub mod elapsed;
 pub mod func;
 pub mod gid;
 pub mod jiffies;
+pub mod kstack;
 pub mod nsecs;
 pub mod numaid;
 pub mod pid;
@@ -19,6 +20,7 @@ pub mod rand;
 pub mod retval;
 pub mod tid;
 pub mod uid;
+pub mod ustack;
 pub mod username;
 
 /// The registered entries: one line per file of this folder.
@@ -52,6 +54,8 @@ pub static LIST: &[&dyn BuiltinEntry] = &[
     &username::Username,
     &jiffies::Jiffies,
     &ctx::Ctx,
+    &kstack::Kstack,
+    &ustack::Ustack,
 ];
 
 use codegen::asm::{Reg, Src};

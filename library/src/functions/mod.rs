@@ -5,6 +5,8 @@ pub mod cgroup_path;
 pub mod has_key;
 pub mod kptr;
 pub mod kaddr;
+pub mod kstack;
+pub mod ksym;
 pub mod ntop;
 pub mod offsetof;
 pub mod r#override;
@@ -17,6 +19,9 @@ pub mod strerror;
 pub mod strftime;
 pub mod strncmp;
 pub mod uptr;
+pub mod uaddr;
+pub mod ustack;
+pub mod usym;
 
 /// The registered entries: one line per file of this folder.
 pub static LIST: &[&dyn FunctionEntry] = &[
@@ -33,10 +38,15 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &uptr::Uptr,
     &kptr::Kptr,
     &kaddr::Kaddr,
+    &uaddr::Uaddr,
     &r#override::Override,
     &reg::Reg,
     &signal::Signal,
     &cgroup_path::CgroupPath,
+    &kstack::Kstack,
+    &ustack::Ustack,
+    &ksym::Ksym,
+    &usym::Usym,
 ];
 
 use codegen::registry::EmitFunction;

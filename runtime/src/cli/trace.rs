@@ -92,6 +92,21 @@ struct Trace<'a> {
     child: Option<&'a mut Child>,
     watched: Option<&'a PidFd>,
     metrics: Option<Server>,
+    /// When the maps keyed by user stacks were last looked through for new pids (None: no such map).
+    looked: Option<std::time::Instant>,
+}
+
+/// How often the run looks for new pids in maps keyed by user stacks.
+const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl Trace<'_> {
+    /// Reads the mappings of processes new in user-stack keys, at most every `LOOK_EVERY`.
+    fn look(&mut self) {
+        if self.looked.is_some_and(|l| l.elapsed() >= LOOK_EVERY) {
+            self.session.note_processes();
+            self.looked = Some(std::time::Instant::now());
+        }
+    }
 }
 
 impl run::Front for Trace<'_> {
@@ -109,6 +124,7 @@ impl run::Front for Trace<'_> {
     fn ready(&mut self, source: Source) -> Result<Flow, Failure> {
         Ok(match source {
             Source::Events => {
+                self.look();
                 let outputs = self.session.drain_outputs().map_err(|e| self.opts.fail(e))?;
                 self.sink.outputs(outputs);
                 Flow::Continue
@@ -128,6 +144,11 @@ impl run::Front for Trace<'_> {
                 Flow::Continue
             }
         })
+    }
+
+    fn idle(&mut self) -> Result<Flow, Failure> {
+        self.look();
+        Ok(Flow::Continue)
     }
 
     fn done(&self) -> bool {
@@ -186,8 +207,12 @@ pub fn trace(
         Some((listener, families)) => Some(Server::start(listener, families).map_err(|e| format!("vt: --metrics: {e}"))?),
         None => None,
     };
-    let mut front = Trace { session: &mut session, sink, opts, signals: &signals, child, watched, metrics };
-    run::run(&mut front, None)?;
+    // The first look comes at the first event or tick.
+    let now = std::time::Instant::now();
+    let looked = session.keys_user_symbols().then(|| now.checked_sub(LOOK_EVERY).unwrap_or(now));
+    let tick = looked.map(|_| LOOK_EVERY);
+    let mut front = Trace { session: &mut session, sink, opts, signals: &signals, child, watched, metrics, looked };
+    run::run(&mut front, tick)?;
     // Scrapes from now on get 503: the maps are about to be final and printed.
     drop(front.metrics.take());
     // One write stops every program; the detaching, for which the kernel makes close(2) wait, is left

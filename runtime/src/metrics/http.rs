@@ -1,5 +1,5 @@
-//! The `/metrics` listener: just enough HTTP/1.x for a scraper (one request per connection, then
-//! close). Connections are read and written on their own threads, with timeouts, so that a slow or
+//! The `/metrics` listener: HTTP/1.x for a scraper (one request per connection, then close; the
+//! request head is parsed by `httparse`). Connections are read and written on their own threads, with timeouts, so that a slow or
 //! vanished client never holds the run loop; the loop only reads the maps, when a scrape asks, and
 //! hands the snapshot back (see `metrics::Server`).
 
@@ -36,29 +36,20 @@ pub enum Request {
     Error(&'static str, &'static str),
 }
 
-/// Parses a request head (up to its blank line).
+/// Parses a request head (through its blank line) with `httparse`.
 pub fn parse(head: &[u8]) -> Request {
     const BAD: Request = Request::Error("400 Bad Request", "");
-    let Ok(text) = std::str::from_utf8(head) else { return BAD };
-    let mut lines = text.split("\r\n");
-    let mut words = lines.next().unwrap_or("").split(' ');
-    let (Some(method), Some(target), Some(version), None) = (words.next(), words.next(), words.next(), words.next()) else {
-        return BAD;
-    };
-    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if !token(method) || !target.starts_with('/') || !matches!(version, "HTTP/1.0" | "HTTP/1.1") {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut req = httparse::Request::new(&mut headers);
+    if !matches!(req.parse(head), Ok(httparse::Status::Complete(_))) {
         return BAD;
     }
-    let mut accept = None;
-    for line in lines.take_while(|l| !l.is_empty()) {
-        let Some((name, value)) = line.split_once(':') else { return BAD };
-        if !token(name) {
-            return BAD;
-        }
-        if name.eq_ignore_ascii_case("accept") {
-            accept = Some(value.trim().to_string());
-        }
+    let (Some(method), Some(target)) = (req.method, req.path) else { return BAD };
+    if !target.starts_with('/') {
+        return BAD;
     }
+    let accept = req.headers.iter().find(|h| h.name.eq_ignore_ascii_case("accept"));
+    let accept = accept.map(|h| String::from_utf8_lossy(h.value).trim().to_string());
     let path = target.split(['?', '#']).next().unwrap_or("");
     if path != "/metrics" {
         return Request::Error("404 Not Found", "");
@@ -76,7 +67,7 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
     let mut buf = [0u8; 1024];
     loop {
         if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            head.truncate(end + 2);
+            head.truncate(end + 4);
             return Ok(Some(head));
         }
         if head.len() >= MAX_HEAD {
@@ -187,13 +178,13 @@ mod tests {
 
     #[test]
     fn requests() {
-        let ok = parse(b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text\r\n");
+        let ok = parse(b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text\r\n\r\n");
         assert_eq!(ok, Request::Metrics { head: false, accept: Some("application/openmetrics-text".into()) });
-        assert_eq!(parse(b"GET /metrics?x=1 HTTP/1.0\r\n"), Request::Metrics { head: false, accept: None });
-        assert_eq!(parse(b"HEAD /metrics HTTP/1.1\r\n"), Request::Metrics { head: true, accept: None });
-        assert_eq!(parse(b"POST /metrics HTTP/1.1\r\n"), Request::Error("405 Method Not Allowed", "Allow: GET, HEAD\r\n"));
-        assert_eq!(parse(b"GET / HTTP/1.1\r\n"), Request::Error("404 Not Found", ""));
-        for bad in [&b"GET /metrics\r\n"[..], b"GET metrics HTTP/1.1\r\n", b"GET /metrics HTTP/2\r\n", b"\xff\xfe", b"GET /metrics HTTP/1.1\r\nno colon\r\n", b""] {
+        assert_eq!(parse(b"GET /metrics?x=1 HTTP/1.0\r\n\r\n"), Request::Metrics { head: false, accept: None });
+        assert_eq!(parse(b"HEAD /metrics HTTP/1.1\r\n\r\n"), Request::Metrics { head: true, accept: None });
+        assert_eq!(parse(b"POST /metrics HTTP/1.1\r\n\r\n"), Request::Error("405 Method Not Allowed", "Allow: GET, HEAD\r\n"));
+        assert_eq!(parse(b"GET / HTTP/1.1\r\n\r\n"), Request::Error("404 Not Found", ""));
+        for bad in [&b"GET /metrics\r\n\r\n"[..], b"GET metrics HTTP/1.1\r\n\r\n", b"GET /metrics HTTP/2\r\n\r\n", b"\xff\xfe", b"GET /metrics HTTP/1.1\r\nno colon\r\n\r\n", b"GET /metrics HTTP/1.1\r\n", b""] {
             assert_eq!(parse(bad), Request::Error("400 Bad Request", ""), "{bad:?}");
         }
     }

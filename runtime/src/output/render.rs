@@ -21,6 +21,10 @@ pub fn text(r: &Render, b: &[u8]) -> String {
         Render::Errno => errno_text(v as i32),
         Render::User => user_name(v as u32),
         Render::CgroupPath(filter) => crate::cgroup::path(v, filter),
+        // Named by a session (`symbols::Names`); without one, a stack has no frames, an address is hex.
+        Render::KStack(_) | Render::UStack(_) | Render::KSym | Render::USym => {
+            crate::symbols::Names::none().text(r, b, false).unwrap_or_default()
+        }
     }
 }
 

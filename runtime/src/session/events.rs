@@ -40,7 +40,7 @@ impl Session {
                 }
                 (event::PRINTF, Some(f)) => {
                     let pieces = lang::printf::parse(&f.text).unwrap_or_default();
-                    Output::Printf(printf::render_bytes(&pieces, &decode_args(&f.args, payload)))
+                    Output::Printf(printf::render_bytes(&pieces, &decode_args(&f.args, payload, &self.names())))
                 }
                 (event::TIME, Some(f)) => {
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -49,7 +49,7 @@ impl Session {
                 (event::JOIN, Some(f)) => Output::Join(joined(payload, &f.text)),
                 (event::PRINT_VALUE, Some(f)) => {
                     let Some(ty) = f.args.first() else { continue };
-                    Output::Value(decode::typed(ty, &payload[..(ty.size() as usize).min(payload.len())]))
+                    Output::Value(decode::typed(ty, &payload[..(ty.size() as usize).min(payload.len())], &self.names()))
                 }
                 (event::PRINT, _) if arg < self.object.user_maps.len() => {
                     let (top, div, label) = (word(payload, 0) as u32, word(payload, 1) as u32, word(payload, 2) as usize);
@@ -81,7 +81,7 @@ fn joined(payload: &[u8], delim: &str) -> String {
 }
 
 /// printf arguments from an event's payload, laid out by their types.
-fn decode_args(types: &[Ty], payload: &[u8]) -> Vec<Arg> {
+fn decode_args(types: &[Ty], payload: &[u8], names: &crate::symbols::Names) -> Vec<Arg> {
     let mut at = 0;
     types
         .iter()
@@ -91,7 +91,7 @@ fn decode_args(types: &[Ty], payload: &[u8]) -> Vec<Arg> {
             at += size;
             match ty {
                 Ty::Int(i) if bytes.len() == 8 => Arg::Int { value: word(bytes, 0), signed: i.signed, bits: 64 },
-                _ => Arg::Str(text::value_text(&decode::typed(ty, bytes), 0)),
+                _ => Arg::Str(text::value_text(&decode::typed(ty, bytes, names), 0)),
             }
         })
         .collect()

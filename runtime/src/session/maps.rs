@@ -30,6 +30,8 @@ pub struct KernelMap<'a> {
     /// `zero()` has run on it since it was last cleared: a keyless avg, stats or histogram holding
     /// nothing then prints its zero (as in bpftrace) instead of nothing.
     pub zeroed: bool,
+    /// Names the stacks and addresses its keys and values hold.
+    pub names: crate::symbols::Names<'a>,
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -143,6 +145,7 @@ impl KernelMap<'_> {
     pub fn dump(&self) -> io::Result<MapDump> {
         let name = self.def.name.clone();
         let entries = self.entries()?;
+        self.names.prefetch(&self.def.key, &entries.iter().map(|(k, _)| k.as_slice()).collect::<Vec<_>>());
         let mut dump = MapDump::empty(name, kind_of(&self.def.kind));
         let keyless = self.def.key.is_empty();
         let entry = match &self.def.kind {
@@ -175,14 +178,14 @@ impl KernelMap<'_> {
                 }
                 for (parts, (counts, sum)) in grouped {
                     let Some(value) = e.histogram(agg, counts) else { continue };
-                    dump.entries.push(Entry::new(decode::key(&self.def.key, &parts), value).with_sum(sum));
+                    dump.entries.push(Entry::new(decode::key(&self.def.key, &parts, &self.names), value).with_sum(sum));
                 }
             }
             (kind, entry) => {
                 for (key, cpus) in &entries {
                     let value = match (kind, entry) {
                         (_, Some((agg, e))) => e.decode(agg, cpus),
-                        (MapKind::Value(ty), None) => cpus.first().map(|v| decode::typed(ty, v)),
+                        (MapKind::Value(ty), None) => cpus.first().map(|v| decode::typed(ty, v, &self.names)),
                         (MapKind::Agg(_), None) => None,
                     };
                     let Some(value) = value else { continue };
@@ -191,7 +194,7 @@ impl KernelMap<'_> {
                     if keyless && empty && !self.zeroed {
                         continue;
                     }
-                    let key = if keyless { Vec::new() } else { decode::key(&self.def.key, key) };
+                    let key = if keyless { Vec::new() } else { decode::key(&self.def.key, key, &self.names) };
                     dump.entries.push(Entry::new(key, value));
                 }
             }
@@ -262,6 +265,21 @@ impl Session {
         Ok(data.fd().as_fd())
     }
 
+    /// What names the stacks and addresses this session's maps and events hold.
+    pub(super) fn names(&self) -> crate::symbols::Names<'_> {
+        let stacks = self
+            .object
+            .internal
+            .stacks
+            .iter()
+            .filter_map(|&(limit, m)| match self.ebpf.map(&self.object.maps[m].symbol) {
+                Some(Map::StackTraceMap(d)) => Some((limit, d.fd().as_fd())),
+                _ => None,
+            })
+            .collect();
+        crate::symbols::Names::new(&self.symbols, stacks)
+    }
+
     pub(super) fn kernel_map(&self, index: usize) -> Result<KernelMap<'_>, Error> {
         let spec = &self.object.maps[index];
         let host = spec.within.and(self.object.internal.scalars);
@@ -272,6 +290,7 @@ impl Session {
             ncpus: self.ncpus,
             host: host.map(|h| &self.object.maps[h]),
             zeroed: self.zeroed[index],
+            names: self.names(),
         })
     }
 

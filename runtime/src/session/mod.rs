@@ -7,6 +7,7 @@ mod internal;
 mod lifecycle;
 mod load;
 mod maps;
+mod processes;
 
 pub use crate::output::Output;
 pub use maps::{KernelMap, RawMap};
@@ -62,6 +63,8 @@ pub struct Session {
     links: Vec<Option<attach::Link>>,
     /// Per user map: `zero()` ran on it since it was last cleared (`KernelMap::zeroed`).
     zeroed: Vec<bool>,
+    /// The symbols learnt so far (see `symbols`).
+    symbols: std::cell::RefCell<crate::symbols::Symbols>,
 }
 
 /// The full error chain of an aya error, on one line.

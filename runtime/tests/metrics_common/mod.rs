@@ -95,6 +95,10 @@ impl TestCgroup {
         let mut cg = TestCgroup { made: Vec::new(), rel: format!("/{rel}") };
         for part in rel.split('/') {
             dir.push(part);
+            // A parent another TestCgroup made is shared, and left to that one to remove.
+            if dir.is_dir() {
+                continue;
+            }
             std::fs::create_dir(&dir).ok()?;
             cg.made.push(dir.clone());
         }

@@ -98,7 +98,11 @@ fn int_expr(tp: &'static Tp, vars: usize) -> BoxedStrategy<String> {
         prop_oneof![
             (inner.clone(), op, inner.clone()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
             (inner.clone(), proptest::sample::select(&["/", "%"][..]), 1u32..100).prop_map(|(a, o, d)| format!("({a} {o} {d})")),
-            (proptest::sample::select(&["-", "~", "!"][..]), inner.clone()).prop_map(|(o, a)| format!("{o}{a}")),
+            (proptest::sample::select(&["-", "~", "!"][..]), inner.clone()).prop_map(|(o, a)| match a.starts_with('-') {
+                // `-` before `-$v` would be `--$v`, a decrement.
+                true => format!("{o}({a})"),
+                false => format!("{o}{a}"),
+            }),
             (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
             (proptest::sample::select(&["uint8", "int16", "u32", "int64"][..]), inner).prop_map(|(t, a)| format!("({t}){a}")),
         ]
