@@ -12,6 +12,8 @@ command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(pro
 # <sys/sdt.h>: the workload's USDT probes (testkit/csrc/, built by testkit/build.rs with cc and ar).
 echo '#include <sys/sdt.h>' | cc -E -x c - >/dev/null 2>&1 || need+=(systemtap-sdt-dev)
 command -v cc >/dev/null && command -v ar >/dev/null && command -v nm >/dev/null || need+=(gcc binutils)
+# g++: the C++ program whose functions uprobes name by their demangled names (testkit/tests/demangle.rs).
+command -v g++ >/dev/null || need+=(g++)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then
         echo "tests/run.sh: installing ${need[*]}" >&2

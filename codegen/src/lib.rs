@@ -52,6 +52,8 @@ pub mod event {
     /// arg: format index (the delimiter); payload: `JOIN_ARGS` NUL-padded strings of `JOIN_ARG_SIZE`
     /// bytes, the first empty one ending the list.
     pub const JOIN: u64 = 8;
+    /// arg: program index (a deferred watchpoint); payload: the address to watch (u64).
+    pub const WATCH: u64 = 9;
     /// bpftrace's `join_argnum` and `join_argsize`.
     pub const JOIN_ARGS: u32 = 16;
     pub const JOIN_ARG_SIZE: u32 = 1024;

@@ -128,7 +128,15 @@ pub enum Target {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pid: Option<u32>,
     },
-    Uprobe { path: String, offset: u64, ret: bool, pid: Option<u32>, func: String },
+    Uprobe {
+        path: String,
+        offset: u64,
+        ret: bool,
+        pid: Option<u32>,
+        func: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        watch: Option<typed::WatchSetup>,
+    },
     Usdt(typed::Usdt),
     #[serde(rename = "raw_tracepoint")]
     RawTracepoint { name: String },
@@ -231,7 +239,9 @@ fn attach_to(a: &typed::Attach) -> Attach {
             };
             Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu, breakpoint: e.breakpoint, pid: e.pid }
         }
-        typed::Target::Uprobe(u) => Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone() },
+        typed::Target::Uprobe(u) => {
+            Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone(), watch: u.watch }
+        }
         typed::Target::Usdt(u) => Target::Usdt(u.clone()),
         typed::Target::RawTracepoint { name } => Target::RawTracepoint { name: name.clone() },
     };
@@ -347,8 +357,9 @@ fn attach_from(a: &Attach) -> typed::Attach {
                 pid: *pid,
             })
         }
-        Target::Uprobe { path, offset, ret, pid, func } => {
-            typed::Target::Uprobe(typed::Uprobe { path: path.clone(), offset: *offset, ret: *ret, pid: *pid, func: func.clone() })
+        Target::Uprobe { path, offset, ret, pid, func, watch } => {
+            let (path, func) = (path.clone(), func.clone());
+            typed::Target::Uprobe(typed::Uprobe { path, offset: *offset, ret: *ret, pid: *pid, func, watch: *watch })
         }
         Target::Usdt(u) => typed::Target::Usdt(u.clone()),
         Target::RawTracepoint { name } => typed::Target::RawTracepoint { name: name.clone() },

@@ -120,6 +120,7 @@ fn event(e: &EventStmt) -> String {
         EventStmt::Clear { map } => format!("clear {map}"),
         EventStmt::Zero { map } => format!("zero {map}"),
         EventStmt::Join { format, arr } => format!("join {format} {}", expr(arr)),
+        EventStmt::Watch { program, addr, stop } => format!("watch program {program} at {}{}", expr(addr), if *stop { ", stopped" } else { "" }),
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Resolve<'a> {
     pub pid: Option<u32>,
     /// `-c CMD`: the child's pid (watchpoints watch its memory when there is no `-p`).
     pub cpid: Option<u32>,
+    /// `-c CMD`: the program it runs.
+    pub cmd: Option<&'a std::path::Path>,
 }
 
 /// What a builtin's check may look at.

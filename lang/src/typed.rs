@@ -151,6 +151,17 @@ pub struct Uprobe {
     pub pid: Option<u32>,
     /// The function the instruction is in (the value of `func`).
     pub func: String,
+    /// This uprobe only arms the watchpoint of the program after it (`watchpoint:FUNC+argN:...`).
+    #[serde(default)]
+    pub watch: Option<WatchSetup>,
+}
+
+/// `watchpoint:FUNC+argN:LEN:MODE`: on each call of FUNC, argument N is the address to watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WatchSetup {
+    pub arg: u8,
+    /// `watchpoint` (not `asyncwatchpoint`): the process is stopped until the watchpoint is armed.
+    pub stop: bool,
 }
 
 /// A perf event as the kernel names it; `interval`, `profile`, `software` and `hardware` probes are
@@ -177,6 +188,9 @@ pub struct Breakpoint {
     pub addr: u64,
     pub len: u64,
     pub bp_type: u32,
+    /// Armed at run time, at each address the setup uprobe before it sends (`addr` is unused).
+    #[serde(default)]
+    pub deferred: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -289,6 +303,9 @@ pub enum EventStmt {
     /// `join(argv [, delim])`: the strings of a NULL-ended pointer array, joined by
     /// `formats[format].text`, on a line.
     Join { format: usize, arr: TExpr },
+    /// A watchpoint's setup uprobe: arm program `program`'s watchpoint at `addr` (once per address);
+    /// with `stop`, the process is stopped (SIGSTOP) until it is armed.
+    Watch { program: usize, addr: TExpr, stop: bool },
 }
 
 /// A printf (or time) format string, as written, with the types of its arguments.

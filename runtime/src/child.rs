@@ -112,6 +112,8 @@ pub fn resolve(program: &str) -> Result<PathBuf, String> {
 /// A `-c` child: forked, waiting on a pipe before `exec` until [`Child::release`].
 pub struct Child {
     pid: u32,
+    /// The program it runs.
+    program: std::path::PathBuf,
     release: Option<OwnedFd>,
     pidfd: PidFd,
     reaped: Option<i32>,
@@ -170,7 +172,11 @@ impl Child {
         unsafe { libc::close(read_end) };
         let release = Some(unsafe { OwnedFd::from_raw_fd(write_end) });
         let pidfd = PidFd::open(pid as u32).map_err(|e| format!("cannot watch the child: {e}"))?;
-        Ok(Child { pid: pid as u32, release, pidfd, reaped: None })
+        Ok(Child { pid: pid as u32, program: path, release, pidfd, reaped: None })
+    }
+
+    pub fn program(&self) -> &std::path::Path {
+        &self.program
     }
 
     pub fn pid(&self) -> u32 {

@@ -41,8 +41,8 @@ fn list_is_the_kernels_set_of_events() {
     for event in ["software:page-faults:", "software:faults:", "software:cs:", "software:task-clock:", "hardware:cycles:", "hardware:cache-misses:"] {
         assert!(others.contains(&event), "{event} is not listed");
     }
-    assert!(others.contains(&"watchpoint:"), "watchpoint: is not listed");
-    assert_eq!(others.len(), head.len() + 2 + 11 + 3 + 10 + 2 + 1, "{others:?}");
+    assert!(others.contains(&"watchpoint:") && others.contains(&"asyncwatchpoint:"), "watchpoints are not listed");
+    assert_eq!(others.len(), head.len() + 2 + 11 + 3 + 10 + 2 + 2, "{others:?}");
     // Raw tracepoints are the kernel's BTF names: sys_enter is one, syscalls' trace events are not.
     assert!(listed.lines().any(|l| l == "rawtracepoint:sys_enter") && !listed.contains("rawtracepoint:sys_enter_read\n"));
 }

@@ -252,7 +252,10 @@ fn run_once(entry: &Entry, tool: Tool, port: u16) -> Output {
     let params: Vec<&str> = params.iter().map(String::as_str).collect();
     let flags: Vec<&str> = entry.flags.iter().map(String::as_str).collect();
     if entry.status != 0 {
-        let out = vt_command(&flags).args(["-e", &script]).args(&params).output().expect("cannot run vt");
+        // A refusal comes at once; a script that runs after all must not hang the suite.
+        let mut cmd = vt_command(&flags);
+        cmd.args(["-e", &script]).args(&params);
+        let out = crate::deadline::run_with_deadline(cmd, 60);
         return Output {
             vars,
             status: out.status.code(),

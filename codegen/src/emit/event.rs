@@ -7,6 +7,9 @@ use crate::layout;
 use bpf_ins::{ArithmeticOperation as Alu, Instruction, JumpOperation as Jmp};
 use lang::typed::*;
 
+/// Linux's SIGSTOP (the same number on every architecture vt builds for).
+const SIGSTOP: i32 = 19;
+
 impl Emitter<'_> {
     /// `SCALARS = &vt_scalars[0]`, the one lookup every keyless aggregation of the program shares.
     /// `switched`: the key is the run switch itself, so that once the runtime turns it to 1 the
@@ -73,6 +76,17 @@ impl Emitter<'_> {
             EventStmt::Clear { map } => self.simple_event(event::CLEAR, u64::from(map.0), &[]),
             EventStmt::Zero { map } => self.simple_event(event::ZERO, u64::from(map.0), &[]),
             EventStmt::Join { format, arr } => self.join(*format, arr),
+            EventStmt::Watch { program, addr, stop } => {
+                let rec = self.alloc(24);
+                self.header(rec, event::WATCH, *program as u64);
+                self.value_to(addr, rec.at(16, 8), &Ty::U64);
+                self.output(rec);
+                if *stop {
+                    // Stopped until the runtime has armed the watchpoint (it sends SIGCONT).
+                    self.asm.mov(Reg::R1, Src::Imm(SIGSTOP));
+                    self.asm.call(helper::SEND_SIGNAL);
+                }
+            }
         }
     }
 

@@ -42,6 +42,8 @@ pub struct CheckOptions {
     pub bucket_sums: bool,
     /// `--unsafe`: functions that change the system (`signal`) are allowed.
     pub unsafe_allowed: bool,
+    /// `-c CMD`: the program it runs (whose functions `watchpoint:FUNC+argN` names).
+    pub cmd: Option<std::path::PathBuf>,
 }
 
 /// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
@@ -83,7 +85,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                     continue;
                 }
             };
-            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid }) {
+            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid, cmd: opts.cmd.as_deref() }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 // `missing_probes = ignore`: an attach point this machine lacks is left out.
                 Err(d) if ignore_missing && missing(&d) => dropped = true,
@@ -107,6 +109,12 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     cx.errors.clear();
     cx.formats.clear();
     let mut probes: Vec<ProbeProgram> = attaches.into_iter().map(|(p, a)| cx.probe(p, a)).collect();
+    // A watchpoint's setup program arms the program after it.
+    for (i, p) in probes.iter_mut().enumerate() {
+        if let [TStmt::Event(EventStmt::Watch { program, .. })] = p.body.as_mut_slice() {
+            *program = i + 1;
+        }
+    }
     if let Some(pid) = opts.pid {
         for p in probes.iter_mut().filter(|p| p.attach.target.runs_in_tasks()) {
             p.predicate = Some(pid_filter(pid, p.predicate.take(), p.span));
@@ -199,6 +207,13 @@ impl Checker<'_> {
 
     fn probe(&mut self, probe: &Probe, attach: Attach) -> ProbeProgram {
         let mut cx = Ctx { attach: &attach, probe: probe.span, scope: Scope::default(), statement: false };
+        if let Target::Uprobe(Uprobe { watch: Some(w), .. }) = &attach.target {
+            // A watchpoint's setup: not the block's statements, only "watch argument N".
+            let arg = Expr { kind: ExprKind::Builtin(format!("arg{}", w.arg)), span: probe.span };
+            let body = self.expr(&arg, &mut cx).map(|addr| TStmt::Event(EventStmt::Watch { program: 0, addr, stop: w.stop }));
+            let (span, vars) = (probe.span, std::mem::take(&mut cx.scope.list));
+            return ProbeProgram { attach, span, predicate: None, body: body.into_iter().collect(), vars };
+        }
         self.hoist = false;
         let predicate = probe.predicate.as_ref().and_then(|e| self.cond(e, &mut cx));
         let body = self.block(&probe.body, &mut cx);

@@ -42,8 +42,20 @@ impl Binary {
         Ok(Binary { functions, segments })
     }
 
+    /// The function of symbol `name`, or else the one whose demangled name (without its parameter
+    /// list) is `name`, as bpftrace finds `uprobe:BIN:"ns::foo"`.
     pub fn function(&self, name: &str) -> Option<&Function> {
-        self.functions.iter().find(|f| f.name == name)
+        self.functions.iter().find(|f| f.name == name).or_else(|| {
+            self.functions.iter().find(|f| demangled(&f.name).is_some_and(|d| d == name || without_params(&d) == name))
+        })
+    }
+
+    /// The functions whose symbol, or demangled name (with or without its parameter list), the
+    /// wildcard pattern matches.
+    pub fn matching<'a>(&'a self, pattern: &'a str, matches: impl Fn(&str, &str) -> bool + 'a) -> impl Iterator<Item = &'a Function> + 'a {
+        self.functions.iter().filter(move |f| {
+            matches(pattern, &f.name) || demangled(&f.name).is_some_and(|d| matches(pattern, &d) || matches(pattern, without_params(&d)))
+        })
     }
 
     /// The function whose bytes hold `addr`.
@@ -55,6 +67,22 @@ impl Binary {
     pub fn file_offset(&self, addr: u64) -> Option<u64> {
         self.segments.iter().find(|(va, size, _)| addr >= *va && addr < va + size).map(|(va, _, off)| addr - va + off)
     }
+}
+
+/// A C++ or Rust symbol's demangled name (Rust's without its hash); None for other names.
+pub fn demangled(name: &str) -> Option<String> {
+    if let Ok(d) = rustc_demangle::try_demangle(name) {
+        return Some(format!("{d:#}"));
+    }
+    if !name.starts_with("_Z") {
+        return None;
+    }
+    cpp_demangle::Symbol::new(name).ok()?.demangle().ok()
+}
+
+/// `ns::foo(int)` without its parameter list: `ns::foo`.
+fn without_params(d: &str) -> &str {
+    d.split_once('(').map_or(d, |(head, _)| head)
 }
 
 /// The file a uprobe's target names: a path as given; else, as bpftrace: a program on `$PATH`, then a
@@ -163,6 +191,17 @@ mod tests {
         assert!(!is_library("libc", "libcrypt.so.1"));
         assert!(!is_library("c", "c.so"));
         assert!(is_library("libpthread", "libpthread-2.31.so"));
+    }
+
+    #[test]
+    fn demangled_names() {
+        assert_eq!(demangled("_ZN2ns3fooEi").as_deref(), Some("ns::foo(int)"));
+        assert_eq!(without_params("ns::foo(int)"), "ns::foo");
+        // Rust's legacy mangling, its hash left out; and v0.
+        assert_eq!(demangled("_ZN4core3fmt5write17h0123456789abcdefE").as_deref(), Some("core::fmt::write"));
+        assert_eq!(demangled("_RNvCs1234_7mycrate3foo").as_deref(), Some("mycrate::foo"));
+        assert_eq!(demangled("readline"), None);
+        assert_eq!(demangled("_Zgarbage"), None);
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub static LIST: &[&dyn ProbeKind] = &[
     &uprobe::URETPROBE,
     &usdt::Usdt,
     &rawtracepoint::RawTracepoint,
-    &watchpoint::Watchpoint,
+    &watchpoint::WATCHPOINT,
+    &watchpoint::ASYNCWATCHPOINT,
 ];
 
 use lang::ast::ProbeSpec;

@@ -31,7 +31,7 @@ impl Uprobe {
         Attach {
             probe: format!("{kind}:{path}:{written}"),
             tag: f.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect(),
-            target: Target::Uprobe(Place { path: path.into(), offset: file_offset + offset_in, ret: self.ret, pid, func: f.name.clone() }),
+            target: Target::Uprobe(Place { path: path.into(), offset: file_offset + offset_in, ret: self.ret, pid, func: f.name.clone(), watch: None }),
             args: None,
         }
     }
@@ -98,10 +98,11 @@ impl ProbeKind for Uprobe {
         }
         if !has_wildcard(&func.name) {
             let f = self.function(&bin, &func.name, &path, func)?;
-            return Ok(vec![self.attach(&path, f, 0, offset_of(f)?, pid, &func.name)]);
+            // Named by its symbol, as bpftrace names `"ns::foo"` (`_ZN2ns3fooEi`).
+            return Ok(vec![self.attach(&path, f, 0, offset_of(f)?, pid, &f.name)]);
         }
         let mut attaches = Vec::new();
-        for f in bin.functions.iter().filter(|f| glob_match(&func.name, &f.name)) {
+        for f in bin.matching(&func.name, glob_match) {
             // A wildcard skips what cannot be placed, as bpftrace does.
             if let Some(file_offset) = bin.file_offset(f.addr) {
                 attaches.push(self.attach(&path, f, 0, file_offset, pid, &f.name));

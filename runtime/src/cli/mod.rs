@@ -217,6 +217,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             cpid: child.as_ref().map(Child::pid),
             bucket_sums: cli.metrics.is_some(),
             unsafe_allowed: cli.unsafe_allowed,
+            cmd: child.as_ref().map(|c| c.program().to_path_buf()),
         };
         let object = compile(&name, &text, &mut tracefs, &opts)?;
         script = Some((name, text));

@@ -57,6 +57,10 @@ impl Session {
                     let map = self.kernel_map(arg)?.dump().map_err(MapError::Io)?;
                     Output::Map { map, top, div, label }
                 }
+                (event::WATCH, _) => {
+                    self.arm_watchpoint(arg, word(payload, 0))?;
+                    continue;
+                }
                 (event::CLEAR | event::ZERO, _) if arg < self.object.user_maps.len() => {
                     self.clear_or_zero(arg, kind == event::ZERO)?;
                     continue;

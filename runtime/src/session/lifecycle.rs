@@ -8,7 +8,10 @@ impl Session {
     /// Attaches every tracepoint (one perf event each) and interval program.
     pub fn attach(&mut self) -> Result<(), Error> {
         for i in 0..self.object.programs.len() {
-            self.attach_program(i)?;
+            // A watchpoint on a function's argument is armed when the function runs (`watch.rs`).
+            if !matches!(&self.object.programs[i].attach.target, Target::PerfEvent(e) if e.breakpoint.is_some_and(|b| b.deferred)) {
+                self.attach_program(i)?;
+            }
         }
         Ok(())
     }
@@ -32,7 +35,8 @@ impl Session {
     /// Detaches every probe, so that the maps stop changing. Closing a tracepoint's perf event waits for
     /// an RCU grace period (tens of milliseconds), so the links are closed from several threads at once.
     pub fn detach(&mut self) {
-        let links: Vec<Link> = self.links.iter_mut().filter_map(Option::take).collect();
+        let mut links: Vec<Link> = self.links.iter_mut().filter_map(Option::take).collect();
+        links.extend(self.watches.drain(..).map(|(_, _, link)| link));
         let threads = links.len().clamp(1, 16);
         let mut chunks: Vec<Vec<Link>> = (0..threads).map(|_| Vec::new()).collect();
         for (i, link) in links.into_iter().enumerate() {

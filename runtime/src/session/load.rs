@@ -67,7 +67,7 @@ impl Session {
         let links = object.programs.iter().map(|_| None).collect();
         let zeroed = vec![false; object.user_maps.len()];
         let session =
-            Session { ebpf, object, events, ncpus, exit_requested: false, exit_code: 0, ending: false, links, zeroed, symbols: Default::default() };
+            Session { ebpf, object, events, ncpus, exit_requested: false, exit_code: 0, ending: false, links, watches: Vec::new(), zeroed, symbols: Default::default() };
         session.set_start(super::internal::ktime_ns())?;
         Ok(session)
     }

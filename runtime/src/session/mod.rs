@@ -8,6 +8,7 @@ mod lifecycle;
 mod load;
 mod maps;
 mod processes;
+mod watch;
 
 pub use crate::output::Output;
 pub use maps::{KernelMap, RawMap};
@@ -61,6 +62,8 @@ pub struct Session {
     ending: bool,
     /// The attachment of each program, while attached.
     links: Vec<Option<attach::Link>>,
+    /// Watchpoints armed at run time: (program, address, attachment).
+    watches: Vec<(usize, u64, attach::Link)>,
     /// Per user map: `zero()` ran on it since it was last cleared (`KernelMap::zeroed`).
     zeroed: Vec<bool>,
     /// The symbols learnt so far (see `symbols`).
@@ -88,9 +91,11 @@ impl Session {
         &self.object
     }
 
-    /// The number of probes: every attach point plus BEGIN and END, as bpftrace counts them.
+    /// The number of probes: every attach point plus BEGIN and END, as bpftrace counts them (a
+    /// watchpoint's setup uprobe is part of its watchpoint).
     pub fn probe_count(&self) -> usize {
-        self.object.programs.len()
+        let setup = |t: &lang::typed::Target| matches!(t, lang::typed::Target::Uprobe(u) if u.watch.is_some());
+        self.object.programs.iter().filter(|p| !setup(&p.attach.target)).count()
     }
 
     /// The ring buffer's fd, to poll on.

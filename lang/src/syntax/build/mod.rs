@@ -178,7 +178,13 @@ impl Builder {
                     let span = self.span(&q);
                     let mut it = q.into_inner();
                     let mut provider = ident_of(&it.next().expect("provider"));
-                    let mut parts: Vec<Ident> = it.map(|p| ident_of(&p)).collect();
+                    let unquoted = |mut id: Ident| {
+                        if let Some(inner) = id.name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+                            id.name = inner.to_string();
+                        }
+                        id
+                    };
+                    let mut parts: Vec<Ident> = it.map(|p| unquoted(ident_of(&p))).collect();
                     newer_spec(&mut provider, &mut parts);
                     specs.push(ProbeSpec { provider, parts, span });
                 }
