@@ -54,6 +54,10 @@ pub mod event {
     pub const JOIN: u64 = 8;
     /// arg: program index (a deferred watchpoint); payload: the address to watch (u64).
     pub const WATCH: u64 = 9;
+    /// arg: format index; payload as PRINTF's. The formatted text names a file to print.
+    pub const CAT: u64 = 10;
+    /// arg: format index; payload as PRINTF's. The formatted text is a command to run.
+    pub const SYSTEM: u64 = 11;
     /// bpftrace's `join_argnum` and `join_argsize`.
     pub const JOIN_ARGS: u32 = 16;
     pub const JOIN_ARG_SIZE: u32 = 1024;

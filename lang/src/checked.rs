@@ -114,6 +114,9 @@ fn stmt(o: &mut String, s: &TStmt, depth: usize) {
 fn event(e: &EventStmt) -> String {
     match e {
         EventStmt::Printf { format, args } => format!("printf {format} [{}]", list(args)),
+        EventStmt::Command { format, args, system } => {
+            format!("{} {format} [{}]", if *system { "system" } else { "cat" }, list(args))
+        }
         EventStmt::Time { format } => format!("time {format}"),
         EventStmt::Print { map, top, div, label } => format!("print {map} top {top} div {div} label {label:?}"),
         EventStmt::PrintValue { format, value } => format!("print-value {format} {}", expr(value)),

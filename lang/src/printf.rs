@@ -2,7 +2,7 @@
 //!
 //! The grammar is C's, restricted to what a tracer can print: `%[flags][width][.precision][length]conv`
 //! with flags from `-+ #0`, decimal width and precision, length `hh h l ll z j` and conversions
-//! `d i u o x X c s p`; `%%` is a literal `%`. There is no `*` (bpftrace has none either) and no floating
+//! `d i u o x X c s p`, and bpftrace's `r rx rh` for `buf()`; `%%` is a literal `%`. There is no `*` (bpftrace has none either) and no floating
 //! point. The input is already escape-decoded. Rendering lives in `runtime::printf`.
 //!
 //! Where vt differs from bpftrace 0.17 (on purpose): bpftrace prints an unknown conversion such as `%q`
@@ -69,12 +69,30 @@ pub enum Conv {
     Str,
     /// `p`: an integer printed as a pointer (`0x…`, or `(nil)` for 0).
     Pointer,
+    /// `r`, `rx`, `rh`: a `buf()`, as bpftrace prints it.
+    Buf(BufStyle),
+}
+
+/// How `%r` prints a buffer's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BufStyle {
+    /// `%r`: printable bytes as they are, the others as `\xNN`.
+    Escaped,
+    /// `%rx`: every byte as `\xNN`.
+    Hex,
+    /// `%rh`: every byte as two hex digits, separated by spaces.
+    Spaced,
 }
 
 impl Spec {
     /// Whether the argument must be a string (`%s`); every other conversion takes an integer.
     pub fn wants_string(&self) -> bool {
         self.conv == Conv::Str
+    }
+
+    /// Whether the argument must be a `buf()` (`%r`).
+    pub fn wants_buffer(&self) -> bool {
+        matches!(self.conv, Conv::Buf(_))
     }
 
     /// Whether `flag` (one of `-+ #0`) was given.
@@ -122,17 +140,20 @@ impl Conv {
         })
     }
 
-    /// The conversion letter (`d` for both `%d` and `%i`).
-    pub fn letter(self) -> char {
+    /// The conversion as written after the length (`d`, `rx`).
+    pub fn text(self) -> &'static str {
         match self {
-            Conv::Signed => 'd',
-            Conv::Unsigned => 'u',
-            Conv::Octal => 'o',
-            Conv::HexLower => 'x',
-            Conv::HexUpper => 'X',
-            Conv::Char => 'c',
-            Conv::Str => 's',
-            Conv::Pointer => 'p',
+            Conv::Buf(BufStyle::Escaped) => "r",
+            Conv::Buf(BufStyle::Hex) => "rx",
+            Conv::Buf(BufStyle::Spaced) => "rh",
+            Conv::Signed => "d",
+            Conv::Unsigned => "u",
+            Conv::Octal => "o",
+            Conv::HexLower => "x",
+            Conv::HexUpper => "X",
+            Conv::Char => "c",
+            Conv::Str => "s",
+            Conv::Pointer => "p",
         }
     }
 }
@@ -148,7 +169,7 @@ impl fmt::Display for Spec {
         if let Some(p) = self.precision {
             write!(f, ".{p}")?;
         }
-        write!(f, "{}{}", self.length.as_str(), self.conv.letter())
+        write!(f, "{}{}", self.length.as_str(), self.conv.text())
     }
 }
 
@@ -247,8 +268,24 @@ impl Cursor<'_> {
         let Some(c) = self.bump() else {
             return Err("`%` at the end of the format string (write `%%` for a literal `%`)".to_string());
         };
-        let Some(conv) = Conv::from_char(c) else {
-            return Err(format!("unknown conversion `{}`", &self.text[..self.pos]));
+        let conv = if c == 'r' {
+            // bpftrace's buffer conversions; it prints `%10r` as text, vt refuses it.
+            let style = if self.eat('x') {
+                BufStyle::Hex
+            } else if self.eat('h') {
+                BufStyle::Spaced
+            } else {
+                BufStyle::Escaped
+            };
+            if !flags.is_empty() || width.is_some() || precision.is_some() || length != Length::None {
+                return Err(format!("`{}` takes no flags, width, precision or length: write `%r`, `%rx` or `%rh`", &self.text[..self.pos]));
+            }
+            Conv::Buf(style)
+        } else {
+            match Conv::from_char(c) {
+                Some(conv) => conv,
+                None => return Err(format!("unknown conversion `{}`", &self.text[..self.pos])),
+            }
         };
         if length != Length::None && matches!(conv, Conv::Char | Conv::Str) {
             return Err(format!("length modifier `{}` can't be used with `%{c}`", length.as_str()));

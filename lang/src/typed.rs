@@ -291,6 +291,9 @@ pub enum TStmt {
 pub enum EventStmt {
     /// `printf(fmt, args)` with `formats[format]`.
     Printf { format: usize, args: Vec<TExpr> },
+    /// `cat(fmt, args)` (the file named by the formatted text, printed whole) or, with `system`,
+    /// `system(fmt, args)` (the text run by `sh -c`, its output printed), both as bpftrace 0.17.
+    Command { format: usize, args: Vec<TExpr>, system: bool },
     /// `time(fmt)` with `formats[format]`.
     Time { format: usize },
     /// `print(@m, top, div)`; top 0 means all. vt's `print(@hist, "label")` prints a histogram in
@@ -338,6 +341,8 @@ pub enum Render {
     Errno,
     /// A user id (8 bytes), shown as its user name.
     User,
+    /// `buf(p, n)`: the length (8 bytes), then `n` bytes, shown with non-printable bytes as `\xNN`.
+    Buf(u32),
     /// A cgroup id (8 bytes), shown as its path in each cgroup hierarchy whose name matches the
     /// wildcard filter (`*`: all), as bpftrace's `cgroup_path` prints it.
     CgroupPath(String),
@@ -382,6 +387,7 @@ impl Render {
     pub fn size(&self) -> u32 {
         match self {
             Render::Inet => 24,
+            Render::Buf(n) => 8 + n.div_ceil(8) * 8,
             Render::UStack(_) | Render::USym => 16,
             _ => 8,
         }
@@ -392,6 +398,7 @@ impl Render {
             Render::Inet => "inet",
             Render::Errno => "strerror",
             Render::User => "username",
+            Render::Buf(_) => "buffer",
             Render::CgroupPath(_) => "cgroup_path",
             Render::KStack(_) => "kstack",
             Render::UStack(_) => "ustack",

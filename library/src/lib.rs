@@ -20,7 +20,7 @@ pub use builtins::BuiltinEntry;
 pub use functions::FunctionEntry;
 
 /// Calls that are statements of their own, checked by the language core (they send events).
-static STATEMENTS: &[&str] = &["printf", "print", "clear", "zero", "delete", "exit", "time", "join"];
+static STATEMENTS: &[&str] = &["printf", "print", "clear", "zero", "delete", "exit", "time", "join", "cat", "system"];
 
 /// The registry. Pass `&LIBRARY` wherever a `Registry` or `Emitters` is asked for.
 pub struct Library;

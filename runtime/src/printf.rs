@@ -6,7 +6,7 @@
 //! Output is bytes, as C's is: `%c` of 200 writes the byte 0xC8 and `%.1s` may cut a UTF-8 sequence in
 //! two. `render_bytes` keeps them; `render` is the same, lossily decoded.
 
-use lang::printf::{Conv, Piece, Spec};
+use lang::printf::{BufStyle, Conv, Piece, Spec};
 
 /// One printf argument as the event carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,8 @@ pub enum Arg {
     Int { value: u64, signed: bool, bits: u8 },
     /// A string; like C, it ends at its first NUL.
     Str(String),
+    /// A `buf()`'s bytes (for `%r`).
+    Bytes(Vec<u8>),
 }
 
 /// Renders a parsed format with its arguments. An argument that is missing or of the wrong kind (which
@@ -32,7 +34,8 @@ pub fn render_bytes(pieces: &[Piece], args: &[Arg]) -> Vec<u8> {
             Piece::Lit(text) => out.extend_from_slice(text.as_bytes()),
             Piece::Conv(spec) => match (args.next(), spec.conv) {
                 (Some(Arg::Str(s)), Conv::Str) => string(&mut out, spec, s.as_bytes()),
-                (Some(&Arg::Int { value, signed, bits }), conv) if conv != Conv::Str => {
+                (Some(Arg::Bytes(b)), Conv::Buf(style)) => out.extend_from_slice(buffer(b, style).as_bytes()),
+                (Some(&Arg::Int { value, signed, bits }), conv) if !matches!(conv, Conv::Str | Conv::Buf(_)) => {
                     integer(&mut out, spec, extend(value, bits, signed))
                 }
                 _ => {}
@@ -102,7 +105,7 @@ fn integer(out: &mut Vec<u8>, spec: &Spec, v: u64) {
         Conv::Octal => (8, false),
         Conv::HexLower | Conv::Pointer => (16, false),
         Conv::HexUpper => (16, true),
-        Conv::Str => return,
+        Conv::Str | Conv::Buf(_) => return,
     };
     // The sign and the magnitude, as C sees the argument.
     let (negative, magnitude) = match spec.conv {
@@ -170,6 +173,25 @@ fn integer(out: &mut Vec<u8>, spec: &Spec, v: u64) {
     if left {
         pad(out, b' ', fill);
     }
+}
+
+/// A buffer's bytes as bpftrace prints them: `%r` keeps printable ASCII and writes the other bytes as
+/// `\xNN`, `%rx` writes every byte as `\xNN`, `%rh` as `NN` separated by spaces.
+pub fn buffer(bytes: &[u8], style: BufStyle) -> String {
+    let mut out = String::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match style {
+            BufStyle::Escaped if (0x20..0x7f).contains(&b) => out.push(b as char),
+            BufStyle::Escaped | BufStyle::Hex => out.push_str(&format!("\\x{b:02x}")),
+            BufStyle::Spaced => {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(&format!("{b:02x}"));
+            }
+        }
+    }
+    out
 }
 
 /// `time(fmt)`: the local time `unix_nanos` (nanoseconds since the epoch) through libc's strftime, as

@@ -4,6 +4,7 @@
 //! ```text
 //! getppid N                  N getppid(2)
 //! writes N                   N writes to /dev/null, of 1, 2, …, N bytes
+//! bytes N                    N writes to /dev/null of the 24 bytes of `BYTES` (printable and not)
 //! open PATH N                N openat(AT_FDCWD, PATH, O_RDONLY) (each closed again)
 //! read N                     N reads of 1, 2, …, N bytes from /dev/zero
 //! lseek N                    N lseek(1<<32 | 1000 + i, 3 * i - 4, 1<<36 | 7) for i in 0..N, all EBADF
@@ -41,6 +42,7 @@ use std::os::fd::AsRawFd;
 pub enum Action {
     Getppid(u64),
     Writes(u64, std::fs::File),
+    Bytes(u64, std::fs::File),
     Open(CString, u64),
     Read(u64, std::fs::File),
     Lseek(u64),
@@ -65,6 +67,9 @@ extern "C" {
     fn shapes_usdt(n: u64) -> i64;
     fn shapes_watch(n: u64);
 }
+
+/// What `bytes` writes: printable ASCII, a NUL, control bytes, a backslash and a quote, bytes >= 0x7f.
+pub const BYTES: &[u8; 24] = b"ab\x00\x01\n\t\\\"%\x7f\x80\xffXYZ ~0123456";
 
 /// The function `call` calls, for uprobes (a symbol of its own, never inlined).
 #[no_mangle]
@@ -116,6 +121,11 @@ pub fn parse(words: &[String]) -> Action {
             want(1);
             let null = std::fs::OpenOptions::new().write(true).open("/dev/null").expect("cannot open /dev/null");
             Action::Writes(num(arg(1)), null)
+        }
+        Some("bytes") => {
+            want(1);
+            let null = std::fs::OpenOptions::new().write(true).open("/dev/null").expect("cannot open /dev/null");
+            Action::Bytes(num(arg(1)), null)
         }
         Some("open") => (want(2), Action::Open(cstr(arg(1)), num(arg(2)))).1,
         Some("read") => {
@@ -212,6 +222,15 @@ pub fn run(action: Action) {
                 // SAFETY: buf holds at least `size` bytes; the fd is open for writing.
                 let w = unsafe { libc::syscall(libc::SYS_write, null.as_raw_fd(), buf.as_ptr(), size) };
                 if w != size as libc::c_long {
+                    std::process::exit(4);
+                }
+            }
+        }
+        Action::Bytes(n, null) => {
+            for _ in 0..n {
+                // SAFETY: BYTES is 24 bytes long; the fd is open for writing.
+                let w = unsafe { libc::syscall(libc::SYS_write, null.as_raw_fd(), BYTES.as_ptr(), BYTES.len()) };
+                if w != BYTES.len() as libc::c_long {
                     std::process::exit(4);
                 }
             }

@@ -47,19 +47,25 @@ impl Emitter<'_> {
         self.asm.insn(Instruction::store64(Reg::R10, rec.off16() + 8, arg as i64));
     }
 
+    /// An event of `kind` carrying a format's arguments (printf, cat, system).
+    fn formatted(&mut self, kind: u64, format: usize, args: &[TExpr]) {
+        let size: u32 = args.iter().map(|a| layout::size(&a.ty)).sum();
+        let rec = self.alloc(16 + size);
+        self.header(rec, kind, format as u64);
+        let mut at = 16;
+        for a in args {
+            let ty = a.ty.clone();
+            self.value_to(a, rec.at(at, layout::size(&ty)), &ty);
+            at += layout::size(&ty);
+        }
+        self.output(rec);
+    }
+
     pub(super) fn event(&mut self, ev: &EventStmt) {
         match ev {
-            EventStmt::Printf { format, args } => {
-                let size: u32 = args.iter().map(|a| layout::size(&a.ty)).sum();
-                let rec = self.alloc(16 + size);
-                self.header(rec, event::PRINTF, *format as u64);
-                let mut at = 16;
-                for a in args {
-                    let ty = a.ty.clone();
-                    self.value_to(a, rec.at(at, layout::size(&ty)), &ty);
-                    at += layout::size(&ty);
-                }
-                self.output(rec);
+            EventStmt::Printf { format, args } => self.formatted(event::PRINTF, *format, args),
+            EventStmt::Command { format, args, system } => {
+                self.formatted(if *system { event::SYSTEM } else { event::CAT }, *format, args)
             }
             EventStmt::PrintValue { format, value } => {
                 let ty = value.ty.clone();

@@ -38,6 +38,8 @@ impl Checker<'_> {
             ExprKind::Builtin(name) => return self.builtin(name, cx, span),
             ExprKind::Var(name) => match cx.scope.vars.get(name) {
                 Some((id, ty)) => (TExprKind::Var(*id), ty.clone()),
+                // Its assignment was already refused: one mistake, one error.
+                None if cx.scope.refused.contains(name) => return None,
                 None => {
                     let names: Vec<String> = cx.scope.vars.keys().map(|v| format!("${v}")).collect();
                     let mut d = Diagnostic::new(span, format!("${name} is used before it is assigned"), "undefined variable");

@@ -176,6 +176,8 @@ struct Scope {
     list: Vec<Ty>,
     /// Where each variable (by `VarId`) was declared.
     decl: Vec<Span>,
+    /// Variables whose first assignment was refused: a later use is not a second error.
+    refused: std::collections::HashSet<String>,
 }
 
 struct Ctx<'a> {

@@ -196,6 +196,16 @@ impl Checker<'_> {
                 return Some(TStmt::Exit(code));
             }
             "printf" => self.printf(func, args, e.span, cx)?,
+            "cat" | "system" => {
+                let system = func.name == "system";
+                if system && !self.unsafe_allowed {
+                    let d = Diagnostic::new(e.span, "system() runs a command and needs --unsafe", "unsafe")
+                        .with_help("run vt with --unsafe to allow it, as bpftrace does");
+                    return self.fail(d);
+                }
+                let EventStmt::Printf { format, args } = self.printf(func, args, e.span, cx)? else { return None };
+                EventStmt::Command { format, args, system }
+            }
             "time" => {
                 self.arity(func, args, 0..=1, e.span)?;
                 // time() takes a strftime format, not a printf one.
@@ -261,12 +271,19 @@ impl Checker<'_> {
         for (spec, a) in specs.iter().zip(&args[1..]) {
             let t = self.expr(a, cx)?;
             let ok = match &t.ty {
+                Ty::Text(Render::Buf(_)) => spec.wants_buffer(),
                 Ty::Str(_) | Ty::Text(_) => spec.wants_string(),
-                Ty::Int(_) => !spec.wants_string(),
+                Ty::Int(_) => !spec.wants_string() && !spec.wants_buffer(),
                 Ty::Tuple(_) => false,
             };
             if !ok {
-                let want = if spec.wants_string() { "a string" } else { "an integer" };
+                let want = if spec.wants_string() {
+                    "a string"
+                } else if spec.wants_buffer() {
+                    "a buffer (buf())"
+                } else {
+                    "an integer"
+                };
                 let msg = format!("this argument is {} but its conversion wants {want}", t.ty.describe());
                 return self.fail(Diagnostic::new(a.span, msg, "wrong type"));
             }
@@ -323,9 +340,13 @@ impl Checker<'_> {
 
     fn var_assign(&mut self, var: &Ident, value: &Expr, cx: &mut Ctx) -> Option<TStmt> {
         // A pointer of a C type keeps its type in the variable (`$t = curtask; $t->pid`).
-        let (v, ctype) = match super::kernel::is_c_pointer(value) {
-            true => self.c_pointer_value(value, cx)?,
-            false => (self.expr(value, cx)?, None),
+        let value_res = match super::kernel::is_c_pointer(value) {
+            true => self.c_pointer_value(value, cx),
+            false => self.expr(value, cx).map(|v| (v, None)),
+        };
+        let Some((v, ctype)) = value_res else {
+            cx.scope.refused.insert(var.name.clone());
+            return None;
         };
         match ctype {
             Some(t) => cx.scope.ctypes.insert(var.name.clone(), t),

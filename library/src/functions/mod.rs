@@ -1,6 +1,7 @@
 //! Functions that yield a value: one file each.
 
 pub mod bswap;
+pub mod buf;
 pub mod cgroup_path;
 pub mod has_key;
 pub mod kptr;
@@ -42,6 +43,7 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &r#override::Override,
     &reg::Reg,
     &signal::Signal,
+    &buf::Buffer,
     &cgroup_path::CgroupPath,
     &kstack::Kstack,
     &ustack::Ustack,

@@ -52,7 +52,7 @@ pub fn key(types: &[Ty], b: &[u8], names: &Names) -> Vec<KeyPart> {
         match ty {
             Ty::Int(_) => out.push(KeyPart::Int(u64_at(part, 0) as i64)),
             Ty::Str(_) => out.push(KeyPart::Str(c_str(part))),
-            Ty::Text(r) => out.push(KeyPart::Str(names.text(r, part, true).unwrap_or_else(|| super::render::text(r, part)))),
+            Ty::Text(r) => out.push(KeyPart::Str(names.text(r, part, true).unwrap_or_else(|| super::render::key_text(r, part)))),
             Ty::Tuple(inner) => out.extend(key(inner, part, names)),
         }
         at += size;

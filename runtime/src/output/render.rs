@@ -1,5 +1,6 @@
 //! Values the program stores as raw bytes and the runtime shows as text (`lang::typed::Render`):
-//! strftime's time, ntop's address, strerror's message, username's name, cgroup_path's path.
+//! strftime's time, ntop's address, strerror's message, username's name, cgroup_path's path,
+//! buf's bytes.
 
 use lang::typed::Render;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -20,12 +21,29 @@ pub fn text(r: &Render, b: &[u8]) -> String {
         Render::Inet => inet(v, b.get(8..24).unwrap_or(&[])),
         Render::Errno => errno_text(v as i32),
         Render::User => user_name(v as u32),
+        // A value shows the bytes it was read with (a key shows them all: `key_text`).
+        Render::Buf(_) => crate::printf::buffer(buf_bytes(b), lang::printf::BufStyle::Escaped),
         Render::CgroupPath(filter) => crate::cgroup::path(v, filter),
         // Named by a session (`symbols::Names`); without one, a stack has no frames, an address is hex.
         Render::KStack(_) | Render::UStack(_) | Render::KSym | Render::USym => {
             crate::symbols::Names::none().text(r, b, false).unwrap_or_default()
         }
     }
+}
+
+/// The text of a `Ty::Text` map key part. bpftrace 0.17 prints a buffer in a key whole (its type's
+/// size), whatever length it was read with, and in a value only the bytes read.
+pub fn key_text(r: &Render, b: &[u8]) -> String {
+    match r {
+        Render::Buf(n) => crate::printf::buffer(b.get(8..8 + *n as usize).unwrap_or(&[]), lang::printf::BufStyle::Escaped),
+        _ => text(r, b),
+    }
+}
+
+/// A `buf()` value's bytes: its length (8 bytes), then that many bytes (at most what is there).
+pub fn buf_bytes(b: &[u8]) -> &[u8] {
+    let data = b.get(8..).unwrap_or(&[]);
+    &data[..(u64_at(b, 0) as usize).min(data.len())]
 }
 
 /// Nanoseconds between the epoch and boot: what turns a probe's `nsecs` into wall-clock time (as

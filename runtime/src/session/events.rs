@@ -5,7 +5,7 @@ use crate::output::{decode, text};
 use crate::printf::{self, Arg};
 use codegen::event;
 use codegen::layout::TySize as _;
-use lang::typed::Ty;
+use lang::typed::{Render, Ty};
 
 /// The 8-byte word `i` of `b` (0 where it is too short).
 fn word(b: &[u8], i: usize) -> u64 {
@@ -41,6 +41,11 @@ impl Session {
                 (event::PRINTF, Some(f)) => {
                     let pieces = lang::printf::parse(&f.text).unwrap_or_default();
                     Output::Printf(printf::render_bytes(&pieces, &decode_args(&f.args, payload, &self.names())))
+                }
+                (event::CAT | event::SYSTEM, Some(f)) => {
+                    let pieces = lang::printf::parse(&f.text).unwrap_or_default();
+                    let text = printf::render(&pieces, &decode_args(&f.args, payload, &self.names()));
+                    Output::Printf(if kind == event::CAT { super::command::cat(&text) } else { super::command::system(&text) })
                 }
                 (event::TIME, Some(f)) => {
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -95,6 +100,7 @@ fn decode_args(types: &[Ty], payload: &[u8], names: &crate::symbols::Names) -> V
             at += size;
             match ty {
                 Ty::Int(i) if bytes.len() == 8 => Arg::Int { value: word(bytes, 0), signed: i.signed, bits: 64 },
+                Ty::Text(Render::Buf(_)) => Arg::Bytes(crate::output::render::buf_bytes(bytes).to_vec()),
                 _ => Arg::Str(text::value_text(&decode::typed(ty, bytes, names), 0)),
             }
         })

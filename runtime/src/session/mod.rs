@@ -2,6 +2,7 @@
 //! and its maps dumped into value shapes. It owns kernel state and renders nothing: the CLI and the
 //! REPL render what it reads (see `output`).
 
+mod command;
 mod events;
 mod internal;
 mod lifecycle;
