@@ -71,6 +71,10 @@ pub fn value(name: &str) -> Option<i64> {
     if let Some(v) = SCRIPT_ENUMS.with(|t| t.borrow().get(name).copied()) {
         return Some(v);
     }
+    // `true`/`false` are enumerators of the kernel, but words of newer bpftrace that vt refuses.
+    if matches!(name, "true" | "false") {
+        return None;
+    }
     crate::btf::kernel().ok()?.enumerator(name)
 }
 
