@@ -155,6 +155,8 @@ fn expr(e: &TExpr) -> String {
         TExprKind::UserInt { addr } => format!("(user-int {})", expr(addr)),
         TExprKind::Tuple(items) => format!("(tuple {})", list(items)),
         TExprKind::TupleField { base, index } => format!("(field {} {index})", expr(base)),
+        TExprKind::Read { addr, size, user } => format!("(read{} {size} {})", if *user { "-user" } else { "" }, expr(addr)),
+        TExprKind::ReadChars { addr, user } => format!("(read-chars{} {})", if *user { "-user" } else { "" }, expr(addr)),
     };
     format!("{form}:{}", e.ty.describe())
 }

@@ -1,7 +1,10 @@
 //! The vt language: grammar, syntax tree with spans, parser and checker. Knows nothing of BPF.
 
+pub mod btf;
 pub mod check;
 pub mod checked;
+pub mod cenum;
+pub mod ctype;
 pub mod diag;
 pub mod print;
 pub mod printf;

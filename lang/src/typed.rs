@@ -506,6 +506,11 @@ pub enum TExprKind {
     Tuple(Vec<TExpr>),
     /// `$t.N`: part `index` of a tuple.
     TupleField { base: Box<TExpr>, index: u32 },
+    /// An integer of `size` bytes read from memory at `addr` (kernel memory, or user memory for
+    /// `user`), extended as `ty` says; 0 when the read fails.
+    Read { addr: Box<TExpr>, size: u32, user: bool },
+    /// A `char[N]` read from memory at `addr` as a string (`ty` is `Str(N)`, as a `char[N]` field's).
+    ReadChars { addr: Box<TExpr>, user: bool },
     /// An integer of `ty` read from the probed task's memory at `addr` (0 where unreadable).
     UserInt { addr: Box<TExpr> },
 }

@@ -41,6 +41,9 @@ STARTUP = "interval:ms:1 { exit(); }\ntracepoint:syscalls:sys_enter_getppid { @c
 _TEN_BODY = "".join(f"tracepoint:syscalls:sys_enter_{s} {{ @c{i} = count(); }}\n" for i, s in enumerate(TEN, 1))
 TEN_PROBES_SKIP = "BEGIN { exit(); }\n" + _TEN_BODY
 TEN_PROBES = "interval:ms:1 { exit(); }\n" + _TEN_BODY
+# Kernel types: the same startup with a read through BTF types (`curtask->parent->pid`): vt reads the
+# types it names from /sys/kernel/btf/vmlinux, bpftrace 0.17 parses all of it.
+KTYPES = "interval:ms:1 { exit(); }\ntracepoint:syscalls:sys_enter_getppid { @p[curtask->parent->pid] = count(); }\n"
 # bpftrace 0.17 spells field access `args->f` only; vt accepts both `args.f` and `args->f`.
 PER_EVENT = "tracepoint:syscalls:sys_enter_getppid { @h = hist(args->__syscall_nr); @c = count(); }"
 FLOOR = "tracepoint:syscalls:sys_enter_getppid { }"
@@ -519,7 +522,8 @@ def main():
             (f"startup: 1 tracepoint ({skip})", STARTUP_SKIP, None, None),
             (f"startup: 1 tracepoint ({honest})", STARTUP, 0.1, 0.1),
             (f"10 probes: 10 tracepoints ({skip})", TEN_PROBES_SKIP, None, None),
-            (f"10 probes: 10 tracepoints ({honest})", TEN_PROBES, 0.2, None)):
+            (f"10 probes: 10 tracepoints ({honest})", TEN_PROBES, 0.2, None),
+            (f"kernel types: curtask->parent->pid ({honest})", KTYPES, None, None)):
         path = script(re.sub(r"\W+", "_", label)[:40] + ".vt", text)
         vt_att, bt_att = verify_attach([vt, path]), verify_attach([bt, path], env=BT_ENV)
         if vt_att is not None:

@@ -49,6 +49,11 @@ fn syntax() {
 }
 
 #[test]
+fn kernel_types() {
+    run_table("kernel_types", "conformance/kernel_types.test", WORKERS);
+}
+
+#[test]
 fn errors() {
     run_table("errors", "conformance/errors.test", WORKERS);
 }

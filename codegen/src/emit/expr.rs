@@ -46,6 +46,7 @@ impl Emitter<'_> {
                 r
             }
             TExprKind::CtxArrayElem { offset, elem, len, index } => self.array_elem(*offset, *elem, *len, index, ty),
+            TExprKind::Read { addr, size, user } => self.read(addr, *size, *user, ty),
             TExprKind::Var(id) => {
                 let r = self.take();
                 let b = self.var(*id);
@@ -79,6 +80,8 @@ impl Emitter<'_> {
                     UnOp::Neg => self.asm.alu(Alu::Neg, r, Src::Imm(0)),
                     UnOp::BitNot => self.asm.alu(Alu::Xor, r, Src::Imm(-1)),
                     UnOp::Not => self.set_bool(Jmp::IfEqual, r, r, Src::Imm(0)),
+                    // The checker turns `*p` into a read.
+                    UnOp::Deref => self.unsupported("a dereference left unchecked", r),
                 }
                 r
             }
@@ -135,6 +138,22 @@ impl Emitter<'_> {
                 r
             }
         }
+    }
+
+    /// An integer read from kernel (or user) memory: the helper copies it to the stack (0 when the read
+    /// fails: the helper clears its buffer), then it is loaded and extended.
+    pub fn read(&mut self, addr: &TExpr, size: u32, user: bool, ty: IntTy) -> Reg {
+        let r = self.expr(addr);
+        let mark = self.frame;
+        let tmp = self.alloc(8);
+        self.addr(Reg::R1, tmp);
+        self.asm.mov(Reg::R2, Src::Imm(size as i32));
+        self.asm.mov(Reg::R3, Src::Reg(r));
+        self.asm.call(if user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
+        self.asm.insn(Instruction::loadx(r, Reg::R10, tmp.off16(), mem_size(ty.bits)));
+        self.extend(r, ty);
+        self.frame = mark;
+        r
     }
 
     /// An element of an integer array field: a constant index reads the context directly; a computed

@@ -129,6 +129,16 @@ impl Emitter<'_> {
                 self.asm.alu(Alu::Add, Reg::R3, Src::Imm(*offset as i32));
                 self.asm.call(helper::PROBE_READ_KERNEL);
             }
+            TExprKind::ReadChars { addr, user } => {
+                let n = match e.ty { Ty::Str(n) => n, _ => dst.size };
+                let r = self.expr(addr);
+                self.zero(dst.off, dst.size);
+                self.addr(Reg::R1, dst);
+                self.asm.mov(Reg::R2, Src::Imm(n.min(dst.size - 1) as i32));
+                self.asm.mov(Reg::R3, Src::Reg(r));
+                self.release(r);
+                self.asm.call(if *user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
+            }
             TExprKind::CtxDataLoc { offset } => {
                 self.zero(dst.off, dst.size);
                 // The locator: the string starts at record + (loc & 0xffff).

@@ -75,22 +75,15 @@ impl Checker<'_> {
                 let ty = parts[index].clone();
                 (TExprKind::TupleField { base: Box::new(t), index: index as u32 }, ty)
             }
-            ExprKind::Field { base, field, .. } => {
-                if !matches!(&base.kind, ExprKind::Builtin(b) if b == "args") {
-                    return self.fail(unsupported(span, "a field of anything but `args`"));
-                }
-                return self.args_field(field, None, cx, span);
-            }
+            ExprKind::Field { .. } | ExprKind::Index { .. } if super::kernel::is_c(e) => return self.c_value(e, cx),
+            ExprKind::Field { field, .. } => return self.args_field_value(field, cx, span),
             ExprKind::Index { base, index } => {
-                if let ExprKind::Field { base: b, field, .. } = &base.kind {
-                    if matches!(&b.kind, ExprKind::Builtin(n) if n == "args") {
-                        return self.args_field(field, Some(index), cx, span);
-                    }
-                }
-                return self.fail(unsupported(span, "indexing this"));
+                let ExprKind::Field { field, .. } = &base.kind else { unreachable!("is_c takes other indexing") };
+                return self.args_field(field, Some(index), cx, span);
             }
             ExprKind::Call { func, args } => return self.call(func, args, cx, span),
             ExprKind::Incr { target, delta, post } => return self.incr_value(target, *delta, *post, span, cx),
+            ExprKind::Unary { op: UnOp::Deref, .. } => return self.c_value(e, cx),
             ExprKind::Unary { op, expr } => {
                 let inner = self.int_expr(expr, cx)?;
                 let signed = inner.ty.int().is_some_and(|t| t.signed);
@@ -98,7 +91,7 @@ impl Checker<'_> {
                     // As in bpftrace, negating an unsigned value leaves it unsigned.
                     UnOp::Neg => IntTy { bits: 64, signed },
                     UnOp::Not => IntTy::U64,
-                    UnOp::BitNot => IntTy { bits: 64, signed },
+                    UnOp::BitNot | UnOp::Deref => IntTy { bits: 64, signed },
                 };
                 (TExprKind::Unary(*op, Box::new(inner)), Ty::Int(ty))
             }
@@ -123,6 +116,7 @@ impl Checker<'_> {
                 };
                 (TExprKind::Ternary { cond: Box::new(c), then: Box::new(a), otherwise: Box::new(b) }, ty)
             }
+            ExprKind::Cast { ty, .. } if super::kernel::is_c_cast(&ty.name) => return self.c_value(e, cx),
             ExprKind::Cast { ty, expr } => {
                 let inner = self.int_expr(expr, cx)?;
                 let Some(target) = cast_type(&ty.name) else {
@@ -177,6 +171,10 @@ impl Checker<'_> {
             _ => {}
         }
         let Some(entry) = self.reg.builtin(name) else {
+            // An enum's name (the script's or the kernel's) is its value, as in bpftrace.
+            if let Some(v) = crate::cenum::value(name) {
+                return Some(int(TExprKind::Const(v as u64), IntTy::I64, span));
+            }
             let mut names = self.reg.names(Kind::Builtin);
             names.extend(["args", "$#"]);
             let mut d = Diagnostic::new(span, format!("unknown builtin `{name}`"), "not a builtin");
@@ -213,6 +211,10 @@ impl Checker<'_> {
         let mut d = Diagnostic::new(func.span, format!("unknown function `{name}`"), "no such function");
         d.help = did_you_mean(&closest(name, names));
         self.fail(d)
+    }
+
+    pub(super) fn args_field_value(&mut self, field: &Ident, cx: &mut Ctx, span: Span) -> Option<TExpr> {
+        self.args_field(field, None, cx, span)
     }
 
     /// `args.f` / `args.f[i]`: a field of the record the probe kind gave this attach point.

@@ -9,7 +9,9 @@
 //! `args` fields), `maps` (map definitions and access), `services` (what registry entries may ask).
 
 mod expr;
+mod kernel;
 mod maps;
+mod print_record;
 mod services;
 mod stmt;
 
@@ -53,6 +55,8 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             .with_help("write one, e.g. `tracepoint:syscalls:sys_enter_getppid { @calls = count(); }`");
         return Err(vec![d]);
     }
+    crate::ctype::define(&script.types)?;
+    crate::cenum::define(&script.enums)?;
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     let ignore_missing = config(&script.config, &mut errors);
@@ -163,6 +167,8 @@ struct Checker<'p> {
 #[derive(Default)]
 struct Scope {
     vars: HashMap<String, (VarId, Ty)>,
+    /// The C pointer types of variables that hold one (and user memory, for syscall arguments).
+    ctypes: HashMap<String, (crate::ctype::CType, bool)>,
     /// Per block being checked, the names its `let`s bound and what those names meant before.
     frames: Vec<Vec<(String, Option<(VarId, Ty)>)>>,
     /// Loops around the statement being checked (`break` and `continue` need one).

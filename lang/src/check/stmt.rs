@@ -315,11 +315,14 @@ impl Checker<'_> {
         if args.len() > 1 {
             return self.fail(Diagnostic::new(span, "print(value) takes one argument", "too many arguments"));
         }
+        if super::kernel::is_c(&args[0]) {
+            return self.print_c(&args[0], cx);
+        }
         let value = self.expr(&args[0], cx)?;
         Some(EventStmt::PrintValue { format: self.add_format(String::new(), vec![value.ty.clone()]), value })
     }
 
-    fn add_format(&mut self, text: String, args: Vec<Ty>) -> usize {
+    pub(super) fn add_format(&mut self, text: String, args: Vec<Ty>) -> usize {
         self.formats.push(PrintfFormat { text, args });
         self.formats.len() - 1
     }
@@ -336,9 +339,18 @@ impl Checker<'_> {
     }
 
     fn var_assign(&mut self, var: &Ident, value: &Expr, cx: &mut Ctx) -> Option<TStmt> {
-        let Some(v) = self.expr(value, cx) else {
+        // A pointer of a C type keeps its type in the variable (`$t = curtask; $t->pid`).
+        let value_res = match super::kernel::is_c_pointer(value) {
+            true => self.c_pointer_value(value, cx),
+            false => self.expr(value, cx).map(|v| (v, None)),
+        };
+        let Some((v, ctype)) = value_res else {
             cx.scope.refused.insert(var.name.clone());
             return None;
+        };
+        match ctype {
+            Some(t) => cx.scope.ctypes.insert(var.name.clone(), t),
+            None => cx.scope.ctypes.remove(&var.name),
         };
         let id = self.declare(var, &v.ty, cx)?;
         Some(TStmt::VarStore { var: id, value: v })

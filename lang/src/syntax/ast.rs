@@ -35,6 +35,10 @@ pub struct Ident {
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Script {
+    /// The script's own C types (`struct foo { ... };` before the probes).
+    pub types: Vec<CDef>,
+    /// The script's own enums (`enum color { RED, GREEN = 5 };`).
+    pub enums: Vec<CEnum>,
     pub probes: Vec<Probe>,
     /// `config = { key = value; ... }` (bpftrace 0.20+), in order.
     pub config: Vec<ConfigItem>,
@@ -45,6 +49,24 @@ pub struct Script {
 pub struct ConfigItem {
     pub key: Ident,
     pub value: Ident,
+}
+
+/// `enum NAME { A, B = 5 };` written in the script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CEnum {
+    pub name: Option<Ident>,
+    /// Each name, with its value as written (`5`, `-1`, `0x10`) if it has one.
+    pub items: Vec<(Ident, Option<Ident>)>,
+}
+
+/// `struct NAME { members };` or `union NAME { ... };` written in the script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CDef {
+    pub union: bool,
+    pub name: Ident,
+    /// Each member's declaration as written (`char name[16]`, `struct task_struct *t`), without its `;`.
+    pub members: Vec<(String, Span)>,
+    pub span: Span,
 }
 
 /// `spec, spec /pred/ { body }`
@@ -171,6 +193,8 @@ pub enum UnOp {
     Neg,
     Not,
     BitNot,
+    /// `*p`: what a C pointer points to (the checker turns it into a read).
+    Deref,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,6 +255,7 @@ impl UnOp {
             UnOp::Neg => "-",
             UnOp::Not => "!",
             UnOp::BitNot => "~",
+            UnOp::Deref => "*",
         }
     }
 }

@@ -60,7 +60,7 @@ pub(super) fn syntax_error(src: &str, lex: &Lex, e: pest::error::Error<Rule>) ->
         rules.retain(|r| rule_words(*r) != Some("an operator"));
     }
     // The first characters of an expression or statement are said as "an expression"/"a statement".
-    const STARTS: [&str; 13] = ["!", "\"", "$", "$#", "'", "(", "-", "~", "@", "_", "++", "--", "/"];
+    const STARTS: [&str; 14] = ["!", "\"", "$", "$#", "'", "(", "-", "~", "*", "@", "_", "++", "--", "/"];
     // (`++` also starts an expression, `++$x`; only a statement may also be an empty `;`.)
     let stmt_start = has("++", &tokens) && has("@", &tokens) && has(";", &tokens);
     let expr_start = has("@", &tokens) && has("\"", &tokens);
@@ -161,6 +161,9 @@ fn rule_words(r: Rule) -> Option<&'static str> {
     Some(match r {
         Rule::EOI => "end of input",
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
+        Rule::include | Rule::c_def | Rule::c_tag | Rule::c_member | Rule::c_enum | Rule::kw_enum => "a C definition",
+        Rule::enum_item => "an enum name",
+        Rule::enum_value => "a number",
         Rule::part => "a probe name",
         // A config block may only open the script: "a probe" says enough where one may also go.
         Rule::config_block | Rule::kw_config => return None,
@@ -203,12 +206,15 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         | Rule::neg
         | Rule::not
         | Rule::bit_not
+        | Rule::deref
         | Rule::incr_pre
         | Rule::incr_post => "an expression",
         Rule::map_ref | Rule::map_name => "a map",
         Rule::var => "a variable",
         Rule::ident | Rule::field_name => "a name",
         Rule::type_name => "a type",
+        // Where a type argument may go, an expression may too: say the usual words.
+        Rule::type_arg => "an expression",
         Rule::or
         | Rule::and
         | Rule::bit_or

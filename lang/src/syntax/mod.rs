@@ -1,4 +1,5 @@
 //! Text to syntax tree. pest does the grammar (`grammar.pest`); around it:
+//! - `cpp`: `#ifdef`/`#ifndef`/`#else`/`#endif` lines, resolved first;
 //! - `scan`: a lexical pre-pass (unterminated strings and comments, open brackets, what is whitespace);
 //! - `errors`: pest's failures said in plain words;
 //! - `build`: pairs to `ast` nodes (statements in `build`, expressions in `build/expr`);
@@ -6,6 +7,7 @@
 
 pub mod ast;
 mod build;
+mod cpp;
 mod errors;
 mod literals;
 mod scan;
@@ -27,6 +29,8 @@ pub const MAX_DEPTH: usize = 128;
 /// Parse a whole script. On failure every error found is returned (lexical errors such as unterminated
 /// strings, or the first syntax error, or all malformed literals).
 pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
+    let (text, defines) = cpp::preprocess(src).map_err(|d| vec![d])?;
+    let src = text.as_str();
     let lex = scan::scan(src);
     if !lex.errors.is_empty() {
         return Err(lex.errors);
@@ -35,5 +39,11 @@ pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
     let mut pairs = Grammar::parse(Rule::script, src).map_err(|e| vec![errors::syntax_error(src, &lex, e)])?;
     // `script` matches from SOI to EOI, so a successful parse always yields it.
     let Some(top) = pairs.next() else { return Ok(Script::default()) };
-    build::script(top, lex.trivia)
+    let mut script = build::script(top, lex.trivia)?;
+    if !defines.is_empty() {
+        // Numeric macros are constants, as enum names are.
+        let items = defines.into_iter().map(|(n, v)| (n, Some(v))).collect();
+        script.enums.push(ast::CEnum { name: None, items });
+    }
+    Ok(script)
 }

@@ -4,10 +4,12 @@ pub mod bswap;
 pub mod buf;
 pub mod cgroup_path;
 pub mod has_key;
+pub mod kptr;
 pub mod kaddr;
 pub mod kstack;
 pub mod ksym;
 pub mod ntop;
+pub mod offsetof;
 pub mod r#override;
 pub mod reg;
 pub mod signal;
@@ -17,6 +19,7 @@ pub mod strcontains;
 pub mod strerror;
 pub mod strftime;
 pub mod strncmp;
+pub mod uptr;
 pub mod uaddr;
 pub mod ustack;
 pub mod usym;
@@ -32,6 +35,9 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &strerror::Strerror,
     &ntop::Ntop,
     &sizeof::Sizeof,
+    &offsetof::Offsetof,
+    &uptr::Uptr,
+    &kptr::Kptr,
     &kaddr::Kaddr,
     &uaddr::Uaddr,
     &r#override::Override,

@@ -1,9 +1,8 @@
-//! `sizeof(TYPE)` and `sizeof(expr)`: the bytes of an integer type, or of an expression's type (a
-//! string its buffer, a tuple its parts), known at check time. Kernel struct types need the kernel's
-//! types, which vt does not read yet.
+//! `sizeof(TYPE)` and `sizeof(expr)`: the bytes of an integer type, of a kernel type (`struct
+//! task_struct`, from BTF), or of an expression's type (a string its buffer, a tuple its parts), known
+//! at check time.
 
 use lang::ast::ExprKind;
-use lang::diag::Diagnostic;
 use lang::registry::{Call, Checking, Function};
 use lang::typed::{TExpr, TExprKind, Ty};
 use codegen::registry::EmitFunction;
@@ -40,11 +39,14 @@ impl Function for Sizeof {
         let arg = &call.args[0];
         let size = match &arg.kind {
             ExprKind::Builtin(name) if int_type_size(name).is_some() => int_type_size(name)?,
-            ExprKind::Builtin(name) if name.starts_with("struct") || name.starts_with("union") => {
-                let d = Diagnostic::new(arg.span, "sizeof() of a kernel type is not supported by vt yet", "kernel type")
-                    .with_help("sizeof() takes an integer type (uint32, int64, ...) or an expression");
-                cx.error(d);
-                return None;
+            ExprKind::Builtin(name) if name.starts_with("struct") || name.starts_with("union") || name.starts_with("enum") => {
+                match lang::ctype::resolve(name, arg.span) {
+                    Ok(t) => u64::from(t.size()),
+                    Err(d) => {
+                        cx.error(d);
+                        return None;
+                    }
+                }
             }
             _ => ty_size(&cx.expr(arg)?.ty),
         };

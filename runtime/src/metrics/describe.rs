@@ -152,12 +152,12 @@ impl Uses {
                 args.iter().for_each(|a| self.expr(a));
             }
             ExprKind::Field { base, .. } => self.expr(base),
+            ExprKind::Incr { target, .. } => self.expr(target),
             ExprKind::Index { base, index } => {
                 self.expr(base);
                 self.expr(index);
             }
             ExprKind::Unary { expr, .. } | ExprKind::Cast { expr, .. } => self.expr(expr),
-            ExprKind::Incr { target, .. } => self.expr(target),
             ExprKind::Binary { lhs, rhs, .. } => {
                 self.expr(lhs);
                 self.expr(rhs);

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
-use super::{ident_of, Builder};
+use super::{ident_of, span_of, Builder};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::{literals, Rule};
@@ -118,10 +118,11 @@ impl Builder {
     /// `-e`, `!e`, `~e`, `(type) e`.
     fn prefixed(&mut self, first: Pair<Rule>, mut it: Pairs<Rule>, span: Span) -> Expr {
         let kind = match first.as_rule() {
-            Rule::neg | Rule::not | Rule::bit_not => {
+            Rule::neg | Rule::not | Rule::bit_not | Rule::deref => {
                 let op = match first.as_rule() {
                     Rule::neg => UnOp::Neg,
                     Rule::not => UnOp::Not,
+                    Rule::deref => UnOp::Deref,
                     _ => UnOp::BitNot,
                 };
                 ExprKind::Unary { op, expr: Box::new(self.unary(it.next().expect("operand"))) }
@@ -201,7 +202,13 @@ impl Builder {
             Rule::call => {
                 let mut it = p.into_inner();
                 let func = ident_of(&it.next().expect("func"));
-                let args = it.map(|a| self.expr(a)).collect();
+                // A type argument is carried as a builtin of its text, which sizeof and offsetof read.
+                let args = it
+                    .map(|a| match a.as_rule() {
+                        Rule::type_arg => Expr { kind: ExprKind::Builtin(a.as_str().to_string()), span: span_of(&a) },
+                        _ => self.expr(a),
+                    })
+                    .collect();
                 ExprKind::Call { func, args }
             }
             Rule::paren => {

@@ -39,6 +39,24 @@ pub(super) fn ident_of(p: &Pair<Rule>) -> Ident {
     Ident { name: p.as_str().to_string(), span: span_of(p) }
 }
 
+/// `enum NAME { A, B = 5 };`
+fn c_enum(p: Pair<Rule>) -> CEnum {
+    let mut name = None;
+    let mut items = Vec::new();
+    for q in p.into_inner() {
+        match q.as_rule() {
+            Rule::ident => name = Some(ident_of(&q)),
+            Rule::enum_item => {
+                let mut it = q.into_inner();
+                let item = ident_of(&it.next().expect("enumerator"));
+                items.push((item, it.next().map(|v| ident_of(&v))));
+            }
+            _ => {}
+        }
+    }
+    CEnum { name, items }
+}
+
 /// `$v` or `@m` without its sigil: name `v`, span of `v` only (empty for the anonymous map `@`).
 pub(super) fn unsigiled(p: &Pair<Rule>) -> Ident {
     let s = span_of(p);
@@ -116,6 +134,11 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::probe => script.probes.push(self.probe(q)),
+                Rule::c_def => {
+                    let def = self.c_def(q);
+                    script.types.push(def);
+                }
+                Rule::c_enum => script.enums.push(c_enum(q)),
                 Rule::config_block => {
                     for item in q.into_inner().filter(|i| i.as_rule() == Rule::config_item) {
                         let mut it = item.into_inner();
@@ -128,6 +151,20 @@ impl Builder {
             }
         }
         script
+    }
+
+    fn c_def(&mut self, p: Pair<Rule>) -> CDef {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let union = it.next().is_some_and(|t| t.as_str() == "union");
+        let name = ident_of(&it.next().expect("name"));
+        let members = it
+            .map(|m| {
+                let s = span_of(&m);
+                (m.as_str().trim_end_matches(';').trim().to_string(), Span::new(s.start, s.end.saturating_sub(1)))
+            })
+            .collect();
+        CDef { union, name, members, span }
     }
 
     fn probe(&mut self, p: Pair<Rule>) -> Probe {

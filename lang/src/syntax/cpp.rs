@@ -1,0 +1,125 @@
+//! The preprocessor lines bpftrace's tools use: `#ifdef`/`#ifndef NAME`, `#else`, `#endif` and
+//! `#define NAME` (for those tests); `#define NAME NUMBER` also makes NAME a constant (as bpftrace
+//! takes the script's macros from clang). bpftrace defines `BPFTRACE_HAVE_BTF` when the kernel has BTF; so
+//! does vt. Directives and the lines of branches not taken become spaces, so every span still points
+//! at the text as written. `#include` lines are left to the grammar (BTF has the kernel's types).
+
+use std::collections::HashSet;
+
+use crate::ast::{Ident, Span};
+use crate::diag::Diagnostic;
+
+/// A numeric `#define`: its name and its value as written.
+pub type Define = (Ident, Ident);
+
+/// `src` with its conditional lines resolved, and its numeric defines; or an error for an unbalanced
+/// `#else`/`#endif`/`#if…`.
+pub fn preprocess(src: &str) -> Result<(String, Vec<Define>), Diagnostic> {
+    let mut numbers = Vec::new();
+    if !src.lines().any(|l| l.trim_start().starts_with('#') && directive(l).is_some()) {
+        return Ok((src.to_string(), numbers));
+    }
+    let mut defined: HashSet<String> = HashSet::new();
+    if std::path::Path::new(&crate::btf::vmlinux_path()).exists() {
+        defined.insert("BPFTRACE_HAVE_BTF".into());
+    }
+    let mut out = src.as_bytes().to_vec();
+    // Each open `#if…`: (whether its current branch is taken, whether the enclosing text is, its span).
+    let mut open: Vec<(bool, bool, Span)> = Vec::new();
+    let mut start = 0;
+    for line in src.split_inclusive('\n') {
+        let span = Span::new(start, start + line.trim_end().len());
+        let active = open.last().is_none_or(|o| o.0);
+        let blank = match directive(line) {
+            Some(("ifdef" | "ifndef", name)) => {
+                let want = line.trim_start()[1..].trim_start().starts_with("ifdef");
+                open.push((active && defined.contains(name) == want, active, span));
+                true
+            }
+            Some(("else", _)) => {
+                let Some(top) = open.last_mut() else { return Err(stray(span, "#else")) };
+                top.0 = top.1 && !top.0;
+                true
+            }
+            Some(("endif", _)) => {
+                if open.pop().is_none() {
+                    return Err(stray(span, "#endif"));
+                }
+                true
+            }
+            Some(("define", name)) => {
+                if active {
+                    defined.insert(name.to_string());
+                    numbers.extend(number_define(line, start));
+                }
+                true
+            }
+            Some(("undef", name)) => {
+                if active {
+                    defined.remove(name);
+                }
+                true
+            }
+            _ => !active,
+        };
+        if blank {
+            for b in &mut out[start..start + line.len()] {
+                if *b != b'\n' {
+                    *b = b' ';
+                }
+            }
+        }
+        start += line.len();
+    }
+    if let Some((_, _, span)) = open.pop() {
+        return Err(Diagnostic::new(span, "this `#if` is never closed", "no `#endif`").with_help("add `#endif` after its lines"));
+    }
+    // Only ASCII bytes were written over whole lines, so the text is still UTF-8.
+    Ok((String::from_utf8(out).unwrap_or_else(|_| src.to_string()), numbers))
+}
+
+/// `#define NAME 42` (or `-3`, `0x10`): the name and the value, with their places in the source.
+fn number_define(line: &str, start: usize) -> Option<Define> {
+    let words: Vec<(usize, &str)> = line.split_whitespace().map(|w| (w.as_ptr() as usize - line.as_ptr() as usize, w)).collect();
+    let [_, (at_name, name), (at_value, value)] = words[..] else { return None };
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let ident = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ident || !digits.starts_with(|c: char| c.is_ascii_digit()) || !digits.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let at = |off: usize, w: &str| Ident { name: w.to_string(), span: Span::new(start + off, start + off + w.len()) };
+    Some((at(at_name, name), at(at_value, value)))
+}
+
+/// A conditional directive: (`ifdef`, NAME), (`else`, ""), ...
+fn directive(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim_start().strip_prefix('#')?.trim_start();
+    let word_end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+    let (word, tail) = rest.split_at(word_end);
+    let name = tail.split_whitespace().next().unwrap_or("");
+    matches!(word, "ifdef" | "ifndef" | "else" | "endif" | "define" | "undef").then_some((word, name))
+}
+
+fn stray(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(span, format!("`{what}` without an `#ifdef` or `#ifndef`"), "unbalanced")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branches_not_taken_become_spaces() {
+        let src = "#define A\n#ifdef A\nx\n#else\ny\n#endif\n#ifndef A\nz\n#endif\nw";
+        let (out, defines) = preprocess(src).unwrap();
+        assert!(defines.is_empty());
+        assert_eq!(out.len(), src.len());
+        assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["x", "w"]);
+        assert!(preprocess("#ifdef A\nx\n").is_err());
+        assert!(preprocess("#endif\n").is_err());
+        assert_eq!(preprocess("#include <a.h>\nx").unwrap().0, "#include <a.h>\nx");
+        let (_, d) = preprocess("#define A 0x10\n#define B (1)\n#ifdef Z\n#define C 1\n#endif\n#define D -3\n").unwrap();
+        let d: Vec<(&str, &str)> = d.iter().map(|(n, v)| (n.name.as_str(), v.name.as_str())).collect();
+        assert_eq!(d, [("A", "0x10"), ("D", "-3")]);
+    }
+}
