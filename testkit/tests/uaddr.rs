@@ -1,5 +1,5 @@
 //! `uaddr("symbol")` on a C program linked at fixed addresses (its globals' addresses are in the
-//! file, and so depend on the compiler): the values read through them, the address as `nm` gives it,
+//! file, and so depend on the compiler): the values read through them (`str(uaddr(..))`, `*uaddr(..)`), the address as `nm` gives it,
 //! the same output as bpftrace 0.17, and the refusals (a position-independent file, a missing symbol,
 //! a probe without a file).
 
@@ -40,7 +40,7 @@ fn nm_address(bin: &str, name: &str) -> u64 {
 }
 
 fn script(path: &str) -> String {
-    format!("uretprobe:{path}:touch /pid == cpid/ {{ printf(\"%p %s\\n\", uaddr(\"g_val\"), str(uaddr(\"g_name\"))); @a = uaddr(\"g_val\"); @n = count(); }}")
+    format!("uretprobe:{path}:touch /pid == cpid/ {{ printf(\"%p %s\\n\", uaddr(\"g_val\"), str(uaddr(\"g_name\"))); @a = uaddr(\"g_val\"); @n = count(); @v = sum(*uaddr(\"g_val\")); }}")
 }
 
 /// What follows "Attaching ..." (bpftrace prints that line on stdout).
@@ -57,7 +57,7 @@ fn uaddr_gives_the_address_nm_shows_and_reads_through_it() {
     let path = bin.to_str().unwrap();
     let addr = nm_address(path, "g_val");
     let out = vt_stdout(&["-e", &script(path), "-c", path]);
-    let want = format!("{0} hello\n{0} hello\n{0} hello\n\n\n@a: {1}\n@n: 3", format!("{addr:#x}"), addr);
+    let want = format!("{0} hello\n{0} hello\n{0} hello\n\n\n@a: {1}\n@n: 3\n@v: 60", format!("{addr:#x}"), addr);
     assert_eq!(body(&out).trim_end(), want, "{out}");
 }
 

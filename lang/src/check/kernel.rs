@@ -76,7 +76,7 @@ pub(super) fn is_c_pointer(e: &Expr) -> bool {
         // Without BTF, `$t = curtask` is still an integer.
         ExprKind::Builtin(b) => b == "curtask" && crate::btf::kernel().is_ok(),
         ExprKind::Cast { ty, .. } => is_c_cast(&ty.name),
-        ExprKind::Call { func, .. } => matches!(func.name.as_str(), "uptr" | "kptr"),
+        ExprKind::Call { func, .. } => matches!(func.name.as_str(), "uptr" | "kptr" | "uaddr"),
         _ => is_c(e),
     }
 }
@@ -273,6 +273,13 @@ impl Checker<'_> {
             }
             _ => {
                 let t = self.expr(e, cx)?;
+                // `uaddr("x")`: a user pointer to an integer of x's size (library/src/functions/uaddr.rs).
+                if let TExprKind::Call { func: "uaddr", args, .. } = &t.kind {
+                    if let [addr, TExpr { kind: TExprKind::Const(size), .. }] = args.as_slice() {
+                        let ty = CType::Ptr(Box::new(CType::Int { size: *size as u32, signed: true }));
+                        return Some(CVal { at: At::Value(addr.clone()), ty, user: true });
+                    }
+                }
                 let msg = format!("{} has no C type vt knows", t.ty.describe());
                 self.fail(
                     Diagnostic::new(span, msg, "type unknown")
