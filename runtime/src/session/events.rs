@@ -24,6 +24,11 @@ impl Session {
         for r in records {
             // Events after an exit() (probes keep firing until they are detached) are dropped, as
             // bpftrace drops them: `{ printf(..); exit(); }` prints one line.
+            if r.len() >= 24 && word(&r, 0) == event::WATCH {
+                // Even after exit(): a stopped process must be let go.
+                self.arm_watchpoint(word(&r, 1) as usize, word(&r, 2))?;
+                continue;
+            }
             if r.len() < 16 || (self.exit_requested && !self.ending) {
                 continue;
             }
@@ -61,10 +66,6 @@ impl Session {
                     let label = label.checked_sub(1).and_then(|l| self.object.formats.get(l)).map(|f| f.text.clone());
                     let map = self.kernel_map(arg)?.dump().map_err(MapError::Io)?;
                     Output::Map { map, top, div, label }
-                }
-                (event::WATCH, _) => {
-                    self.arm_watchpoint(arg, word(payload, 0))?;
-                    continue;
                 }
                 (event::CLEAR | event::ZERO, _) if arg < self.object.user_maps.len() => {
                     self.clear_or_zero(arg, kind == event::ZERO)?;

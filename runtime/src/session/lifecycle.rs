@@ -47,6 +47,7 @@ impl Session {
                 s.spawn(move || drop(chunk));
             }
         });
+        self.resume_watched();
     }
 
     /// Detaches (and unloads) program `index` of the object alone.

@@ -17,7 +17,8 @@ impl Session {
             matches!(&s.attach.target, Target::Uprobe(Uprobe { watch: Some(w), .. }) if w.stop)
         });
         let mut result = Ok(());
-        if addr != 0 && !self.watches.iter().any(|(i, a, _)| *i == index && *a == addr) {
+        let stopping = self.exit_requested && !self.ending;
+        if addr != 0 && !stopping && !self.watches.iter().any(|(i, a, _)| *i == index && *a == addr) {
             let mut armed = event.clone();
             armed.breakpoint = Some(Breakpoint { addr, deferred: false, ..bp });
             let probe = p.attach.probe_name();
@@ -32,11 +33,27 @@ impl Session {
             }
         }
         if stop {
-            // SAFETY: kill(2) with a pid and a signal number only.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGCONT) };
+            resume(pid);
         }
         result
     }
+
+    /// Lets go every process a synchronous watchpoint's setup may have stopped and whose address
+    /// was never read (the run ended first).
+    pub(super) fn resume_watched(&self) {
+        for p in &self.object.programs {
+            if let Target::Uprobe(Uprobe { watch: Some(w), pid: Some(pid), .. }) = &p.attach.target {
+                if w.stop {
+                    resume(*pid);
+                }
+            }
+        }
+    }
+}
+
+fn resume(pid: u32) {
+    // SAFETY: kill(2) with a pid and a signal number only.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGCONT) };
 }
 
 /// Whether the process is still running (not gone, not a zombie waiting to be reaped).
