@@ -10,6 +10,7 @@ pub mod print;
 pub mod printf;
 pub mod registry;
 pub mod syntax;
+pub mod target;
 pub mod tracefs;
 /// The old name of `tracefs`, kept for callers.
 pub use tracefs as provider;
