@@ -21,6 +21,7 @@ pub mod expect;
 pub mod fixtures;
 pub mod golden;
 pub mod inventory;
+pub mod program;
 pub mod prop_gen;
 pub mod ready;
 pub mod rng;

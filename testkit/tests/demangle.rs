@@ -23,15 +23,7 @@ int main() {
 "#;
 
 fn program() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vt-demangle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (src, bin) = (dir.join("p.cpp"), dir.join("p"));
-    if !bin.exists() {
-        std::fs::write(&src, PROGRAM).unwrap();
-        let ok = Command::new("g++").args(["-O0", "-o"]).arg(&bin).arg(&src).status().expect("g++ must be installed (tests/run.sh installs it)");
-        assert!(ok.success(), "g++ failed to build {}", src.display());
-    }
-    bin
+    vt_testkit::program::build("demangle.cpp", PROGRAM, "g++", &["-O0"])
 }
 
 fn maps(out: &str) -> Vec<String> {

@@ -24,20 +24,7 @@ int main(void) {
 
 /// The program above, built once per test run with frame pointers and symbols.
 fn calls_program() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vt-stacks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (src, bin) = (dir.join("calls.c"), dir.join("calls"));
-    if !bin.exists() {
-        std::fs::write(&src, CALLS).unwrap();
-        let ok = std::process::Command::new("cc")
-            .args(["-O0", "-g", "-fno-omit-frame-pointer", "-o"])
-            .arg(&bin)
-            .arg(&src)
-            .status()
-            .expect("cc (the C compiler the Rust toolchain links with) must be installed");
-        assert!(ok.success(), "cc failed to build {}", src.display());
-    }
-    bin
+    vt_testkit::program::build("calls.c", CALLS, "cc", &["-O0", "-g", "-fno-omit-frame-pointer"])
 }
 
 /// The frames of each stack key of `@name` in bpftrace's layout, with their counts.

@@ -20,15 +20,7 @@ int main(void) {
 
 /// The program above, built without PIE once per test run.
 fn globals_program() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vt-uaddr-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (src, bin) = (dir.join("globals.c"), dir.join("globals"));
-    if !bin.exists() {
-        std::fs::write(&src, GLOBALS).unwrap();
-        let ok = Command::new("cc").args(["-O0", "-no-pie", "-o"]).arg(&bin).arg(&src).status().expect("cc must be installed");
-        assert!(ok.success(), "cc failed to build {}", src.display());
-    }
-    bin
+    vt_testkit::program::build("globals.c", GLOBALS, "cc", &["-O0", "-no-pie"])
 }
 
 /// `g_val`'s address as nm(1) prints it.

@@ -29,15 +29,7 @@ int main(int argc, char **argv) {
 "#;
 
 fn program() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vt-watch-args-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (src, bin) = (dir.join("w.c"), dir.join("w"));
-    if !bin.exists() {
-        std::fs::write(&src, PROGRAM).unwrap();
-        let ok = Command::new("cc").args(["-O0", "-o"]).arg(&bin).arg(&src).status().expect("cc must be installed");
-        assert!(ok.success(), "cc failed to build {}", src.display());
-    }
-    bin
+    vt_testkit::program::build("watch_args.c", PROGRAM, "cc", &["-O0"])
 }
 
 #[test]

@@ -85,6 +85,17 @@ fn without_params(d: &str) -> &str {
     d.split_once('(').map_or(d, |(head, _)| head)
 }
 
+/// The file a `-l` pattern of a kind named `names` lists (`uprobe:/bin/bash:*`): its name as the
+/// pattern wrote it and its path. None where the pattern names no single file.
+pub fn listed_file<'a>(names: &[&str], pattern: &'a str) -> Option<(&'a str, PathBuf)> {
+    let rest = names.iter().find_map(|n| pattern.strip_prefix(n).and_then(|r| r.strip_prefix(':')))?;
+    let (file, _) = rest.split_once(':')?;
+    if lang::tracefs::has_wildcard(file) {
+        return None;
+    }
+    Some((file, resolve(file, None).ok()?))
+}
+
 /// The file a uprobe's target names: a path as given; else, as bpftrace: a program on `$PATH`, then a
 /// library (`libc`) among `pid`'s mappings or in the linker's cache.
 pub fn resolve(target: &str, pid: Option<u32>) -> Result<PathBuf, String> {

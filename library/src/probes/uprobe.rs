@@ -118,14 +118,7 @@ impl ProbeKind for Uprobe {
     fn list(&self, _: &Tracefs, pattern: &str) -> Vec<String> {
         // Only a pattern naming a file lists that file's functions: `uprobe:/bin/bash:*`.
         let kind = self.kind();
-        let Some(rest) = self.names().iter().find_map(|n| pattern.strip_prefix(n).and_then(|r| r.strip_prefix(':'))) else {
-            return Vec::new();
-        };
-        let Some((file, _)) = rest.split_once(':') else { return Vec::new() };
-        if has_wildcard(file) {
-            return Vec::new();
-        }
-        let Ok(path) = binary::resolve(file, None) else { return Vec::new() };
+        let Some((file, path)) = binary::listed_file(self.names(), pattern) else { return Vec::new() };
         let Ok(bin) = Binary::read(&path) else { return Vec::new() };
         // Listed under the file's name as the pattern wrote it, so that the pattern matches.
         bin.functions.iter().map(|f| format!("{kind}:{file}:{}", f.name)).collect()

@@ -67,14 +67,7 @@ impl ProbeKind for Usdt {
 
     fn list(&self, _: &Tracefs, pattern: &str) -> Vec<String> {
         // Only a pattern naming a file lists that file's probes: `usdt:/usr/bin/python3:*`.
-        let Some(rest) = self.names().iter().find_map(|n| pattern.strip_prefix(n).and_then(|r| r.strip_prefix(':'))) else {
-            return Vec::new();
-        };
-        let Some((file, _)) = rest.split_once(':') else { return Vec::new() };
-        if has_wildcard(file) {
-            return Vec::new();
-        }
-        let Ok(path) = binary::resolve(file, None) else { return Vec::new() };
+        let Some((file, path)) = binary::listed_file(self.names(), pattern) else { return Vec::new() };
         let Ok(probes) = sdt::probes(&path) else { return Vec::new() };
         let mut names: Vec<String> = probes.iter().map(|p| format!("usdt:{file}:{}:{}", p.provider, p.name)).collect();
         names.sort();
