@@ -4,6 +4,7 @@ use vt_testkit::*;
 use std::collections::BTreeSet;
 
 fn tracefs_root() -> Option<std::path::PathBuf> {
+    tracefs_ready();
     ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
         .iter()
         .map(std::path::PathBuf::from)

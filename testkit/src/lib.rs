@@ -36,7 +36,7 @@ pub use inventory::{
     all_pids, attached_tracepoints, bpf_objects, bpftool_list, held_objects, kernel_objects, leaked_since, vt_objects,
     BpfObjects, Obj,
 };
-pub use ready::{bpf_available, bpf_ready, bpftool_or_skip, bpftrace_or_skip, can_trace, skip, skip_without_bpf, TRACEFS};
+pub use ready::{bpf_available, bpf_ready, bpftool_or_skip, bpftrace_or_skip, can_trace, skip, skip_without_bpf, tracefs_ready, TRACEFS};
 pub use rng::Rng;
 pub use runner::{code, kit_dir, on_path, run_vt, text, vt, vt_bin, vt_command, vt_stdout, workload_bin, workspace_root};
 pub use tracer::{maps_part, script_tracepoints, trace, trace_with, vt_trace, Run, Stop, Tool, Tracer};

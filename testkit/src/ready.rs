@@ -61,13 +61,30 @@ pub fn skip_without_bpf(test: &str) -> bool {
     true
 }
 
+/// Whether tracefs is at [`TRACEFS`], mounting it first when it is missing and we are root, as vt does
+/// itself: a freshly booted machine may not have it mounted, and the tests that look for it before any
+/// vt run has mounted it would otherwise skip (or, in CI, fail) depending on the order they run in.
+pub fn tracefs_ready() -> bool {
+    let root = Path::new(TRACEFS);
+    if root.join("available_events").exists() {
+        return true;
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let status = std::process::Command::new("mount").args(["-t", "tracefs", "nodev", TRACEFS]).status();
+        // Another test may have mounted it meanwhile; the check below is what counts.
+        let _ = status;
+    }
+    root.join("available_events").exists()
+}
+
 /// Whether tests that load BPF can run here (root, a kernel that creates BPF maps, the syscall
 /// tracepoints in tracefs); skips loudly when not.
 pub fn bpf_ready(test: &str) -> bool {
     if skip_without_bpf(test) {
         return false;
     }
-    if !Path::new(TRACEFS).join("events/syscalls/sys_enter_getppid/format").exists() {
+    if !tracefs_ready() || !Path::new(TRACEFS).join("events/syscalls/sys_enter_getppid/format").exists() {
         skip(test, &format!("no tracepoint syscalls:sys_enter_getppid under {TRACEFS}"));
         return false;
     }
