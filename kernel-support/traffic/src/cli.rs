@@ -236,3 +236,38 @@ pub fn parse_args() -> Result<Opts, String> {
     }
     Ok(o)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Sizes;
+
+    #[test]
+    fn random_sizes_are_fixed_in_range_and_weighted() {
+        let s = Sizes::parse("random:9@100-199,1@60000-65535", 22, 65535).unwrap();
+        assert_eq!(s.max(), 65535);
+        let v: Vec<usize> = (0..10_000).map(|i| s.at(i, 10_000)).collect();
+        // A pure function of the index: what the receiver recomputes to check a frame's length.
+        assert_eq!(v, (0..10_000).map(|i| s.at(i, 0)).collect::<Vec<_>>());
+        assert!(v.iter().all(|&x| (100..=199).contains(&x) || (60000..=65535).contains(&x)));
+        let big = v.iter().filter(|&&x| x >= 60000).count();
+        assert!((800..1200).contains(&big), "{big} of 10000 in the 1-in-10 term");
+        // Log-uniform over a wide range: each power of two gets a share.
+        let w = Sizes::parse("random:1@64-65535", 22, 65535).unwrap();
+        for k in 6..16 {
+            let n = (0..10_000).map(|i| w.at(i, 0)).filter(|&x| x >> k == 1).count();
+            assert!((700..1300).contains(&n), "[2^{k}, 2^{}) holds {n} of 10000", k + 1);
+        }
+    }
+
+    #[test]
+    fn specs_and_their_errors() {
+        assert_eq!(Sizes::parse("64,128", 22, 65535).unwrap().at(3, 10), 128);
+        assert_eq!(Sizes::parse("60-1514", 22, 65535).unwrap().at(9, 10), 1514);
+        assert_eq!((0..5).map(|i| Sizes::parse("1-3", 1, 256).unwrap().nth(i)).collect::<Vec<_>>(), [1, 2, 3, 1, 2]);
+        assert_eq!(Sizes::parse("random:1@7", 1, 256).unwrap().nth(5), 7);
+        for bad in ["random:1@10-5", "random:0@5", "random:5", "65536", "10-5", "x"] {
+            assert!(Sizes::parse(bad, 22, 65535).is_err(), "{bad} accepted");
+        }
+        assert!(Sizes::parse("257", 1, 256).is_err());
+    }
+}
