@@ -141,16 +141,19 @@ pub fn ioctl_none(fd: RawFd, req: u64, what: &str) -> io::Result<libc::c_int> {
 
 /// Pins this process and its vhost worker thread to `cpu`. On 6.1 the worker is a kernel thread
 /// named `vhost-<owner pid>`, created by `VHOST_SET_OWNER`; it does not inherit the owner's
-/// affinity, but it may be given one (it is no per-CPU kthread). Returns the worker's pid.
+/// affinity, but it may be given one (it is no per-CPU kthread). (From 6.4 it is a thread of the
+/// owner, under /proc/self/task, and is looked for there first.) Returns the worker's pid.
 pub fn pin_with_worker(cpu: usize) -> io::Result<i32> {
     let me = std::process::id();
     let want = format!("vhost-{me}");
     let mut worker = None;
-    for e in std::fs::read_dir("/proc")?.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-        if std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == want) {
-            worker = Some(pid);
-            break;
+    'dirs: for dir in ["/proc/self/task", "/proc"] {
+        for e in std::fs::read_dir(dir)?.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+            if std::fs::read_to_string(format!("{dir}/{pid}/comm")).is_ok_and(|c| c.trim_end() == want) {
+                worker = Some(pid);
+                break 'dirs;
+            }
         }
     }
     let worker = worker.ok_or_else(|| io::Error::other(format!("--cpu: no thread named {want}")))?;
