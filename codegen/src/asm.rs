@@ -72,6 +72,7 @@ pub mod helper {
     pub const RINGBUF_SUBMIT: u32 = 132;
     pub const PROBE_READ: u32 = 4;
     pub const SEND_SIGNAL: u32 = 109;
+    pub const OVERRIDE_RETURN: u32 = 58;
 
     /// The kernel's name of each helper above, for listings.
     pub const NAMES: &[(u32, &str)] = &[
@@ -84,6 +85,7 @@ pub mod helper {
         (GET_CURRENT_PID_TGID, "bpf_get_current_pid_tgid"),
         (GET_CURRENT_UID_GID, "bpf_get_current_uid_gid"),
         (GET_STACKID, "bpf_get_stackid"),
+        (OVERRIDE_RETURN, "bpf_override_return"),
         (GET_CURRENT_COMM, "bpf_get_current_comm"),
         (GET_CURRENT_TASK, "bpf_get_current_task"),
         (GET_NUMA_NODE_ID, "bpf_get_numa_node_id"),
@@ -207,6 +209,25 @@ impl Asm {
             words.extend(hi);
         }
         Ok(Code { words, relocs })
+    }
+}
+
+impl Code {
+    /// Whether the program calls helper `id` (`call` with no source register: a helper, not a
+    /// BPF-to-BPF call). The runtime asks before loading, for helpers the kernel allows only in
+    /// some places (bpf_override_return).
+    pub fn calls(&self, id: u32) -> bool {
+        const CALL: u64 = 0x85; // BPF_JMP | BPF_CALL
+        const LD_IMM64: u64 = 0x18; // BPF_LD | BPF_IMM | BPF_DW: two slots
+        let mut i = 0;
+        while i < self.words.len() {
+            let w = self.words[i];
+            if w & 0xff == CALL && (w >> 12) & 0xf == 0 && (w >> 32) as u32 == id {
+                return true;
+            }
+            i += if w & 0xff == LD_IMM64 { 2 } else { 1 };
+        }
+        false
     }
 }
 
@@ -340,5 +361,23 @@ mod tests {
             text,
             "   0: if r1 == 0 goto +5\n   1: r2 = 0x10000000000 ll\n   3: r1 = map[m3] ll\n   5: goto -6\n   6: exit\n"
         );
+    }
+
+    #[test]
+    fn calls_finds_helpers_but_not_ld_imm64_halves() {
+        let mut a = Asm::default();
+        // A wide load whose second half looks like `call 58` to a naive scan.
+        a.mov_const(Reg::R2, 58u64 << 32 | 0x85);
+        a.call(helper::KTIME_GET_NS);
+        a.exit();
+        let code = a.finish();
+        assert!(code.calls(helper::KTIME_GET_NS));
+        assert!(!code.calls(helper::OVERRIDE_RETURN));
+        let mut a = Asm::default();
+        a.call(helper::OVERRIDE_RETURN);
+        a.exit();
+        let code = a.finish();
+        assert!(code.calls(helper::OVERRIDE_RETURN));
+        assert_eq!(listing(&code, |m| format!("m{m}")), "   0: call bpf_override_return\n   1: exit\n");
     }
 }

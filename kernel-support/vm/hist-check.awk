@@ -8,6 +8,8 @@
 # header `     <label>           : count     distribution`, then rows `low -> high : count |stars|`
 # (print_log2_hist: consecutive power-of-two ranges starting at `0 -> 1`).
 # style=bpftrace: finds `<map>:`, then rows `[lo]` / `[lo, hi) count |@@@|` with K/M/G... suffixes.
+# `-v valfile=FILE` (one value a line) instead of `-v values=...`: an argument holds at most 128 KiB,
+# and the seed demo's runs are tens of thousands.
 # Every row's count must equal the number of ftrace values inside its range, and the counts must
 # add up to the number of values (so no value fell outside every row). Prints one `hist:` line;
 # exit status 1 on any mismatch.
@@ -20,7 +22,7 @@ function num(s,    m, c) {
     return s * m
 }
 function bad(msg) { problems = problems (problems == "" ? "" : "; ") msg }
-BEGIN { n = split(values, v, " "); state = 0; rows = 0 }
+BEGIN { n = split(values, v, " "); if (valfile != "") { n = 0; while ((getline l < valfile) > 0) v[++n] = l + 0; close(valfile) } state = 0; rows = 0 }
 style == "bcc" && state == 0 && $0 == heading { state = 1; next }
 style == "bcc" && state == 1 {
     dashes = heading; gsub(/./, "-", dashes)

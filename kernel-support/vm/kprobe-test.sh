@@ -76,6 +76,25 @@ refused "offset outside" 'kprobe:__x64_sys_getppid+100000 { }' "-e:1:8: error: o
 refused "offset inside an instruction" 'kprobe:vfs_read+1 { }' "vt: cannot attach kprobe:vfs_read+1: offset 0x1 is not at an instruction boundary of \`vfs_read\`"
 refused "module function missing" 'kprobe:vhost_net:vt_nothing { }' "-e:1:18: error: module vhost_net has no function \`vt_nothing\`"
 
+# override() needs --unsafe (errors.test checks its refusals on the host) and, in the kernel,
+# CONFIG_BPF_KPROBE_OVERRIDE and a function on the error-injection list. Debian's 6.1 has neither
+# (`# CONFIG_FUNCTION_ERROR_INJECTION is not set`): vt refuses before loading, with that reason.
+# On a kernel that lists __x64_sys_getppid (SYSCALL_DEFINE marks syscalls ALLOW_ERROR_INJECTION),
+# a busybox renamed busybox-vt sees getppid() return 7 as its $PPID.
+vt --unsafe -e 'kprobe:__x64_sys_getppid /comm == "busybox-vt"/ { override(7); }' >/tmp/o.out 2>/tmp/o.err &
+O=$!
+if grep -qs '^__x64_sys_getppid\b' /sys/kernel/debug/error_injection/list; then
+    n=0
+    until [ "$(links $O)" -ge 1 ] || ! kill -0 $O 2>/dev/null || [ $n -gt 1200 ]; do n=$((n+1)); sleep 0.05; done
+    cp /bin/busybox /tmp/busybox-vt
+    check "override(7) on getppid: the workload's \$PPID" "$(/tmp/busybox-vt sh -c 'echo $PPID')" 7
+    kill -INT $O; wait $O
+else
+    wait $O
+    check "override() on a kernel without error injection (exit status)" "$?" 5
+    check "override() on a kernel without error injection" "$(head -1 /tmp/o.err)" "vt: cannot attach kprobe:__x64_sys_getppid: override() needs function error injection, and $(uname -r) has none: there is no /sys/kernel/debug/error_injection/list (a kernel built without CONFIG_FUNCTION_ERROR_INJECTION, hence without CONFIG_BPF_KPROBE_OVERRIDE)"
+fi
+
 # 4. Listing.
 check "vt -l 'kprobe:vfs_rea?'" "$(vt -l 'kprobe:vfs_rea?' | tr '\n' ' ')" "kprobe:vfs_read "
 check "vt -l 'kprobe:vhost_net:handle_?x'" "$(vt -l 'kprobe:vhost_net:handle_?x' | sort | tr '\n' ' ')" "kprobe:vhost_net:handle_rx kprobe:vhost_net:handle_tx "

@@ -4,11 +4,12 @@
 #   awk -f metrics-check.awk -v name=rx_pkts -v heading='Vhost-net RX ...' -v values='0 50' \
 #       printed.txt exposition.txt
 #
+# (`-v valfile=FILE`, one value a line, instead of `-v values=...` for long lists, as hist-check.awk.)
 # The family vt_<name> must be a histogram; every bucket `le` must count the values <= le (`+Inf`:
 # all), `_count` the values, `_sum` their sum; and each printed row `lo -> hi : n` must be the bucket
 # le=hi, counting the printed rows up to it (or, below vt's first bucket, count nothing). Prints one `metrics:` line; exit status 1 on a mismatch.
 function bad(msg) { problems = problems (problems == "" ? "" : "; ") msg }
-BEGIN { n = split(values, v, " "); sum = 0; for (i = 1; i <= n; i++) sum += v[i]; state = 0; rows = 0; cum = 0 }
+BEGIN { n = split(values, v, " "); if (valfile != "") { n = 0; while ((getline l < valfile) > 0) v[++n] = l + 0; close(valfile) } sum = 0; for (i = 1; i <= n; i++) sum += v[i]; state = 0; rows = 0; cum = 0 }
 # The printed histogram (first file).
 FNR == NR {
     if (state == 0 && $0 == heading) { state = 1; skip = 2; next }

@@ -4,10 +4,13 @@
 # and with vt, and check that every count agrees.
 #
 #   kernel-support/vm/run.sh [--tx N] [--rx N] [--size SPEC] [--tx-size SPEC] [--rx-size SPEC]
-#                            [--ring N] [--zerocopy] [--legacy-hdr] [--no-vt] [--require-vt]
+#                            [--burst SPEC | --rounds] [--ring N] [--zerocopy] [--legacy-hdr] [--no-vt] [--require-vt]
 #                            [--script FILE.vt]... [--vt-bin PATH] [--log FILE] [--quiet|--console]
 #                            [--bzimage] [--smp N] [--timeout SECONDS]
 #
+# By default the seed's traffic: 30000 frames each way of 60 bytes to 64 KiB (mostly 8-16 KiB), in
+# bursts of mostly one frame, so the vhost worker runs tens of thousands of times (SEED_SIZES and
+# SEED_BURST below; --rounds: the driver's old mode, rounds of --ring frames, few worker runs).
 # Prints the checks, then scripts/vhost.vt's four histograms as the guest printed them (not with
 # --quiet; --console prints the whole guest console too). Exit status: 0 when all checks pass, 1 on
 # a mismatch or a failed step. Installs what it needs (apt-get; Rust/cargo must be there) and keeps
@@ -17,7 +20,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-TX=100 RX=50 TX_SIZE=256 RX_SIZE=256 RING=256 ZEROCOPY=0 LEGACY_HDR=0
+# The seed's shape (its rx total_len: 82 % of runs in [8K, 16K), 11 % in [4K, 8K), a few down to 32
+# and up to 256K; its recv_pkts: 92 % one packet, 8 % two or three, a few to 31), as vhost-traffic's
+# random: specs (a term picked with probability W/sum(W), then a size log-uniformly in A-B).
+SEED_SIZES='random:78@8192-16383,11@4096-8191,3@2048-4095,3@1024-2047,2@60-1023,2@16384-32767,1@32768-65535'
+SEED_BURST='random:90@1,8@2-3,1@4-7,1@8-32'
+TX=30000 RX=30000 TX_SIZE="$SEED_SIZES" RX_SIZE="$SEED_SIZES" BURST="$SEED_BURST" RING=256 ZEROCOPY=0 LEGACY_HDR=0
 USE_VT=auto QUIET=0 CONSOLE=0 BZIMAGE=0 SMP=2 LOG= TIMEOUT=180 VT_PREBUILT=
 EXTRA_SCRIPTS=()
 while (($#)); do
@@ -27,6 +35,8 @@ while (($#)); do
         --size) TX_SIZE="$2"; RX_SIZE="$2"; shift ;;
         --tx-size) TX_SIZE="$2"; shift ;;
         --rx-size) RX_SIZE="$2"; shift ;;
+        --burst) BURST="$2"; shift ;;
+        --rounds) BURST= ;;
         --ring) RING="$2"; shift ;;
         --zerocopy) ZEROCOPY=1 ;;
         --legacy-hdr) LEGACY_HDR=1 ;;
@@ -40,7 +50,7 @@ while (($#)); do
         --console) CONSOLE=1 ;;
         --bzimage) BZIMAGE=1 ;;
         --smp) SMP="$2"; shift ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) ks_die "unknown argument $1 (see --help)" ;;
     esac
     shift
@@ -116,6 +126,7 @@ TX='$TX'
 RX='$RX'
 TX_SIZE='$TX_SIZE'
 RX_SIZE='$RX_SIZE'
+BURST='$BURST'
 RING='$RING'
 ZEROCOPY='$ZEROCOPY'
 TRAFFIC_ARGS='$TRAFFIC_ARGS'
@@ -127,7 +138,7 @@ t_built=$(date +%s.%N)
 
 # 4. Boot.
 LOG="${LOG:-$KS_CACHE/console.log}"
-ks_log "booting $KS_UNAME in QEMU (tcg): tx=$TX rx=$RX tx_size=$TX_SIZE rx_size=$RX_SIZE zerocopy=$ZEROCOPY vt=${VT_BIN:+yes}"
+ks_log "booting $KS_UNAME in QEMU (tcg): tx=$TX rx=$RX tx_size=$TX_SIZE rx_size=$RX_SIZE burst=${BURST:-none (rounds)} zerocopy=$ZEROCOPY vt=${VT_BIN:+yes}"
 qrc=0
 ks_boot "$BOOT_KERNEL" "$KS_CACHE/initrd.gz" "$LOG" "$TIMEOUT" "$SMP" || qrc=$?
 t_done=$(date +%s.%N)
@@ -175,7 +186,9 @@ check "driver tx packets sent" "$W_TXP" "$TX"
 check "driver rx packets received" "$(field rx_seen <<<"$TL")" "$RX"
 check "driver tx frames seen by AF_PACKET" "$(field tx_seen <<<"$TL")" "$TX"
 
-FT="$(section ftrace)"
+# ftrace's events, as the guest sent them (gzip, base64); kept in $KS_CACHE/ftrace.txt.
+section ftrace-gz | base64 -d | gunzip >"$KS_CACHE/ftrace.txt" || { echo "ftrace: cannot decode the guest's events"; FAILS=$((FAILS + 1)); }
+FT="$(cat "$KS_CACHE/ftrace.txt")"
 read -r F_TXN F_TXP F_TXB F_TXZ F_RXN F_RXP F_RXB F_RXZ < <(awk '
     / vhost_net_tx_end: / { n++; for (i=1;i<=NF;i++) { if ($i ~ /^sent_pkts=/) {split($i,a,"="); p+=a[2]; if (a[2]==0) z++} if ($i ~ /^total_len=/) {split($i,a,"="); b+=a[2]} } }
     / vhost_net_rx_end: / { rn++; for (i=1;i<=NF;i++) { if ($i ~ /^recv_pkts=/) {split($i,a,"="); rp+=a[2]; if (a[2]==0) rz++} if ($i ~ /^total_len=/) {split($i,a,"="); rb+=a[2]} } }
@@ -212,14 +225,18 @@ if [[ -n "$VT_BIN" ]]; then
     { section vt-list; section vt-listv; } | grep '^vt_list_rc=' | grep -vq '^vt_list_rc=0$' && { echo "vt -l exited non-zero"; FAILS=$((FAILS + 1)); }
 
     # The histograms: every row's count is the number of ftrace values in that row's range.
-    vals() { # EVENT FIELD: the field's value of each ftrace event, space separated
-        awk -v ev="$1" -v f="$2" '$0 ~ " " ev ": " { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) { v = substr($i, length(f) + 2); sub(/,$/, "", v); printf "%s ", v } }' <<<"$FT"
+    # The checkers read each field's values from a file, one a line (tens of thousands: too many for
+    # an awk -v argument).
+    vals() { # EVENT FIELD: the file of the field's value of each ftrace event
+        local f="$KS_CACHE/values.$1.$2"
+        awk -v ev="$1" -v f="$2" '$0 ~ " " ev ": " { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) { v = substr($i, length(f) + 2); sub(/,$/, "", v); print v } }' <<<"$FT" >"$f"
+        echo "$f"
     }
     V_TXP="$(vals vhost_net_tx_end sent_pkts)" V_TXB="$(vals vhost_net_tx_end total_len)"
     V_RXP="$(vals vhost_net_rx_end recv_pkts)" V_RXB="$(vals vhost_net_rx_end total_len)"
-    hist_check() { # STYLE SECTION NAME VALUES HEADING|MAP [LABEL]
+    hist_check() { # STYLE SECTION NAME VALUEFILE HEADING|MAP [LABEL]
         local out
-        if out="$(section "$2" | awk -f "$KS_DIR/vm/hist-check.awk" -v style="$1" -v name="$3" -v values="$4" \
+        if out="$(section "$2" | awk -f "$KS_DIR/vm/hist-check.awk" -v style="$1" -v name="$3" -v valfile="$4" \
                 -v heading="$5" -v map="$5" -v label="${6:-}")"; then echo "$out"; else echo "$out"; FAILS=$((FAILS + 1)); fi
     }
     if grep -q '=== vt-ks BEGIN vt:/scripts/vhost.vt ===' "$LOG"; then
@@ -236,9 +253,9 @@ if [[ -n "$VT_BIN" ]]; then
         P="$KS_CACHE/vhost.printed"
         section $S >"$P"
         check "vt --metrics scrape in the guest" "$(section metrics | sed -n 's/^metrics_rc=//p')" 0
-        metrics_check() { # NAME VALUES HEADING
+        metrics_check() { # NAME VALUEFILE HEADING
             local out
-            if out="$(awk -f "$KS_DIR/vm/metrics-check.awk" -v name="$1" -v values="$2" -v heading="$3" "$P" "$M")"; then
+            if out="$(awk -f "$KS_DIR/vm/metrics-check.awk" -v name="$1" -v valfile="$2" -v heading="$3" "$P" "$M")"; then
                 echo "$out"; else echo "$out"; FAILS=$((FAILS + 1)); fi
         }
         metrics_check rx_pkts "$V_RXP" 'Vhost-net RX log2 received packets histogram'
@@ -265,13 +282,13 @@ fi
 
 up() { sed -n "s/^uptime_$1=//p" "$LOG" | head -1; }
 t_end=$(date +%s.%N)
-printf 'timing: build+pack %.1fs, qemu wall %.1fs, start to histograms %.1fs; guest uptime at /init %ss, modules %ss, listed %ss, attached %ss, traffic done %ss, all done %ss\n' \
+printf 'timing: build+pack %.1fs, qemu wall %.1fs, start to histograms %.1fs; guest uptime at /init %ss, modules %ss, listed %ss, attached %ss, traffic done %ss, ftrace out %ss, all done %ss\n' \
     "$(echo "$t_built - $t_start" | bc)" "$(echo "$t_done - $t_built" | bc)" "$(echo "$t_end - $t_start" | bc)" \
-    "$(up init)" "$(up modules)" "$(up listed)" "$(up attached)" "$(up traffic)" "$(up done)"
+    "$(up init)" "$(up modules)" "$(up listed)" "$(up attached)" "$(up traffic)" "$(up ftrace)" "$(up done)"
 echo "console log: $LOG"
 if ((!QUIET)) && grep -q '=== vt-ks BEGIN vt:/scripts/vhost.vt ===' "$LOG"; then
     echo
-    echo "----- scripts/vhost.vt in the guest: tx=$TX rx=$RX frames, vt -----"
+    echo "----- scripts/vhost.vt in the guest: tx=$TX rx=$RX frames${BURST:+ in bursts}, vt -----"
     echo
     section vt:/scripts/vhost.vt | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
     echo

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Non-interactive check for CI: the 6.1 patch applies, and several VM runs
 # (copy and zerocopy TX, one round and many, mixed sizes, 12- and 10-byte
-# vnet headers) account exactly: driver == ftrace (== vt when vt builds);
+# vnet headers, and the seed demo's tens of thousands of worker runs) account exactly: driver == ftrace (== vt when vt builds);
 # then one guest.sh run of kprobe-test.sh (kprobes and kretprobes, exact).
 #
 #   kernel-support/vm/test.sh [--require-vt] [--no-vt]
@@ -37,10 +37,12 @@ run() {
 }
 echo "=== test: check-patch"
 "$here/../check-patch.sh" || fails=$((fails + 1))
-run "one round, 256-byte frames" --tx 100 --rx 50 --size 256
-run "rounds, sizes spread 60..1514" --tx 1000 --rx 700 --size 60-1514
-run "zerocopy TX, size list" --tx 600 --rx 100 --size 64,300,1514 --zerocopy
-run "10-byte legacy vnet header" --tx 50 --rx 30 --tx-size 128 --rx-size 1000 --legacy-hdr
+run "one round, 256-byte frames" --tx 100 --rx 50 --size 256 --rounds
+run "rounds, sizes spread 60..1514" --tx 1000 --rx 700 --size 60-1514 --rounds
+run "zerocopy TX, size list" --tx 600 --rx 100 --size 64,300,1514 --zerocopy --rounds
+run "10-byte legacy vnet header" --tx 50 --rx 30 --tx-size 128 --rx-size 1000 --legacy-hdr --rounds
+# The Quick start's demo as it is: 30000 frames each way, 60 B..64 KiB, tens of thousands of runs.
+run "the seed demo (run.sh's defaults)"
 # Kprobes and kretprobes in one guest (kprobe-test.sh checks them there), with the scenarios' vt.
 if [[ " ${pass[*]} " != *" --no-vt "* ]]; then
     echo "=== test: kprobes (guest.sh -- kprobe-test.sh)"

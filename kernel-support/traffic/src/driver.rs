@@ -7,6 +7,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use crate::cli::Opts;
+use crate::frame::{ETH_FRAME, MAX_FRAME};
 use crate::log;
 use crate::peer::Peer;
 use crate::sys;
@@ -37,6 +38,8 @@ pub struct Driver {
     pub rxq: Vring,
     pub txq: Vring,
     pub log: bool,
+    /// Stream mode: RX waits for the call eventfd that ran out (diagnostics).
+    pub rx_timeouts: u64,
 }
 
 fn open_rw(path: &str) -> io::Result<File> {
@@ -53,6 +56,10 @@ impl Driver {
         let vhost = open_rw("/dev/vhost-net")?;
         let vfd = vhost.as_raw_fd();
         sys::ioctl_none(vfd, sys::VHOST_SET_OWNER, "VHOST_SET_OWNER")?;
+        if let Some(cpu) = o.cpu {
+            let worker = sys::pin_with_worker(cpu)?;
+            log(log_on, format!("pinned this process and vhost's worker (pid {worker}) to CPU {cpu}"));
+        }
         let mut offered: u64 = 0;
         // SAFETY: VHOST_GET_FEATURES writes a u64.
         unsafe { sys::ioctl(vfd, sys::VHOST_GET_FEATURES, &mut offered, "VHOST_GET_FEATURES")? };
@@ -100,7 +107,8 @@ impl Driver {
 
         // The shared region: RX queue, TX queue, and their buffers.
         let num = o.ring;
-        let size = 2 * vring::footprint(num);
+        let slot = vring::slot_size(hdr_len, o.tx_size.max().max(o.rx_size.max()));
+        let size = 2 * vring::footprint(num, slot);
         // SAFETY: a fresh anonymous mapping; it lives for the whole process.
         let base = unsafe {
             libc::mmap(
@@ -129,14 +137,18 @@ impl Driver {
         // SAFETY: VHOST_SET_FEATURES reads a u64.
         unsafe { sys::ioctl(vfd, sys::VHOST_SET_FEATURES, &mut features, "VHOST_SET_FEATURES")? };
 
-        // SAFETY: both halves of the region are footprint(num) bytes, page aligned.
-        let rxq = unsafe { Vring::new(0, num, base)? };
-        let txq = unsafe { Vring::new(1, num, base.add(vring::footprint(num)))? };
+        // SAFETY: both halves of the region are footprint(num, slot) bytes, page aligned.
+        let rxq = unsafe { Vring::new(0, num, slot, base)? };
+        let txq = unsafe { Vring::new(1, num, slot, base.add(vring::footprint(num, slot)))? };
         rxq.register(vfd)?;
         txq.register(vfd)?;
 
         // The peer: an AF_PACKET socket for our ethertype, bound to the tap.
-        let peer = Peer::open(&o.tap)?;
+        // Frames above 1514 bytes: the tap's MTU as high as it goes (65535 less the Ethernet
+        // header), or AF_PACKET refuses to send them (EMSGSIZE); vhost's TX side has no such limit.
+        let largest = o.tx_size.max().max(o.rx_size.max());
+        let mtu = (largest > ETH_FRAME).then_some(MAX_FRAME - 14);
+        let peer = Peer::open(&o.tap, mtu)?;
         // Backend last: from here on vhost polls the tap for both queues.
         for q in [0u32, 1] {
             let mut be = sys::VringFile { index: q, fd: tap.as_raw_fd() };
@@ -146,13 +158,14 @@ impl Driver {
         log(
             log_on,
             format!(
-                "tap {} ifindex {} mac {} up, vhost backend set, rings of {num}",
+                "tap {} ifindex {} mac {} up{}, vhost backend set, rings of {num}, slots of {slot} bytes",
                 o.tap,
                 peer.ifindex,
-                peer.tap_mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+                peer.tap_mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
+                mtu.map(|m| format!(" mtu {m}")).unwrap_or_default()
             ),
         );
-        Ok(Driver { o, _vhost: vhost, _tap: tap, peer, hdr_len, rxq, txq, log: log_on })
+        Ok(Driver { o, _vhost: vhost, _tap: tap, peer, hdr_len, rxq, txq, log: log_on, rx_timeouts: 0 })
     }
 
     pub fn deadline(&self) -> Instant {

@@ -14,6 +14,7 @@ mod driver;
 mod frame;
 mod peer;
 mod rx;
+mod stream;
 mod sys;
 mod tx;
 mod vring;
@@ -44,8 +45,10 @@ fn main() -> ExitCode {
     let t0 = Instant::now();
     let run = || -> io::Result<(Driver, Count, Count)> {
         let mut d = Driver::setup(o)?;
-        let tx = d.run_tx()?;
-        let rx = d.run_rx()?;
+        let (tx, rx) = match d.o.burst.clone() {
+            Some(b) => (d.run_tx_stream(&b)?, d.run_rx_stream(&b)?),
+            None => (d.run_tx()?, d.run_rx()?),
+        };
         Ok((d, tx, rx))
     };
     match run() {

@@ -17,9 +17,9 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// Opens the socket, brings the tap up and binds to it. Done before the
-    /// vhost backend is set, so nothing the guest sends is missed.
-    pub fn open(tap: &str) -> io::Result<Peer> {
+    /// Opens the socket, sets the tap's MTU (when given), brings the tap up and binds to it.
+    /// Done before the vhost backend is set, so nothing the guest sends is missed.
+    pub fn open(tap: &str, mtu: Option<usize>) -> io::Result<Peer> {
         // SAFETY: plain socket/ioctl/bind calls on our own fds and structs.
         let sock = unsafe {
             sys::cvt(
@@ -42,6 +42,20 @@ impl Peer {
                 "SO_RCVBUFFORCE",
             )?
         };
+        // And room to send 64K frames while the tap still holds earlier ones.
+        // SAFETY: an int option.
+        unsafe {
+            sys::cvt(
+                libc::setsockopt(
+                    sock,
+                    libc::SOL_SOCKET,
+                    libc::SO_SNDBUFFORCE,
+                    &rcvbuf as *const libc::c_int as *const libc::c_void,
+                    4,
+                ),
+                "SO_SNDBUFFORCE",
+            )?
+        };
         let mut ifr = sys::IfReq::new(tap);
         unsafe { sys::ioctl(sock, sys::SIOCGIFINDEX, &mut ifr, "SIOCGIFINDEX")? };
         let ifindex = ifr.int();
@@ -49,6 +63,11 @@ impl Peer {
         unsafe { sys::ioctl(sock, sys::SIOCGIFHWADDR, &mut ifr, "SIOCGIFHWADDR")? };
         let mut tap_mac = [0u8; 6];
         tap_mac.copy_from_slice(&ifr.data[2..8]);
+        if let Some(m) = mtu {
+            let mut ifr = sys::IfReq::new(tap);
+            ifr.set_int(m as i32);
+            unsafe { sys::ioctl(sock, sys::SIOCSIFMTU, &mut ifr, "SIOCSIFMTU")? };
+        }
         // Up before bind: a packet socket bound to a down device gets ENETDOWN.
         let mut ifr = sys::IfReq::new(tap);
         unsafe { sys::ioctl(sock, sys::SIOCGIFFLAGS, &mut ifr, "SIOCGIFFLAGS")? };
@@ -112,6 +131,32 @@ impl Peer {
         let m = unsafe { libc::recv(self.sock, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
         if m < 0 {
             return Err(io::Error::last_os_error());
+        }
+        Ok(Some(m as usize))
+    }
+
+    /// Receives one frame, copying only its first `head.len()` bytes (MSG_TRUNC: the kernel still
+    /// returns the frame's whole length, so 64K frames cost no copy). `wait`: block until one
+    /// comes or `until`; otherwise only what is already queued. `None` when none came.
+    pub fn recv_head(&self, head: &mut [u8], wait: bool, until: Instant) -> io::Result<Option<usize>> {
+        if wait {
+            let mut p = libc::pollfd { fd: self.sock, events: libc::POLLIN, revents: 0 };
+            let left = until.saturating_duration_since(Instant::now()).as_millis() as i32;
+            // SAFETY: one pollfd.
+            if unsafe { libc::poll(&mut p, 1, left.max(1)) } <= 0 {
+                return Ok(None);
+            }
+        }
+        // SAFETY: recv into our buffer of head.len() bytes.
+        let m = unsafe {
+            libc::recv(self.sock, head.as_mut_ptr() as *mut libc::c_void, head.len(), libc::MSG_TRUNC | libc::MSG_DONTWAIT)
+        };
+        if m < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::WouldBlock {
+                return Ok(None);
+            }
+            return Err(e);
         }
         Ok(Some(m as usize))
     }

@@ -7,17 +7,17 @@ use std::time::Instant;
 use crate::driver::{Count, Driver};
 use crate::frame::{self, ETHERTYPE, MAGIC, MAX_FRAME};
 use crate::log;
-use crate::vring::SLOT;
 
 impl Driver {
     pub fn run_rx(&mut self) -> io::Result<Count> {
         let mut c = Count::default();
         let n = self.o.rx;
         let mut seq = 0usize;
-        let mut buf = vec![0u8; MAX_FRAME];
+        let mut buf = vec![0u8; self.o.rx_size.max().min(MAX_FRAME)];
         while seq < n {
             let k = (n - seq).min(self.rxq.num as usize);
-            self.rxq.publish(&vec![SLOT as u32; k], true);
+            let slot = self.rxq.slot_len as u32;
+            self.rxq.publish(&vec![slot; k], true);
             self.rxq.kick()?;
             for j in 0..k {
                 let len = self.o.rx_size.at(seq + j, n);

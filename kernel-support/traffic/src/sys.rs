@@ -78,6 +78,7 @@ pub const IFF_VNET_HDR: i16 = 0x4000;
 pub const SIOCGIFFLAGS: u64 = 0x8913;
 pub const SIOCSIFFLAGS: u64 = 0x8914;
 pub const SIOCGIFHWADDR: u64 = 0x8927;
+pub const SIOCSIFMTU: u64 = 0x8922;
 pub const SIOCGIFINDEX: u64 = 0x8933;
 
 pub const VIRTIO_NET_F_MRG_RXBUF: u32 = 15;
@@ -110,6 +111,9 @@ impl IfReq {
     pub fn set_short(&mut self, v: i16) {
         self.data[..2].copy_from_slice(&v.to_ne_bytes());
     }
+    pub fn set_int(&mut self, v: i32) {
+        self.data[..4].copy_from_slice(&v.to_ne_bytes());
+    }
     pub fn int(&self) -> i32 {
         i32::from_ne_bytes(self.data[..4].try_into().unwrap())
     }
@@ -133,4 +137,33 @@ pub unsafe fn ioctl<T>(fd: RawFd, req: u64, arg: *mut T, what: &str) -> io::Resu
 pub fn ioctl_none(fd: RawFd, req: u64, what: &str) -> io::Result<libc::c_int> {
     // SAFETY: the request takes no argument.
     cvt(unsafe { libc::ioctl(fd, req as _, 0usize) }, what)
+}
+
+/// Pins this process and its vhost worker thread to `cpu`. On 6.1 the worker is a kernel thread
+/// named `vhost-<owner pid>`, created by `VHOST_SET_OWNER`; it does not inherit the owner's
+/// affinity, but it may be given one (it is no per-CPU kthread). (From 6.4 it is a thread of the
+/// owner, under /proc/self/task, and is looked for there first.) Returns the worker's pid.
+pub fn pin_with_worker(cpu: usize) -> io::Result<i32> {
+    let me = std::process::id();
+    let want = format!("vhost-{me}");
+    let mut worker = None;
+    'dirs: for dir in ["/proc/self/task", "/proc"] {
+        for e in std::fs::read_dir(dir)?.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+            if std::fs::read_to_string(format!("{dir}/{pid}/comm")).is_ok_and(|c| c.trim_end() == want) {
+                worker = Some(pid);
+                break 'dirs;
+            }
+        }
+    }
+    let worker = worker.ok_or_else(|| io::Error::other(format!("--cpu: no thread named {want}")))?;
+    // SAFETY: a zeroed cpu_set_t with one bit set, for two pids we may change.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        for (pid, what) in [(0, "sched_setaffinity(self)"), (worker, "sched_setaffinity(vhost worker)")] {
+            cvt(libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set), what)?;
+        }
+    }
+    Ok(worker)
 }

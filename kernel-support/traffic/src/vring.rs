@@ -13,8 +13,9 @@ use std::sync::atomic::{fence, Ordering};
 
 use crate::sys;
 
-/// Bytes of one buffer slot: a 12-byte vnet header plus a full Ethernet frame.
-pub const SLOT: usize = 2048;
+/// Bytes of one buffer slot when frames are at most 1514 bytes: a 12-byte vnet header plus a full
+/// Ethernet frame. Larger frames get slots that hold the largest whole ([`slot_size`]).
+const SLOT: usize = 2048;
 const PAGE: usize = 4096;
 
 #[repr(C)]
@@ -29,15 +30,23 @@ fn round_up(n: usize, to: usize) -> usize {
     n.div_ceil(to) * to
 }
 
-/// Bytes a queue of `num` entries needs in the shared region.
-pub fn footprint(num: u16) -> usize {
+/// Bytes of a buffer slot that holds a vnet header of `hdr` bytes and a frame of `frame` bytes:
+/// one descriptor per frame either way (an RX frame never spans merged buffers).
+pub fn slot_size(hdr: usize, frame: usize) -> usize {
+    round_up(hdr + frame, 64).max(SLOT)
+}
+
+/// Bytes a queue of `num` entries with slots of `slot` bytes needs in the shared region.
+pub fn footprint(num: u16, slot: usize) -> usize {
     let n = num as usize;
-    round_up(16 * n, PAGE) + round_up(6 + 2 * n, PAGE) + round_up(6 + 8 * n, PAGE) + n * SLOT
+    round_up(round_up(16 * n, PAGE) + round_up(6 + 2 * n, PAGE) + round_up(6 + 8 * n, PAGE) + n * slot, PAGE)
 }
 
 pub struct Vring {
     pub index: u32,
     pub num: u16,
+    /// Bytes of each buffer slot.
+    pub slot_len: usize,
     desc: *mut Desc,
     avail: *mut u16,
     used: *mut u8,
@@ -49,11 +58,11 @@ pub struct Vring {
 }
 
 impl Vring {
-    /// Carve a queue out of `base` (which has `footprint(num)` bytes, zeroed).
+    /// Carve a queue out of `base` (which has `footprint(num, slot)` bytes, zeroed).
     ///
     /// # Safety
     /// `base` must be valid, page aligned and live as long as the queue.
-    pub unsafe fn new(index: u32, num: u16, base: *mut u8) -> io::Result<Vring> {
+    pub unsafe fn new(index: u32, num: u16, slot: usize, base: *mut u8) -> io::Result<Vring> {
         let n = num as usize;
         let desc = base as *mut Desc;
         let avail = base.add(round_up(16 * n, PAGE)) as *mut u16;
@@ -61,14 +70,14 @@ impl Vring {
         let bufs = used.add(round_up(6 + 8 * n, PAGE));
         for i in 0..n {
             let d = desc.add(i);
-            (*d).addr = bufs.add(i * SLOT) as u64;
+            (*d).addr = bufs.add(i * slot) as u64;
             (*d).len = 0;
             (*d).flags = 0;
             (*d).next = 0;
         }
         let kick = sys::cvt(libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC), "eventfd")?;
         let call = sys::cvt(libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC), "eventfd")?;
-        Ok(Vring { index, num, desc, avail, used, bufs, kick, call, avail_idx: 0, last_used: 0 })
+        Ok(Vring { index, num, slot_len: slot, desc, avail, used, bufs, kick, call, avail_idx: 0, last_used: 0 })
     }
 
     /// Tell vhost where this queue lives (`VHOST_SET_VRING_NUM/BASE/ADDR/KICK/CALL`).
@@ -99,8 +108,8 @@ impl Vring {
     /// The bytes of buffer slot `i`.
     pub fn slot(&mut self, i: usize) -> &mut [u8] {
         assert!(i < self.num as usize);
-        // SAFETY: slot i lies inside the region, SLOT bytes long.
-        unsafe { std::slice::from_raw_parts_mut(self.bufs.add(i * SLOT), SLOT) }
+        // SAFETY: slot i lies inside the region, slot_len bytes long.
+        unsafe { std::slice::from_raw_parts_mut(self.bufs.add(i * self.slot_len), self.slot_len) }
     }
 
     /// Make slots `0..lens.len()` available: device-readable (TX) or
@@ -123,6 +132,38 @@ impl Vring {
         // SAFETY: avail[1] is avail->idx.
         unsafe { ptr::write_volatile(self.avail.add(1), self.avail_idx) };
         fence(Ordering::SeqCst);
+    }
+
+    /// Make the given slots available again (stream mode recycles them in any order), each
+    /// `len` bytes; `writable` as in [`Vring::publish`]. Does not kick.
+    pub fn give(&mut self, ids: &[u16], len: u32, writable: bool) {
+        let n = self.num;
+        for (i, &id) in ids.iter().enumerate() {
+            assert!(id < n);
+            // SAFETY: id < num; desc and avail are inside the region.
+            unsafe {
+                let d = self.desc.add(id as usize);
+                ptr::write_volatile(&mut (*d).len, len);
+                ptr::write_volatile(&mut (*d).flags, if writable { sys::VRING_DESC_F_WRITE } else { 0 });
+                let slot = self.avail.add(2 + (self.avail_idx.wrapping_add(i as u16) % n) as usize);
+                ptr::write_volatile(slot, id);
+            }
+        }
+        fence(Ordering::SeqCst);
+        self.avail_idx = self.avail_idx.wrapping_add(ids.len() as u16);
+        // SAFETY: avail[1] is avail->idx.
+        unsafe { ptr::write_volatile(self.avail.add(1), self.avail_idx) };
+        fence(Ordering::SeqCst);
+    }
+
+    /// Kick unless the worker said it will look anyway (`VRING_USED_F_NO_NOTIFY`: set while it
+    /// runs the queue, and kept by RX while it has buffers); what a virtio driver does. The
+    /// worker re-checks the ring after clearing the flag, so nothing published is missed.
+    pub fn kick_if_needed(&self) -> io::Result<()> {
+        if self.worker_busy() {
+            return Ok(());
+        }
+        self.kick()
     }
 
     pub fn kick(&self) -> io::Result<()> {
@@ -164,13 +205,15 @@ impl Vring {
     }
 
     /// Wait up to `ms` for the call eventfd, then drain it.
-    pub fn wait_call(&self, ms: i32) {
+    /// Whether it was signalled (false: the time ran out).
+    pub fn wait_call(&self, ms: i32) -> bool {
         let mut p = libc::pollfd { fd: self.call, events: libc::POLLIN, revents: 0 };
         // SAFETY: one pollfd.
         unsafe {
-            libc::poll(&mut p, 1, ms);
+            let r = libc::poll(&mut p, 1, ms);
             let mut v: u64 = 0;
             libc::read(self.call, &mut v as *mut u64 as *mut libc::c_void, 8);
+            r > 0
         }
     }
 }

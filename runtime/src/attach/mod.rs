@@ -3,6 +3,7 @@
 //! A probe kind of a program type vt knows (profile, software: perf events) is one arm there; a new
 //! program type is one module more, and its arms in the functions below.
 
+pub mod error_injection;
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;

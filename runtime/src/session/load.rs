@@ -54,6 +54,12 @@ impl Session {
         })?;
         for p in &object.programs {
             let prog = ebpf.program_mut(&p.symbol).ok_or_else(|| Error::Load(format!("program {} missing", p.symbol)))?;
+            // override(): refused with the kernel's reason before the verifier or the attach says less.
+            if let lang::typed::Target::Kprobe(k) = &p.attach.target {
+                if p.code.calls(codegen::asm::helper::OVERRIDE_RETURN) {
+                    attach::error_injection::check(k).map_err(|reason| Error::Attach { probe: p.attach.probe_name(), reason })?;
+                }
+            }
             match attach::load(prog, &attach::target(&p.attach)) {
                 Ok(()) => {}
                 Err(attach::Error::Load(e)) => return Err(verify_error(p.attach.probe_name(), p.span, e)),
