@@ -20,6 +20,12 @@ impl Session {
     pub fn attach_program(&mut self, index: usize) -> Result<(), Error> {
         let p = &self.object.programs[index];
         let fail = |reason: String| Error::Attach { probe: p.attach.probe_name(), reason };
+        if let lang::typed::Target::Fentry(f) = &p.attach.target {
+            use std::os::fd::AsFd;
+            let fd = self.tracing.get(index).and_then(Option::as_ref).ok_or_else(|| fail("the program is not loaded".into()))?;
+            self.links[index] = Some(attach::fentry::attach(fd.as_fd(), f).map_err(|e| fail(chain(&e)))?);
+            return Ok(());
+        }
         let prog = self.ebpf.program_mut(&p.symbol).ok_or_else(|| fail(format!("program {} missing", p.symbol)))?;
         if let Some(link) = attach::attach(prog, &attach::target(&p.attach)).map_err(|e| fail(chain(&e)))? {
             self.links[index] = Some(link);
@@ -54,6 +60,9 @@ impl Session {
     pub fn detach_program(&mut self, index: usize) {
         if let Some(link) = self.links.get_mut(index) {
             drop(link.take());
+        }
+        if let Some(fd) = self.tracing.get_mut(index) {
+            drop(fd.take());
         }
         let Some(p) = self.object.programs.get(index) else { return };
         if let Some(prog) = self.ebpf.program_mut(&p.symbol) {
