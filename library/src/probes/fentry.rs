@@ -150,8 +150,14 @@ impl ProbeKind for Fentry {
             return Vec::new();
         }
         let Ok(base) = btf::kernel() else { return Vec::new() };
-        let kind = self.kind();
-        traceable_with_btf(base, tracefs, None)
+        // Listed under the name the pattern used (`kfunc:` lists as bpftrace 0.17 does).
+        let kind = self.names().iter().copied().find(|n| *n == head).unwrap_or(self.kind());
+        // Modules' functions only for a pattern that names a module (`fentry:vhost:*`).
+        let module = match pattern.split(':').collect::<Vec<_>>().as_slice() {
+            [_, m, _] => Some(m.to_string()),
+            _ => None,
+        };
+        traceable_with_btf(base, tracefs, module.as_deref())
             .into_iter()
             .map(|(f, m)| match m {
                 Some(m) => format!("{kind}:{m}:{f}"),
@@ -171,8 +177,9 @@ fn missing(kind: &str, func: &Ident, b: &Btf, module: Option<&str>) -> Diagnosti
     Diagnostic::new(func.span, what, "no such function").with_help(hint)
 }
 
-/// The functions with BTF that ftrace lists as traceable (a trampoline needs ftrace's entry): vmlinux's,
-/// and with `module` (a pattern) those of the matching modules that have BTF.
+/// The functions with BTF that ftrace lists as traceable (a trampoline needs ftrace's entry): vmlinux's
+/// (unless `module`, a pattern, does not match `vmlinux`), and those of the modules with BTF that
+/// `module` matches.
 fn traceable_with_btf(base: &'static Btf, tracefs: &Tracefs, module: Option<&str>) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
