@@ -113,3 +113,18 @@ fn list_kernel_functions_for_kprobes() {
     assert_eq!(vt_stdout(&["-l", "kretprobe:vfs_rea?"]), "kretprobe:vfs_read\n");
     assert_eq!(vt_stdout(&["-l", "k*:vfs_rea?"]), "kprobe:vfs_read\nkretprobe:vfs_read\n");
 }
+
+#[test]
+fn list_kernel_functions_for_fentry() {
+    // The functions with BTF that ftrace can trace (listed whether or not the kernel can load tracing
+    // programs; the guest's listing is checked in kernel-support/vm/fentry-test.sh). vfs_read is in
+    // every kernel, and no other function matches.
+    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return;
+    }
+    assert_eq!(vt_stdout(&["-l", "fentry:vfs_rea?"]), "fentry:vfs_read\n");
+    assert_eq!(vt_stdout(&["-l", "fexit:vfs_rea?"]), "fexit:vfs_read\n");
+    // bpftrace 0.17's names list under their own name.
+    assert_eq!(vt_stdout(&["-l", "kfunc:vfs_rea?"]), "kfunc:vfs_read\n");
+    assert_eq!(vt_stdout(&["-l", "kretfunc:vfs_rea?"]), "kretfunc:vfs_read\n");
+}

@@ -107,7 +107,7 @@ impl ProbeKind for Fentry {
             [func] => (None, func),
             [module, func] => (Some(module), func),
             _ => {
-                return Err(Diagnostic::new(spec.span, format!("a {kind} probe is written `{kind}:FUNCTION` or `{kind}:MODULE:FUNCTION`"), "malformed probe")
+                return Err(Diagnostic::new(spec.span, format!("an {kind} probe is written `{kind}:FUNCTION` or `{kind}:MODULE:FUNCTION`"), "malformed probe")
                     .with_help(format!("e.g. `{kind}:vfs_read` or `{kind}:vhost_net:handle_tx_kick`")))
             }
         };
