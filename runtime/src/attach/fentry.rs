@@ -66,6 +66,28 @@ fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> io::Result<i64> {
 /// The message for a kernel without the tracing program type (or its trampolines).
 pub const NO_FENTRY: &str = "fentry/fexit need the tracing program type (BPF trampolines), which this kernel lacks; kprobe:FUNC works where kprobes exist";
 
+/// How many parameters the target's function has (by its BTF).
+fn param_count(t: &Target) -> Option<usize> {
+    let btf = match &t.module {
+        None => lang::btf::kernel().ok()?,
+        Some(m) => lang::btf_module::module(m).ok()?,
+    };
+    let id = btf.find_own(lang::btf::FUNC, &t.func)?;
+    Some(btf.params(btf.head(id)?.size_or_type).len())
+}
+
+/// What the kernel's "not supported" means for this target: x86's trampolines before 6.6 take at
+/// most 6 arguments; otherwise the kernel has no trampolines at all.
+fn not_supported(t: &Target) -> Error {
+    match param_count(t) {
+        Some(n) if n > 6 => Error::Unsupported(format!(
+            "`{}` takes {n} arguments, more than this kernel's BPF trampolines pass (6); kprobe:{} reads the first six",
+            t.func, t.func
+        )),
+        _ => Error::Unsupported(NO_FENTRY.into()),
+    }
+}
+
 /// The function's BTF id, and for a module's function the module's BTF object.
 fn btf_target(t: &Target) -> Result<(u32, Option<OwnedFd>), Error> {
     let btf = match &t.module {
@@ -174,7 +196,7 @@ pub fn load(code: &Code, name: &str, target: &Target, map_fd: &dyn Fn(usize) -> 
     match again {
         // SAFETY: as above (a load that failed once for want of memory, say, may pass).
         Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
-        Err(_) if lacks_tracing(&first, &log) => Err(Error::Unsupported(NO_FENTRY.into())),
+        Err(_) if lacks_tracing(&first, &log) => Err(not_supported(target)),
         Err(e) => Err(Error::Verifier { reason: super::verifier_reason(&log).unwrap_or_else(|| e.to_string()), log }),
     }
 }
@@ -194,7 +216,7 @@ pub fn attach(prog: BorrowedFd<'_>, target: &Target) -> Result<Link, Error> {
     match bpf(BPF_RAW_TRACEPOINT_OPEN, &mut attr) {
         // SAFETY: the kernel just returned this descriptor to us.
         Ok(fd) => Ok(Link::new(unsafe { OwnedFd::from_raw_fd(fd as i32) })),
-        Err(e) if matches!(e.raw_os_error(), Some(ENOTSUPP) | Some(libc::EOPNOTSUPP)) => Err(Error::Unsupported(NO_FENTRY.into())),
+        Err(e) if matches!(e.raw_os_error(), Some(ENOTSUPP) | Some(libc::EOPNOTSUPP)) => Err(not_supported(target)),
         Err(e) => Err(Error::Unsupported(format!("the kernel refuses a trampoline on `{}`: {e}", target.func))),
     }
 }

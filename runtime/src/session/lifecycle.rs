@@ -73,15 +73,27 @@ impl Session {
     /// How many times program `index` has run; counted only while BPF run-time statistics are on
     /// (`aya::sys::enable_stats`). `None` once the program is unloaded.
     pub fn run_count(&self, index: usize) -> Option<u64> {
+        self.info(index).map(|i| i.run_count())
+    }
+
+    /// The kernel's information on program `index`: aya's, or for a program vt loaded itself
+    /// (fentry) the loaded program of the id its descriptor's fdinfo gives.
+    fn info(&self, index: usize) -> Option<aya::programs::ProgramInfo> {
         let p = self.object.programs.get(index)?;
-        self.ebpf.program(&p.symbol)?.info().ok().map(|i| i.run_count())
+        if let Some(Some(fd)) = self.tracing.get(index) {
+            use std::os::fd::AsRawFd;
+            let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
+            let id: u32 = fdinfo.lines().find_map(|l| l.strip_prefix("prog_id:"))?.trim().parse().ok()?;
+            return aya::programs::loaded_programs().flatten().find(|i| i.id() == id);
+        }
+        self.ebpf.program(&p.symbol)?.info().ok()
     }
 
     /// Program `index`'s probe name, run count and run time in ns (both counted only while BPF
     /// statistics are on); `None` once it is unloaded.
     pub fn run_stats(&self, index: usize) -> Option<(String, u64, u64)> {
         let p = self.object.programs.get(index)?;
-        let info = self.ebpf.program(&p.symbol)?.info().ok()?;
+        let info = self.info(index)?;
         Some((p.attach.probe_name(), info.run_count(), info.run_time().as_nanos() as u64))
     }
 
