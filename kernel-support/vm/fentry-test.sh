@@ -61,8 +61,7 @@ start k 1 'kprobe:vfs_write /comm == "shapes"/ { @st[kstack] = count(); }' && {
     ok_rc k
 }
 
-# 3. A module's function through its split BTF: the vhost module's (Debian's build carries BTF; the
-# patched vhost_net built here does not). vhost_exceeds_weight runs once per packet loop of
+# 3. A module's function through its split BTF: the vhost module's (Debian's build). vhost_exceeds_weight runs once per packet loop of
 # handle_tx/handle_rx: fentry, fexit and a kprobe on it count the same; args.vq is a struct of the
 # module's own BTF, whose `num` is the ring size (--ring 256).
 if [ -e /sys/kernel/btf/vhost ]; then
@@ -85,7 +84,32 @@ else
     echo "check: no /sys/kernel/btf/vhost: module fentry not checked MISMATCH"; fails=$((fails+1))
 fi
 
-# 4. Refusals: one error line each, a failure status, no panic.
+# 4. The patched vhost_net's own functions (module/build.sh gives it BTF with pahole): the workers'
+# runs by fentry/fexit equal the tracepoints' (which fire once at the end of every handle_tx/handle_rx
+# run) and the kprobes'; args.net is the module's struct vhost_net, whose dev has 2 virtqueues.
+if [ -e /sys/kernel/btf/vhost_net ]; then
+    start n 8 'fentry:vhost_net:handle_tx { @f_tx = count(); @nvqs[args.net->dev.nvqs] = count(); }
+fexit:vhost_net:handle_rx { @x_rx = count(); }
+kfunc:vhost_net:handle_tx_kick { @f_kick = count(); }
+kprobe:vhost_net:handle_tx_kick { @k_kick = count(); }
+kprobe:vhost_net:handle_tx { @k_tx = count(); } kprobe:vhost_net:handle_rx { @k_rx = count(); }
+tracepoint:vhost_net:vhost_net_tx_end { @tp_tx = count(); } tracepoint:vhost_net:vhost_net_rx_end { @tp_rx = count(); }' && {
+        vhost-traffic --tx 100 --rx 50 --tx-size 256 --rx-size 256 --ring 256 >/tmp/traffic.out 2>&1 || { cat /tmp/traffic.out; fails=$((fails+1)); }
+        stop n
+        grep '^@' /tmp/n.out
+        check "fentry:vhost_net:handle_tx == tracepoint tx runs" "$(val n @f_tx)" "$(val n @tp_tx)"
+        check "fentry:vhost_net:handle_tx == kprobe" "$(val n @f_tx)" "$(val n @k_tx)"
+        check "fexit:vhost_net:handle_rx == tracepoint rx runs" "$(val n @x_rx)" "$(val n @tp_rx)"
+        check "fexit:vhost_net:handle_rx == kprobe" "$(val n @x_rx)" "$(val n @k_rx)"
+        check "kfunc:vhost_net:handle_tx_kick == kprobe" "$(val n @f_kick)" "$(val n @k_kick)"
+        check "fentry:vhost_net:handle_tx args.net->dev.nvqs == 2" "$(val n '@nvqs\[2\]')" "$(val n @f_tx)"
+        ok_rc n
+    }
+else
+    echo "check: no /sys/kernel/btf/vhost_net (module/build.sh's pahole step): vhost_net fentry not checked MISMATCH"; fails=$((fails+1))
+fi
+
+# 5. Refusals: one error line each, a failure status, no panic.
 refused() { # NAME PROGRAM WANTED-START-OF-THE-ERROR-LINE
     vt -e "$2" >/tmp/r.out 2>/tmp/r.err
     rc=$?
@@ -99,11 +123,12 @@ refused() { # NAME PROGRAM WANTED-START-OF-THE-ERROR-LINE
 }
 refused "missing function" 'fentry:vt_no_such_function { }' "-e:1:8: error: the kernel has no function \`vt_no_such_function\` in its BTF"
 refused "module function missing" 'fexit:vhost:vt_nothing { }' "-e:1:13: error: module vhost has no function \`vt_nothing\` in its BTF"
-refused "module without BTF" 'fentry:vhost_net:handle_tx_kick { }' "-e:1:8: error: no module \`vhost_net\` with BTF is loaded"
+refused "module not loaded" 'fentry:vt_nomodule:handle_tx_kick { }' "-e:1:8: error: no module \`vt_nomodule\` with BTF is loaded"
 refused "unknown parameter" 'fentry:vfs_write { print(args.size) }' "-e:1:31: error: function vfs_write has no parameter \`size\`"
 
-# 5. Listing.
+# 6. Listing.
 check "vt -l 'fentry:vfs_rea?'" "$(vt -l 'fentry:vfs_rea?' | tr '\n' ' ')" "fentry:vfs_read "
 check "vt -l 'fexit:vhost:vhost_exceeds_w*'" "$(vt -l 'fexit:vhost:vhost_exceeds_w*' | tr '\n' ' ')" "fexit:vhost:vhost_exceeds_weight "
+[ -e /sys/kernel/btf/vhost_net ] && check "vt -l 'fentry:vhost_net:handle_?x'" "$(vt -l 'fentry:vhost_net:handle_?x' | sort | tr '\n' ' ')" "fentry:vhost_net:handle_rx fentry:vhost_net:handle_tx "
 echo "fentry tests: $fails failed"
 exit $fails
