@@ -52,6 +52,16 @@ fexit:__do_sys_getppid /comm == "shapes"/ { @gr[retval] = count(); }' && {
     ok_rc a
 }
 
+# 1b. fexit's retval through its BTF pointer type: do_filp_open returns the struct file * it opened;
+# shapes opens /bin/vt 50 times (args.pathname is the struct filename * it was given).
+start o 1 'fexit:do_filp_open /comm == "shapes"/ { @name[str(retval->f_path.dentry->d_name.name)] = count(); @path[str(args.pathname->name)] = count(); }' && {
+    shapes --now open /bin/vt 50
+    stop o
+    check "fexit:do_filp_open retval->f_path.dentry->d_name.name" "$(val o '@name\[vt\]')" 50
+    check "fexit:do_filp_open args.pathname->name" "$(val o '@path\[/bin/vt\]')" 50
+    ok_rc o
+}
+
 # 2. kstack in a kprobe (same workload): every stack goes through ksys_write.
 start k 1 'kprobe:vfs_write /comm == "shapes"/ { @st[kstack] = count(); }' && {
     shapes --now writes 100
@@ -124,6 +134,8 @@ refused() { # NAME PROGRAM WANTED-START-OF-THE-ERROR-LINE
 refused "missing function" 'fentry:vt_no_such_function { }' "-e:1:8: error: the kernel has no function \`vt_no_such_function\` in its BTF"
 refused "module function missing" 'fexit:vhost:vt_nothing { }' "-e:1:13: error: module vhost has no function \`vt_nothing\` in its BTF"
 refused "module not loaded" 'fentry:vt_nomodule:handle_tx_kick { }' "-e:1:8: error: no module \`vt_nomodule\` with BTF is loaded"
+# x86's trampolines in 6.1 pass at most 6 arguments: refused when attached, saying so.
+refused "seven arguments" 'fentry:vhost:vhost_get_vq_desc { }' "vt: cannot attach fentry:vhost:vhost_get_vq_desc: \`vhost_get_vq_desc\` takes 7 arguments"
 refused "unknown parameter" 'fentry:vfs_write { print(args.size) }' "-e:1:31: error: function vfs_write has no parameter \`size\`"
 
 # 6. Listing.

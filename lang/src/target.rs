@@ -44,6 +44,9 @@ pub enum Target {
     Fentry(Fentry),
 }
 
+/// The field of an fexit's `args` record that holds the return value (`retval`); no C name clashes.
+pub const FENTRY_RETVAL: &str = "$retval";
+
 /// A kernel function with BTF, by name (the runtime finds its BTF id, and its module's BTF object,
 /// when it loads the program: nothing here depends on the kernel's build).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

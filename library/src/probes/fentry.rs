@@ -24,7 +24,7 @@ pub static FENTRY: Fentry = Fentry { ret: false };
 pub static FEXIT: Fentry = Fentry { ret: true };
 
 /// The name of the `args` record's field that holds fexit's return value (no C name can clash).
-pub const RETVAL: &str = "$retval";
+pub const RETVAL: &str = lang::typed::FENTRY_RETVAL;
 
 /// A kernel function found in BTF: its blob, FUNC id, and module (None: vmlinux).
 struct Found {
