@@ -18,7 +18,7 @@ start() { # OUT N SCRIPT: vt running SCRIPT in the background until its N probes
     done
 }
 stop() { kill -INT $VT; wait $VT; echo "vt_rc=$?" >>/tmp/$1.err; }
-val() { sed -n "s/^$2: *//p" /tmp/$1.out | head -1; }
+val() { sed -n "s|^$2: *||p" /tmp/$1.out | head -1; }
 ok_rc() { grep -q '^vt_rc=0$' /tmp/$1.err || { echo "vt failed:"; cat /tmp/$1.err; fails=$((fails+1)); }; }
 
 echo "kernel $(uname -r), module BTF: $(ls /sys/kernel/btf | tr '\n' ' ')"
