@@ -23,6 +23,10 @@ pub struct Fentry {
 pub static FENTRY: Fentry = Fentry { ret: false };
 pub static FEXIT: Fentry = Fentry { ret: true };
 
+/// Whether `-l` lists fentry and fexit functions: the runtime turns it off where the kernel cannot
+/// load tracing programs (the registry itself makes no system calls).
+pub static LISTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 /// The name of the `args` record's field that holds fexit's return value (no C name can clash).
 pub const RETVAL: &str = lang::typed::FENTRY_RETVAL;
 
@@ -146,7 +150,7 @@ impl ProbeKind for Fentry {
 
     fn list(&self, tracefs: &Tracefs, pattern: &str) -> Vec<String> {
         let head = pattern.split(':').next().unwrap_or("");
-        if !self.names().iter().any(|n| glob_match(head, n)) {
+        if !self.names().iter().any(|n| glob_match(head, n)) || !LISTED.load(std::sync::atomic::Ordering::Relaxed) {
             return Vec::new();
         }
         let Ok(base) = btf::kernel() else { return Vec::new() };

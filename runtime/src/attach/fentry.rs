@@ -210,6 +210,19 @@ fn lacks_tracing(e: &io::Error, log: &str) -> bool {
         || (e.raw_os_error() == Some(libc::EINVAL) && log.is_empty())
 }
 
+/// Whether this kernel loads tracing programs at all: a program that only returns, on vfs_read's
+/// entry (read once; `vt -l` lists fentry and fexit only where it does, as kprobes only where the
+/// kernel has them).
+pub fn available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let target = Target { func: "vfs_read".into(), module: None, ret: false };
+        // r0 = 0; exit
+        let code = Code { words: vec![0x0000_0000_0000_00b7, 0x0000_0000_0000_0095], relocs: Vec::new() };
+        load(&code, "vt_probe", &target, &|_| None).is_ok()
+    })
+}
+
 /// Attaches the loaded program to its function's trampoline.
 pub fn attach(prog: BorrowedFd<'_>, target: &Target) -> Result<Link, Error> {
     let mut attr = [0u64, prog.as_raw_fd() as u32 as u64];
