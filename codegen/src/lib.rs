@@ -177,6 +177,8 @@ pub fn compile(program: &Program, lib: &dyn Emitters) -> Result<Object, Diagnost
             // aya reads the program type from the section's first word; where it attaches is data.
             Target::Uprobe(u) => format!("{}/{symbol}", if u.ret { "uretprobe" } else { "uprobe" }),
             Target::Kprobe(k) => format!("{}/{symbol}", if k.ret { "kretprobe" } else { "kprobe" }),
+            // The runtime loads these itself (with the function's BTF id), not through aya.
+            Target::Fentry(f) => format!("{}/{symbol}", if f.ret { "fexit" } else { "fentry" }),
             Target::Usdt(_) => format!("uprobe/{symbol}"),
             Target::RawTracepoint { name } => format!("raw_tp/{name}"),
         };

@@ -141,6 +141,7 @@ pub enum Target {
     #[serde(rename = "raw_tracepoint")]
     RawTracepoint { name: String },
     Kprobe { func: String, module: Option<String>, offset: u64, ret: bool },
+    Fentry(typed::Fentry),
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -246,6 +247,7 @@ fn attach_to(a: &typed::Attach) -> Attach {
         }
         typed::Target::Usdt(u) => Target::Usdt(u.clone()),
         typed::Target::RawTracepoint { name } => Target::RawTracepoint { name: name.clone() },
+        typed::Target::Fentry(f) => Target::Fentry(f.clone()),
     };
     let fields = a.args.as_ref().map(|f| f.fields.iter().map(field_to).collect());
     Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, fields }
@@ -368,6 +370,7 @@ fn attach_from(a: &Attach) -> typed::Attach {
         }
         Target::Usdt(u) => typed::Target::Usdt(u.clone()),
         Target::RawTracepoint { name } => typed::Target::RawTracepoint { name: name.clone() },
+        Target::Fentry(f) => typed::Target::Fentry(f.clone()),
     };
     let args = a.fields.as_ref().map(|f| Arc::new(tp::Format { fields: f.iter().map(field_from).collect() }));
     typed::Attach { probe: a.probe.clone(), tag: a.tag.clone(), target, args }

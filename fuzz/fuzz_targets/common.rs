@@ -104,6 +104,8 @@ fn load_as_aya(object: &codegen::Object, elf: &[u8]) {
             T::Uprobe(_) | T::Usdt(_) => matches!(section, S::UProbe { sleepable: false }),
             T::Kprobe(k) if k.ret => matches!(section, S::KRetProbe),
             T::Kprobe(_) => matches!(section, S::KProbe),
+            T::Fentry(f) if f.ret => matches!(section, S::FExit { sleepable: false }),
+            T::Fentry(_) => matches!(section, S::FEntry { sleepable: false }),
         };
         assert!(fits, "{}: section {section:?} for {:?}", p.symbol, p.attach);
     }

@@ -42,5 +42,17 @@ awk '/^#include <trace\/define_trace.h>/ { print "#undef TRACE_INCLUDE_PATH"; pr
 ks_log "building vhost_net.ko against linux-headers-$KS_UNAME"
 make -s -C "$KS_HDRDIR" M="$out" -j"$(nproc)" modules >&2 || ks_die "module build failed"
 [[ -f "$ko" ]] || ks_die "no $ko"
+# The module's BTF (what `fentry:vhost_net:FUNC` reads: split BTF on top of the kernel's). Kbuild
+# makes it only beside a vmlinux, which the headers package lacks; pahole makes it the same way from
+# the kernel's own BTF (the .BTF of the vmlinux ks_vmlinux extracts), with the kernel's pahole flags.
+# Without it (or if the kernel finds it inconsistent: Debian allows the mismatch) the module loads
+# as before, without BTF.
+ks_apt_ensure pahole:dwarves
+if objcopy --dump-section .BTF="$out/vmlinux.btf" "$(ks_vmlinux)" 2>/dev/null; then
+    flags="$(PAHOLE=pahole sh "$KS_HDRDIR/scripts/pahole-flags.sh" 2>/dev/null || true)"
+    LLVM_OBJCOPY=objcopy pahole -J $flags --btf_base "$out/vmlinux.btf" "$ko" >&2 || ks_log "vhost_net.ko: no BTF (pahole failed)"
+else
+    ks_log "vhost_net.ko: no BTF (no vmlinux BTF to build it on)"
+fi
 echo "$stamp" >"$out/.stamp"
 echo "$ko"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Non-interactive check for CI: the 6.1 patch applies, and several VM runs
 # (copy and zerocopy TX, one round and many, mixed sizes, 12- and 10-byte
-# vnet headers, and the seed demo's tens of thousands of worker runs) account exactly: driver == ftrace (== vt when vt builds);
-# then one guest.sh run of kprobe-test.sh (kprobes and kretprobes, exact).
+# vnet headers, and the seed demo's tens of thousands of worker runs) account exactly: driver ==
+# ftrace (== vt when vt builds); then one guest.sh run of kprobe-test.sh and fentry-test.sh (kprobes,
+# kretprobes, fentry, fexit: exact).
 #
 #   kernel-support/vm/test.sh [--require-vt] [--no-vt]
 # Exits non-zero on any mismatch or failed step.
@@ -56,8 +57,10 @@ if [[ " ${pass[*]} " != *" --no-vt "* ]]; then
         vt_args+=(--with "$here/../../testkit/fixtures/tools/$tool.bt")
     done
     log="$(mktemp)"
-    if "$here/guest.sh" "${vt_args[@]}" --with "$here/kprobe-test.sh" -- kprobe-test.sh >"$log" 2>&1; then
-        grep -E '^(check|kprobe tests):' "$log" | grep -v ' ok$' || true
+    # fentry-test.sh (fentry/fexit, kfunc/kretfunc, module BTF) runs in the same boot.
+    if "$here/guest.sh" "${vt_args[@]}" --timeout 600 --with "$here/kprobe-test.sh" --with "$here/fentry-test.sh" \
+        -- sh -c 'kprobe-test.sh; k=$?; fentry-test.sh; exit $((k + $?))' >"$log" 2>&1; then
+        grep -E '^(check|kprobe tests|fentry tests):' "$log" | grep -v ' ok$' || true
         echo "kprobes: $(grep -c '^check:.* ok$' "$log") checks ok ($((SECONDS - t))s)"
     else
         cat "$log"

@@ -1,7 +1,8 @@
 //! Kernel BTF, read lazily: the file is read once, one pass records where each type starts (a `u32`
 //! per type), and names are resolved on demand by scanning for them, so a script pays only for the
 //! types it names. Our own reader: BTF is a small format, and the crates that parse it build every
-//! type of vmlinux (~150k) up front. Module BTF (split BTF, ids after vmlinux's) is not read yet.
+//! type of vmlinux (~150k) up front. A module's BTF is split BTF on top of vmlinux's: its ids and
+//! string offsets continue vmlinux's (`parse_split`; `btf_module.rs` finds and keeps them).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -26,13 +27,19 @@ pub const DECL_TAG: u32 = 17;
 pub const TYPE_TAG: u32 = 18;
 pub const ENUM64: u32 = 19;
 
-/// One BTF blob (vmlinux's), with the start of every type's record.
+/// One BTF blob (vmlinux's, or a module's on top of it), with the start of every type's record.
 pub struct Btf {
     data: Vec<u8>,
     strings: usize,
     strings_len: usize,
-    /// `starts[id - 1]`: where type `id`'s record begins in `data`.
+    /// `starts[id - first]`: where type `id`'s record begins in `data`.
     starts: Vec<u32>,
+    /// Split BTF: the blob this one continues (ids below `first`, string offsets below its length).
+    base: Option<&'static Btf>,
+    /// This blob's first type id (1 for vmlinux).
+    first: u32,
+    /// What a record handle of this blob's own types carries (`handle`): 0 for vmlinux.
+    tag: u32,
     /// Names already looked up: (kind, name) → id (0: absent).
     cache: Mutex<HashMap<(u32, String), u32>>,
     /// Enumerators already looked up: name → value.
@@ -85,6 +92,11 @@ pub fn kernel() -> Result<&'static Btf, String> {
 
 impl Btf {
     pub fn parse(data: Vec<u8>) -> Result<Btf, String> {
+        Btf::parse_split(data, None, 0)
+    }
+
+    /// A module's BTF on top of `base` (vmlinux's); its record handles carry `tag`.
+    pub fn parse_split(data: Vec<u8>, base: Option<&'static Btf>, tag: u32) -> Result<Btf, String> {
         let bad = || "not a BTF file".to_string();
         if data.get(0..2) != Some(&[0x9f, 0xeb]) {
             return Err(bad());
@@ -112,18 +124,45 @@ impl Btf {
                 k => return Err(format!("unknown BTF kind {k}")),
             };
         }
-        Ok(Btf { data, strings, strings_len: str_len, starts, cache: Mutex::new(HashMap::new()), enum_cache: Mutex::new(HashMap::new()) })
+        let first = base.map_or(1, |b| b.len() as u32 + 1);
+        let (cache, enum_cache) = (Mutex::new(HashMap::new()), Mutex::new(HashMap::new()));
+        Ok(Btf { data, strings, strings_len: str_len, starts, base, first, tag, cache, enum_cache })
     }
 
-    /// How many types there are (ids run from 1).
+    /// How many types there are, the base's included (ids run from 1).
     pub fn len(&self) -> usize {
-        self.starts.len()
+        self.first as usize - 1 + self.starts.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
+        self.len() == 0
+    }
+
+    /// This blob's own ids (a module's: those after vmlinux's).
+    pub fn own_ids(&self) -> std::ops::RangeInclusive<u32> {
+        self.first..=self.len() as u32
+    }
+
+    /// The handle a `CType::Record` keeps for type `id`: vmlinux's ids as they are, a module's own
+    /// with its tag (`btf_module::by_handle` finds the blob again).
+    pub fn handle(&self, id: u32) -> u32 {
+        if id >= self.first {
+            id | self.tag
+        } else {
+            id
+        }
     }
 
     pub fn str_at(&self, off: u32) -> &str {
+        if let Some(base) = self.base {
+            if (off as usize) < base.strings_len {
+                return base.str_at(off);
+            }
+            return self.own_str(off - base.strings_len as u32);
+        }
+        self.own_str(off)
+    }
+
+    fn own_str(&self, off: u32) -> &str {
         let off = off as usize;
         if off >= self.strings_len {
             return "";
@@ -133,19 +172,23 @@ impl Btf {
         std::str::from_utf8(&s[..end]).unwrap_or("")
     }
 
-    fn start(&self, id: u32) -> Option<usize> {
-        self.starts.get((id as usize).checked_sub(1)?).map(|s| *s as usize)
+    /// The blob that holds type `id` and where its record starts there.
+    fn start(&self, id: u32) -> Option<(&Btf, usize)> {
+        if id < self.first {
+            return self.base?.start(id);
+        }
+        self.starts.get((id - self.first) as usize).map(|s| (self, *s as usize))
     }
 
     pub fn head(&self, id: u32) -> Option<TypeHead> {
-        let at = self.start(id)?;
-        let info = u32_at(&self.data, at + 4)?;
+        let (b, at) = self.start(id)?;
+        let info = u32_at(&b.data, at + 4)?;
         Some(TypeHead {
-            name_off: u32_at(&self.data, at)?,
+            name_off: u32_at(&b.data, at)?,
             kind: (info >> 24) & 0x1f,
             vlen: info & 0xffff,
             kind_flag: info >> 31 == 1,
-            size_or_type: u32_at(&self.data, at + 8)?,
+            size_or_type: u32_at(&b.data, at + 8)?,
         })
     }
 
@@ -155,7 +198,8 @@ impl Btf {
 
     /// The `u32` words after a type's 12-byte header.
     fn extra(&self, id: u32, word: usize) -> Option<u32> {
-        u32_at(&self.data, self.start(id)? + 12 + 4 * word)
+        let (b, at) = self.start(id)?;
+        u32_at(&b.data, at + 12 + 4 * word)
     }
 
     /// An int's (size in bytes, signed).
@@ -213,17 +257,26 @@ impl Btf {
         Some(self.params(self.head(f)?.size_or_type))
     }
 
-    /// The type of kind `kind` called `name`, by a scan of the type records the first time.
+    /// The return type of a function prototype (0: void).
+    pub fn returns(&self, proto: u32) -> Option<u32> {
+        self.head(proto).filter(|h| h.kind == FUNC_PROTO).map(|h| h.size_or_type)
+    }
+
+    /// The type of kind `kind` called `name`, by a scan of the type records the first time: this
+    /// blob's own first, then its base's.
     pub fn find(&self, kind: u32, name: &str) -> Option<u32> {
         let key = (kind, name.to_string());
         if let Some(id) = self.cache.lock().ok()?.get(&key) {
             return (*id != 0).then_some(*id);
         }
-        let found = (1..=self.starts.len() as u32).find(|id| {
-            self.head(*id).is_some_and(|h| h.kind == kind && self.str_at(h.name_off) == name)
-        });
+        let found = self.find_own(kind, name).or_else(|| self.base?.find(kind, name));
         self.cache.lock().ok()?.insert(key, found.unwrap_or(0));
         found
+    }
+
+    /// The type of kind `kind` called `name` among this blob's own (a module's, not vmlinux's).
+    pub fn find_own(&self, kind: u32, name: &str) -> Option<u32> {
+        self.own_ids().find(|id| self.head(*id).is_some_and(|h| h.kind == kind && self.str_at(h.name_off) == name))
     }
 
     /// The value of the enumerator `name` of any kernel enum (`PIDTYPE_SID`), by a scan of the enums
@@ -233,16 +286,17 @@ impl Btf {
         if let Some(v) = self.enum_cache.lock().ok()?.get(&key) {
             return *v;
         }
-        let found = (1..=self.starts.len() as u32)
+        let found = (1..=self.len() as u32)
             .filter(|id| self.head(*id).is_some_and(|h| h.kind == ENUM || h.kind == ENUM64))
             .find_map(|id| self.enumerators(id).into_iter().find(|(n, _)| n == name).map(|(_, v)| v));
         self.enum_cache.lock().ok()?.insert(key, found);
         found
     }
 
-    /// Every name of kind `kind` (for "did you mean": only on the error path).
+    /// Every name of kind `kind` among this blob's own types (for "did you mean": only on the error
+    /// path, and for wildcards).
     pub fn names(&self, kind: u32) -> Vec<&str> {
-        (1..=self.starts.len() as u32)
+        self.own_ids()
             .filter_map(|id| self.head(id).filter(|h| h.kind == kind && h.name_off != 0).map(|h| self.str_at(h.name_off)))
             .collect()
     }
@@ -253,7 +307,7 @@ mod tests {
     use super::*;
 
     /// A hand-made blob: int (id 1), struct s { int a; int b:3; } (id 2), pointer to s (id 3).
-    fn blob() -> Vec<u8> {
+    pub(super) fn blob() -> Vec<u8> {
         let strings = b"\0int\0s\0a\0b\0".to_vec();
         let mut t = Vec::new();
         let mut w = |v: u32| t.extend_from_slice(&v.to_le_bytes());
@@ -288,5 +342,52 @@ mod tests {
     #[test]
     fn refuses_what_is_not_btf() {
         assert!(Btf::parse(vec![0; 40]).is_err());
+    }
+}
+
+#[cfg(test)]
+fn tests_blob() -> Vec<u8> {
+    tests::blob()
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    /// A module's blob on top of `tests::blob`'s base: struct m { int x; s *y; } (id 4: its member
+    /// types are the base's int, and the module's own pointer, id 5, to the base's s).
+    fn module_blob(base_strings: u32) -> Vec<u8> {
+        let strings = b"\0m\0x\0y\0".to_vec();
+        let mut t = Vec::new();
+        let mut w = |v: u32| t.extend_from_slice(&v.to_le_bytes());
+        w(base_strings + 1); w(STRUCT << 24 | 2); w(16);
+        w(base_strings + 3); w(1); w(0);
+        w(base_strings + 5); w(5); w(64);
+        w(0); w(PTR << 24); w(2);
+        let mut d = vec![0x9f, 0xeb, 1, 0];
+        for v in [24u32, 0, t.len() as u32, t.len() as u32, strings.len() as u32] {
+            d.extend_from_slice(&v.to_le_bytes());
+        }
+        d.extend(t);
+        d.extend(strings);
+        d
+    }
+
+    #[test]
+    fn reads_a_module_on_top_of_its_base() {
+        let base: &'static Btf = Box::leak(Box::new(Btf::parse(super::tests_blob()).unwrap()));
+        let m = Btf::parse_split(module_blob(base.strings_len as u32), Some(base), 1 << 22).unwrap();
+        assert_eq!((m.len(), m.own_ids()), (5, 4..=5));
+        let id = m.find(STRUCT, "m").unwrap();
+        assert_eq!(id, 4);
+        let members = m.members(id);
+        assert_eq!((members[0].name.as_str(), members[0].type_id), ("x", 1));
+        assert_eq!((members[1].name.as_str(), members[1].bit_offset), ("y", 64));
+        assert_eq!(m.head(members[1].type_id).unwrap().size_or_type, 2);
+        assert_eq!(m.name(2), "s");
+        assert_eq!(m.find(STRUCT, "s"), Some(2));
+        assert_eq!(m.find_own(STRUCT, "s"), None);
+        assert_eq!((m.handle(4), m.handle(2)), (4 | 1 << 22, 2));
+        assert_eq!(m.names(STRUCT), vec!["m"]);
     }
 }

@@ -58,6 +58,7 @@ fn target(a: &Attach) -> String {
             format!("{} {}+{:#x}{pid}", if u.ret { "uretprobe" } else { "uprobe" }, u.path, u.offset)
         }
         Target::Kprobe(k) => format!("{} {}+{:#x}", if k.ret { "kretprobe" } else { "kprobe" }, k.symbol(), k.offset),
+        Target::Fentry(f) => format!("{} {}{}", if f.ret { "fexit" } else { "fentry" }, f.module.as_deref().map_or(String::new(), |m| format!("{m}:")), f.func),
         Target::Usdt(u) => {
             let pid = u.pid.map_or(String::new(), |p| format!(" pid {p}"));
             let sem = u.semaphore.map_or(String::new(), |s| format!(" semaphore {s:#x}"));

@@ -56,7 +56,7 @@ impl CType {
         if id & SCRIPT != 0 {
             return script_field(*id, "").err().unwrap_or_default();
         }
-        btf::kernel().map(|b| member_names(b, *id)).unwrap_or_default()
+        crate::btf_module::by_handle(*id).map(|(b, id)| member_names(b, id)).unwrap_or_default()
     }
 
     /// The record's member `name` (looking into anonymous structs and unions), or the names it has.
@@ -65,8 +65,8 @@ impl CType {
         if id & SCRIPT != 0 {
             return script_field(*id, name);
         }
-        let Ok(b) = btf::kernel() else { return Err(vec![]) };
-        find_member(b, *id, name, 0).ok_or_else(|| member_names(b, *id))
+        let Some((b, id)) = crate::btf_module::by_handle(*id) else { return Err(vec![]) };
+        find_member(b, id, name, 0).ok_or_else(|| member_names(b, id))
     }
 }
 
@@ -116,6 +116,7 @@ pub fn from_btf(b: &Btf, id: u32) -> CType {
         btf::PTR => CType::Ptr(Box::new(from_btf(b, h.size_or_type))),
         btf::ARRAY => b.array(id).map_or(CType::Void, |(e, len)| CType::Array { elem: Box::new(from_btf(b, e)), len }),
         btf::STRUCT | btf::UNION => {
+            let id = b.handle(id);
             CType::Record { id, size: h.size_or_type, name: b.str_at(h.name_off).to_string(), union: h.kind == btf::UNION }
         }
         btf::FWD => {
@@ -189,6 +190,12 @@ pub fn named(text: &str) -> Result<CType, Unknown> {
     };
     if let Some(id) = kinds.iter().find_map(|k| b.find(*k, name)) {
         return Ok(from_btf(b, id));
+    }
+    // The types of the modules the script's probes named (a module function's argument types).
+    for m in crate::btf_module::loaded() {
+        if let Some(id) = kinds.iter().find_map(|k| m.find_own(*k, name)) {
+            return Ok(from_btf(m, id));
+        }
     }
     let names = b.names(kinds[0]);
     Err(Unknown::Missing(crate::tracefs::closest(name, names).into_iter().map(String::from).collect()))

@@ -1,6 +1,7 @@
 //! The vt language: grammar, syntax tree with spans, parser and checker. Knows nothing of BPF.
 
 pub mod btf;
+pub mod btf_module;
 pub mod check;
 pub mod checked;
 pub mod cenum;

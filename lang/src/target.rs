@@ -39,6 +39,23 @@ pub enum Target {
     RawTracepoint { name: String },
     /// A kprobe or kretprobe program on a kernel function.
     Kprobe(Kprobe),
+    /// A tracing program (BPF_PROG_TYPE_TRACING) on a kernel function's entry or exit, through a BPF
+    /// trampoline: its context is the function's arguments (and, on exit, its return value), u64 each.
+    Fentry(Fentry),
+}
+
+/// The field of an fexit's `args` record that holds the return value (`retval`); no C name clashes.
+pub const FENTRY_RETVAL: &str = "$retval";
+
+/// A kernel function with BTF, by name (the runtime finds its BTF id, and its module's BTF object,
+/// when it loads the program: nothing here depends on the kernel's build).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fentry {
+    pub func: String,
+    /// The module whose BTF has the function (None: vmlinux's).
+    pub module: Option<String>,
+    /// On the function's exit (fexit).
+    pub ret: bool,
 }
 
 /// A USDT probe (`.note.stapsdt`): an instruction of an ELF file, its optional semaphore and how to
@@ -168,7 +185,7 @@ impl Target {
     /// hardware), but not BEGIN, END or `interval` (one CPU's clock, whatever task it interrupts).
     pub fn runs_in_tasks(&self) -> bool {
         match self {
-            Target::Tracepoint { .. } | Target::RawTracepoint { .. } | Target::Kprobe(_) => true,
+            Target::Tracepoint { .. } | Target::RawTracepoint { .. } | Target::Kprobe(_) | Target::Fentry(_) => true,
             Target::PerfEvent(e) => e.cpu.is_none() && e.pid.is_none(),
             // A uprobe is attached to the process itself.
             Target::Begin | Target::End | Target::Uprobe(_) | Target::Usdt(_) => false,

@@ -18,6 +18,8 @@ use lang::registry::{Aggregation, Builtin, Function, Kind, ProbeKind, Registry};
 pub use aggregations::AggregationEntry;
 pub use builtins::BuiltinEntry;
 pub use functions::FunctionEntry;
+/// Whether `list` gives fentry/fexit functions (the runtime asks the kernel).
+pub use probes::fentry::LISTED as FENTRY_LISTED;
 
 /// Calls that are statements of their own, checked by the language core (they send events).
 static STATEMENTS: &[&str] = &["printf", "print", "clear", "zero", "delete", "exit", "time", "join", "cat", "system"];

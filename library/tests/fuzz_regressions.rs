@@ -59,3 +59,19 @@ fn unshared_keyless_aggregation_has_its_own_map() {
     assert_eq!(object.maps[at].within, None, "{:?}", object.maps);
     assert!(object.listing().contains("bpf_map_lookup_elem"));
 }
+
+/// fentry and fexit programs (and kfunc/kretfunc) take the whole path: their ELF sections are the ones
+/// aya reads as FEntry and FExit (the runtime loads them itself; the sections only name the type).
+#[test]
+fn fentry_and_fexit_sections_read_back() {
+    if !std::path::Path::new(&lang::btf::vmlinux_path()).exists() {
+        return;
+    }
+    for source in [
+        "fentry:vfs_read { @[func] = sum(args.count); }",
+        "fexit:vfs_read { @ = hist(retval); }",
+        "kfunc:vfs_write { @[str(args->file->f_path.dentry->d_name.name)] = count(); } kretfunc:vfs_write { @r = sum(retval); }",
+    ] {
+        assert!(common::whole_path(source.as_bytes()).is_ok(), "{source}");
+    }
+}

@@ -73,3 +73,22 @@ END { printf("%d %s\n", @start, "x"); }"#;
         assert!(refused(&|w| w.maps[within as usize].within = Some(1 << 30)).contains("does not fit in the shared value"));
         assert!(refused(&|w| w.maps.truncate(2)).contains("user maps but has only 2 maps"));
     }
+
+    /// fentry and fexit attach points (their target, and the BTF-typed `args` record with fexit's
+    /// return value) survive the wire form.
+    #[test]
+    fn fentry_round_trips() {
+        if !std::path::Path::new(&lang::btf::vmlinux_path()).exists() {
+            return;
+        }
+        let script = lang::parse("fentry:vfs_read { @[str(args.file->f_path.dentry->d_name.name)] = sum(args.count); } fexit:vfs_read { @r = hist(retval); }").unwrap();
+        let program = library::check(&script, &mut tracefs("fentry"), &CheckOptions::default()).unwrap();
+        let object = library::compile(&program).unwrap();
+        let back = Object::from(&object).to_object(&LIBRARY).unwrap();
+        assert_eq!(back.listing(), object.listing());
+        for (a, b) in back.programs.iter().zip(&object.programs) {
+            assert_eq!(a.attach.target, b.attach.target);
+            assert_eq!(a.attach.args, b.attach.args);
+        }
+        assert!(matches!(&back.programs[1].attach.target, lang::typed::Target::Fentry(f) if f.ret && f.func == "vfs_read"));
+    }

@@ -22,8 +22,15 @@ pub fn probes(tracefs: &mut Tracefs, arg: &str, fields: bool) -> String {
     let available: Option<HashSet<String>> = std::fs::read_to_string(tracefs.root().join("available_events"))
         .ok()
         .map(|text| text.lines().map(|l| format!("tracepoint:{}", l.trim())).collect());
+    let pattern = pattern(arg);
+    // Functions for fentry and fexit only where the kernel loads tracing programs (asked only when the
+    // pattern could name them).
+    let head = pattern.split(':').next().unwrap_or("");
+    if ["fentry", "fexit", "kfunc", "kretfunc", "f", "fr"].iter().any(|n| lang::tracefs::glob_match(head, n)) {
+        library::FENTRY_LISTED.store(crate::attach::fentry::available(), std::sync::atomic::Ordering::Relaxed);
+    }
     let mut out = String::new();
-    for name in library::list(tracefs, &pattern(arg)) {
+    for name in library::list(tracefs, &pattern) {
         if let (Some(events), true) = (&available, name.starts_with("tracepoint:")) {
             if !events.contains(&name) {
                 continue;

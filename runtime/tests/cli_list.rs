@@ -114,3 +114,25 @@ fn list_kernel_functions_for_kprobes() {
     assert_eq!(vt_stdout(&["-l", "kretprobe:vfs_rea?"]), "kretprobe:vfs_read\n");
     assert_eq!(vt_stdout(&["-l", "k*:vfs_rea?"]), "kprobe:vfs_read\nkretprobe:vfs_read\n");
 }
+
+#[test]
+fn list_kernel_functions_for_fentry() {
+    // The functions with BTF that ftrace can trace, listed only where the kernel loads tracing
+    // programs (as kprobes only where it has kprobes): where it lists none, running one is refused
+    // (the guest's listing is checked in kernel-support/vm/fentry-test.sh). vfs_read is in every
+    // kernel, and no other function matches.
+    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return;
+    }
+    if vt_stdout(&["-l", "fentry:vfs_rea?"]).is_empty() {
+        let out = vt_command(&["-e", "fentry:vfs_read { exit(); }"]).output().expect("cannot run vt");
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("this kernel lacks"), "{out:?}");
+        assert_eq!(vt_stdout(&["-l", "k*:vfs_rea?"]), vt_stdout(&["-l", "kprobe:vfs_rea?"]) + &vt_stdout(&["-l", "kretprobe:vfs_rea?"]));
+        return;
+    }
+    assert_eq!(vt_stdout(&["-l", "fentry:vfs_rea?"]), "fentry:vfs_read\n");
+    assert_eq!(vt_stdout(&["-l", "fexit:vfs_rea?"]), "fexit:vfs_read\n");
+    // bpftrace 0.17's names list under their own name.
+    assert_eq!(vt_stdout(&["-l", "kfunc:vfs_rea?"]), "kfunc:vfs_read\n");
+    assert_eq!(vt_stdout(&["-l", "kretfunc:vfs_rea?"]), "kretfunc:vfs_read\n");
+}

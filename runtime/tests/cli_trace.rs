@@ -180,3 +180,30 @@ fn kprobe_without_kernel_kprobes_is_one_line() {
     let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("Attaching")).collect();
     assert_eq!(lines, ["vt: cannot attach kprobe:vfs_read: this kernel has no kprobes (built without CONFIG_KPROBES)"], "{err}");
 }
+
+/// fentry either runs (a kernel with the tracing program type: exact count of one event, then exit)
+/// or is refused in one line where the kernel lacks it (this project's CI host; fentry itself is
+/// tested in the VM: kernel-support/vm/fentry-test.sh). Never a panic or a multi-line error.
+#[test]
+fn fentry_runs_or_is_refused_in_one_line() {
+    if !bpf_ready("fentry_runs_or_is_refused_in_one_line") {
+        return;
+    }
+    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        skip("fentry_runs_or_is_refused_in_one_line", "this kernel has no BTF");
+        return;
+    }
+    let out = vt_command(&["-e", "fentry:vfs_read { @ = count(); exit(); }"]).output().expect("cannot run vt");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("Attaching")).collect();
+    if out.status.success() {
+        assert!(String::from_utf8_lossy(&out.stdout).lines().any(|l| l.starts_with("@: ")), "{out:?}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    assert_eq!(
+        lines,
+        ["vt: cannot load the BPF object: fentry/fexit need the tracing program type (BPF trampolines), which this kernel lacks; kprobe:FUNC works where kprobes exist"],
+        "{err}"
+    );
+}

@@ -222,8 +222,17 @@ impl Checker<'_> {
         let Some(format) = cx.attach.args.clone() else {
             return self.fail(Diagnostic::new(span, format!("{} has no `args`", cx.attach.probe_name()), "no args here"));
         };
-        let Some(f) = format.field(&field.name) else {
-            let names: Vec<&str> = format.fields.iter().map(|f| f.name.as_str()).collect();
+        // `$`-named fields are the probe kind's own (fexit's return value), not `args.NAME`s.
+        let Some(f) = format.field(&field.name).filter(|_| !field.name.starts_with('$')) else {
+            let names: Vec<&str> = format.fields.iter().map(|f| f.name.as_str()).filter(|n| !n.starts_with('$')).collect();
+            if let Target::Fentry(fe) = &cx.attach.target {
+                let hint = did_you_mean(&closest(&field.name, names.iter().copied())).unwrap_or_else(|| match names.is_empty() {
+                    true => "it takes no arguments".into(),
+                    false => format!("its parameters are: {}", names.join(", ")),
+                });
+                let msg = format!("function {} has no parameter `{}`", fe.func, field.name);
+                return self.fail(Diagnostic::new(field.span, msg, "unknown parameter").with_help(hint));
+            }
             let hint = did_you_mean(&closest(&field.name, names.iter().copied())).unwrap_or_else(|| {
                 if names.is_empty() {
                     "this tracepoint has no fields".into()

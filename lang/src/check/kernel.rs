@@ -197,6 +197,12 @@ impl Checker<'_> {
                 }
                 Some(CVal { at: At::Value(int(TExprKind::Cast(Box::new(inner)), IntTy::U64, span)), ty: target, user })
             }
+            // fexit's `retval` of a pointer type: the function's BTF return type (`retval->f`).
+            ExprKind::Builtin(name) if name == "retval" && self.fexit_pointer(cx).is_some() => {
+                let ty = self.fexit_pointer(cx)?;
+                let t = self.expr(e, cx)?;
+                Some(CVal { at: At::Value(t), ty, user: false })
+            }
             ExprKind::Field { base, field, .. } if matches!(&base.kind, ExprKind::Builtin(b) if b == "args") => {
                 self.args_pointer(field, cx, span)
             }
@@ -297,6 +303,15 @@ impl Checker<'_> {
         }
         let syscall = matches!(&cx.attach.target, Target::Tracepoint { category, .. } if category == "syscalls");
         syscall && cx.attach.args.as_ref().and_then(|fmt| fmt.field(&field.name)).is_some_and(|f| f.c_type.contains('*'))
+    }
+
+    /// The pointer type an fexit's return value has, if it is a pointer to a type vt knows.
+    fn fexit_pointer(&self, cx: &Ctx) -> Option<CType> {
+        if !matches!(&cx.attach.target, Target::Fentry(f) if f.ret) {
+            return None;
+        }
+        let f = cx.attach.args.as_ref()?.field(crate::typed::FENTRY_RETVAL)?;
+        ctype::of_format(&f.c_type)
     }
 
     /// `args.f` where the field is a pointer: the type its format names, read as user memory for a

@@ -42,6 +42,15 @@ impl Builtin for Arg {
                 return Err(Diagnostic::new(cx.span, format!("{name} is not known on a function's return"), "on a return probe")
                     .with_help("read the arguments on the function's entry (uprobe, kprobe) and save them in a map keyed by tid"))
             }
+            Target::Fentry(_) => {
+                let names: Vec<&str> = cx.attach.args.iter().flat_map(|f| &f.fields).map(|f| f.name.as_str()).filter(|n| !n.starts_with('$')).collect();
+                let help = match names.as_slice() {
+                    [] => "this function takes no arguments".to_string(),
+                    [first, ..] => format!("e.g. `args.{first}` (its parameters: {})", names.join(", ")),
+                };
+                return Err(Diagnostic::new(cx.span, format!("{name} is not available in {}: its arguments are `args.NAME`, by name", cx.attach.probe), "use args.NAME")
+                    .with_help(help))
+            }
             Target::Uprobe(_) => {
                 return Err(Diagnostic::new(cx.span, format!("{name} is not known on a function's return"), "not in a uretprobe")
                     .with_help("read the arguments in a uprobe on the same function (save them in a map keyed by tid)"))

@@ -1,4 +1,4 @@
-//! `func`: the name of the function a uprobe, uretprobe, kprobe or kretprobe is in, a constant of each attach point
+//! `func`: the name of the function a uprobe, uretprobe, kprobe, kretprobe, fentry or fexit is in, a constant of each attach point
 //! (a wildcard probe is one program per function).
 
 use codegen::registry::EmitBuiltin;
@@ -24,7 +24,11 @@ impl Builtin for Func {
                 let n = (k.func.len() as u32 + 1).max(64);
                 Ok(TExpr { kind: TExprKind::StrConst(k.func.clone()), ty: Ty::Str(n), span: cx.span })
             }
-            _ => Err(Diagnostic::new(cx.span, "func is only for probes on functions (uprobe, uretprobe, kprobe, kretprobe)", "no function here")),
+            Target::Fentry(f) => {
+                let n = (f.func.len() as u32 + 1).max(64);
+                Ok(TExpr { kind: TExprKind::StrConst(f.func.clone()), ty: Ty::Str(n), span: cx.span })
+            }
+            _ => Err(Diagnostic::new(cx.span, "func is only for probes on functions (uprobe, uretprobe, kprobe, kretprobe, fentry, fexit)", "no function here")),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod begin;
 pub mod binary;
 pub mod counter;
 pub mod end;
+pub mod fentry;
 pub mod hardware;
 pub mod interval;
 pub mod kprobe;
@@ -31,6 +32,8 @@ pub static LIST: &[&dyn ProbeKind] = &[
     &uprobe::URETPROBE,
     &kprobe::KPROBE,
     &kprobe::KRETPROBE,
+    &fentry::FENTRY,
+    &fentry::FEXIT,
     &usdt::Usdt,
     &rawtracepoint::RawTracepoint,
     &watchpoint::WATCHPOINT,

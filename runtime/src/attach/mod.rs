@@ -4,6 +4,7 @@
 //! program type is one module more, and its arms in the functions below.
 
 pub mod error_injection;
+pub mod fentry;
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
@@ -31,6 +32,16 @@ pub enum Error {
     /// The kernel has no such event here (a hardware counter on a machine without a PMU).
     #[error("{0}")]
     Unsupported(String),
+    /// The verifier refused a program vt loaded itself (fentry): its reason and whole log.
+    #[error("{reason}")]
+    Verifier { reason: String, log: String },
+}
+
+/// The verifier's reason: its last line, skipping its statistics (`verification time`, `stack
+/// depth`, `processed N insns`).
+pub fn verifier_reason(log: &str) -> Option<String> {
+    const STATS: [&str; 3] = ["processed ", "verification time", "stack depth"];
+    log.lines().rev().map(str::trim).find(|l| !l.is_empty() && !STATS.iter().any(|s| l.starts_with(s))).map(str::to_string)
 }
 
 /// The OS error number behind a program error, if it came from a system call.
@@ -56,6 +67,9 @@ pub enum Target<'a> {
     Uprobe(&'a lang::typed::Uprobe),
     /// A kprobe or kretprobe program on a kernel function.
     Kprobe(&'a lang::typed::Kprobe),
+    /// A tracing program on a kernel function's entry or exit (loaded and attached by the session
+    /// through `fentry`, which needs the object's maps).
+    Fentry(&'a lang::typed::Fentry),
     /// A uprobe program on a USDT probe, its semaphore raised.
     Usdt(&'a lang::typed::Usdt),
     /// A raw tracepoint program on a tracepoint by name.
@@ -71,6 +85,7 @@ pub fn target(attach: &Attach) -> Target<'_> {
         lang::typed::Target::PerfEvent(e) => Target::PerfEvent(e),
         lang::typed::Target::Uprobe(u) => Target::Uprobe(u),
         lang::typed::Target::Kprobe(k) => Target::Kprobe(k),
+        lang::typed::Target::Fentry(f) => Target::Fentry(f),
         lang::typed::Target::Usdt(u) => Target::Usdt(u),
         lang::typed::Target::RawTracepoint { name } => Target::RawTracepoint(name),
         lang::typed::Target::Begin | lang::typed::Target::End => Target::TestRun,
@@ -96,6 +111,7 @@ pub fn load(prog: &mut Program, target: &Target) -> Result<(), Error> {
         Target::PerfEvent(_) => perf_event::load(prog),
         Target::Uprobe(_) => uprobe::load(prog),
         Target::Kprobe(_) => kprobe::load(prog),
+        Target::Fentry(_) => Err(Error::Unsupported("an fentry program is loaded with its maps (attach::fentry::load)".into())),
         Target::Usdt(_) => usdt::load(prog),
         Target::RawTracepoint(_) => raw_tracepoint::load(prog),
         Target::TestRun => test_run::load(prog),
@@ -109,6 +125,7 @@ pub fn attach(prog: &mut Program, target: &Target) -> Result<Option<Link>, Error
         Target::PerfEvent(event) => perf_event::attach(prog, event).map(Some),
         Target::Uprobe(u) => uprobe::attach(prog, u).map(Some),
         Target::Kprobe(k) => kprobe::attach(prog, k).map(Some),
+        Target::Fentry(_) => Err(Error::Unsupported("an fentry program is attached by its descriptor (attach::fentry::attach)".into())),
         Target::Usdt(u) => usdt::attach(prog, u).map(Some),
         Target::RawTracepoint(name) => raw_tracepoint::attach(prog, name).map(Some),
         Target::TestRun => Ok(None),
@@ -122,6 +139,8 @@ pub fn unload(prog: &mut Program, target: &Target) {
         Target::PerfEvent(_) => perf_event::unload(prog),
         Target::Uprobe(_) => uprobe::unload(prog),
         Target::Kprobe(_) => kprobe::unload(prog),
+        // The session drops the program's descriptor.
+        Target::Fentry(_) => {}
         Target::Usdt(_) => usdt::unload(prog),
         Target::RawTracepoint(_) => raw_tracepoint::unload(prog),
         Target::TestRun => {}

@@ -20,6 +20,12 @@ impl Session {
     pub fn attach_program(&mut self, index: usize) -> Result<(), Error> {
         let p = &self.object.programs[index];
         let fail = |reason: String| Error::Attach { probe: p.attach.probe_name(), reason };
+        if let lang::typed::Target::Fentry(f) = &p.attach.target {
+            use std::os::fd::AsFd;
+            let fd = self.tracing.get(index).and_then(Option::as_ref).ok_or_else(|| fail("the program is not loaded".into()))?;
+            self.links[index] = Some(attach::fentry::attach(fd.as_fd(), f).map_err(|e| fail(chain(&e)))?);
+            return Ok(());
+        }
         let prog = self.ebpf.program_mut(&p.symbol).ok_or_else(|| fail(format!("program {} missing", p.symbol)))?;
         if let Some(link) = attach::attach(prog, &attach::target(&p.attach)).map_err(|e| fail(chain(&e)))? {
             self.links[index] = Some(link);
@@ -55,6 +61,9 @@ impl Session {
         if let Some(link) = self.links.get_mut(index) {
             drop(link.take());
         }
+        if let Some(fd) = self.tracing.get_mut(index) {
+            drop(fd.take());
+        }
         let Some(p) = self.object.programs.get(index) else { return };
         if let Some(prog) = self.ebpf.program_mut(&p.symbol) {
             attach::unload(prog, &attach::target(&p.attach));
@@ -64,15 +73,27 @@ impl Session {
     /// How many times program `index` has run; counted only while BPF run-time statistics are on
     /// (`aya::sys::enable_stats`). `None` once the program is unloaded.
     pub fn run_count(&self, index: usize) -> Option<u64> {
+        self.info(index).map(|i| i.run_count())
+    }
+
+    /// The kernel's information on program `index`: aya's, or for a program vt loaded itself
+    /// (fentry) the loaded program of the id its descriptor's fdinfo gives.
+    fn info(&self, index: usize) -> Option<aya::programs::ProgramInfo> {
         let p = self.object.programs.get(index)?;
-        self.ebpf.program(&p.symbol)?.info().ok().map(|i| i.run_count())
+        if let Some(Some(fd)) = self.tracing.get(index) {
+            use std::os::fd::AsRawFd;
+            let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
+            let id: u32 = fdinfo.lines().find_map(|l| l.strip_prefix("prog_id:"))?.trim().parse().ok()?;
+            return aya::programs::loaded_programs().flatten().find(|i| i.id() == id);
+        }
+        self.ebpf.program(&p.symbol)?.info().ok()
     }
 
     /// Program `index`'s probe name, run count and run time in ns (both counted only while BPF
     /// statistics are on); `None` once it is unloaded.
     pub fn run_stats(&self, index: usize) -> Option<(String, u64, u64)> {
         let p = self.object.programs.get(index)?;
-        let info = self.ebpf.program(&p.symbol)?.info().ok()?;
+        let info = self.info(index)?;
         Some((p.attach.probe_name(), info.run_count(), info.run_time().as_nanos() as u64))
     }
 

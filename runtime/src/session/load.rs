@@ -52,7 +52,16 @@ impl Session {
             true => Error::Permission(chain(&e)),
             false => Error::Load(chain(&e)),
         })?;
-        for p in &object.programs {
+        let mut tracing: Vec<Option<std::os::fd::OwnedFd>> = object.programs.iter().map(|_| None).collect();
+        for (i, p) in object.programs.iter().enumerate() {
+            if let lang::typed::Target::Fentry(f) = &p.attach.target {
+                let map_fd = |m: usize| map_fd(&ebpf, &object, m);
+                tracing[i] = Some(attach::fentry::load(&p.code, &p.symbol, f, &map_fd).map_err(|e| match e {
+                    attach::Error::Verifier { reason, log } => Error::Verify { probe: p.attach.probe_name(), span: p.span, reason, log },
+                    other => Error::Load(chain(&other)),
+                })?);
+                continue;
+            }
             let prog = ebpf.program_mut(&p.symbol).ok_or_else(|| Error::Load(format!("program {} missing", p.symbol)))?;
             // override(): refused with the kernel's reason before the verifier or the attach says less.
             if let lang::typed::Target::Kprobe(k) = &p.attach.target {
@@ -73,26 +82,30 @@ impl Session {
         let links = object.programs.iter().map(|_| None).collect();
         let zeroed = vec![false; object.user_maps.len()];
         let session =
-            Session { ebpf, object, events, ncpus, exit_requested: false, exit_code: 0, ending: false, links, watches: Vec::new(), zeroed, symbols: Default::default() };
+            Session { ebpf, object, events, ncpus, exit_requested: false, exit_code: 0, ending: false, links, tracing, watches: Vec::new(), zeroed, symbols: Default::default() };
         session.set_start(super::internal::ktime_ns())?;
         Ok(session)
     }
 }
 
+/// Map `m`'s descriptor, and whether it is a global (a data section's map, addressed by value).
+fn map_fd(ebpf: &aya::Ebpf, object: &Object, m: usize) -> Option<(i32, bool)> {
+    use aya::maps::Map;
+    use std::os::fd::{AsFd, AsRawFd};
+    let data = match ebpf.map(&object.maps.get(m)?.symbol)? {
+        Map::Array(d) | Map::HashMap(d) | Map::PerCpuArray(d) | Map::PerCpuHashMap(d) | Map::RingBuf(d) | Map::StackTraceMap(d) => d,
+        _ => return None,
+    };
+    Some((data.fd().as_fd().as_raw_fd(), m == object.internal.run))
+}
+
 /// The verifier's last line is its reason (skipping its statistics: `verification time`, `stack depth`,
 /// `processed N insns`); the whole log goes with it for `-v`.
 fn verify_error(probe: String, span: lang::ast::Span, e: aya::programs::ProgramError) -> Error {
-    const STATS: [&str; 3] = ["processed ", "verification time", "stack depth"];
     match e {
         aya::programs::ProgramError::LoadError { io_error, verifier_log } => {
             let log = verifier_log.to_string();
-            let reason = log
-                .lines()
-                .rev()
-                .map(str::trim)
-                .find(|l| !l.is_empty() && !STATS.iter().any(|s| l.starts_with(s)))
-                .map(str::to_string)
-                .unwrap_or_else(|| io_error.to_string());
+            let reason = attach::verifier_reason(&log).unwrap_or_else(|| io_error.to_string());
             Error::Verify { probe, span, reason, log }
         }
         other => Error::Verify { probe, span, reason: chain(&other), log: String::new() },

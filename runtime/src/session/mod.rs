@@ -63,6 +63,8 @@ pub struct Session {
     ending: bool,
     /// The attachment of each program, while attached.
     links: Vec<Option<attach::Link>>,
+    /// The programs vt loaded itself rather than through aya (fentry, fexit), by program index.
+    tracing: Vec<Option<std::os::fd::OwnedFd>>,
     /// Watchpoints armed at run time: (program, address, attachment).
     watches: Vec<(usize, u64, attach::Link)>,
     /// Per user map: `zero()` ran on it since it was last cleared (`KernelMap::zeroed`).
