@@ -175,6 +175,12 @@ impl Checker<'_> {
             if let Some(v) = crate::cenum::value(name) {
                 return Some(int(TExprKind::Const(v as u64), IntTy::I64, span));
             }
+            if let [first, more @ ..] = crate::headers::headers_of(name).as_slice() {
+                let also = if more.is_empty() { String::new() } else { format!(" (or {})", more.iter().map(|h| format!("<{h}>")).collect::<Vec<_>>().join(", ")) };
+                let d = Diagnostic::new(span, format!("`{name}` is a macro of <{first}>, which the script does not include"), "header not included")
+                    .with_help(format!("add `#include <{first}>`{also} before the probes"));
+                return self.fail(d);
+            }
             let mut names = self.reg.names(Kind::Builtin);
             names.extend(["args", "$#"]);
             let mut d = Diagnostic::new(span, format!("unknown builtin `{name}`"), "not a builtin");

@@ -57,6 +57,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     }
     crate::ctype::define(&script.types)?;
     crate::cenum::define(&script.enums)?;
+    crate::headers::define(script.includes.iter().map(|i| i.name.as_str()));
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     let ignore_missing = config(&script.config, &mut errors);

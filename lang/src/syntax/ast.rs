@@ -42,6 +42,8 @@ pub struct Script {
     pub probes: Vec<Probe>,
     /// `config = { key = value; ... }` (bpftrace 0.20+), in order.
     pub config: Vec<ConfigItem>,
+    /// The headers of the script's `#include` lines (`linux/sched.h`), outside branches `#ifdef` dropped.
+    pub includes: Vec<Ident>,
 }
 
 /// `key = value` of a config block; the value is a word or a number, as written.

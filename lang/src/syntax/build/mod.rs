@@ -40,6 +40,16 @@ pub(super) fn ident_of(p: &Pair<Rule>) -> Ident {
 }
 
 /// `enum NAME { A, B = 5 };`
+/// `#include <linux/sched.h>` → `linux/sched.h` (`"x.h"` likewise), spanned.
+fn include(p: &Pair<Rule>) -> Option<Ident> {
+    let text = p.as_str();
+    let rest = text.strip_prefix("#include")?;
+    let name = rest.trim().trim_start_matches(['<', '"']);
+    let name = name.split(['>', '"']).next()?.trim();
+    let at = span_of(p).start + text.find(name)?;
+    (!name.is_empty()).then(|| Ident { name: name.to_string(), span: Span::new(at, at + name.len()) })
+}
+
 fn c_enum(p: Pair<Rule>) -> CEnum {
     let mut name = None;
     let mut items = Vec::new();
@@ -139,6 +149,7 @@ impl Builder {
                     script.types.push(def);
                 }
                 Rule::c_enum => script.enums.push(c_enum(q)),
+                Rule::include => script.includes.extend(include(&q)),
                 Rule::config_block => {
                     for item in q.into_inner().filter(|i| i.as_rule() == Rule::config_item) {
                         let mut it = item.into_inner();
