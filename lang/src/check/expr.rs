@@ -119,9 +119,14 @@ impl Checker<'_> {
             ExprKind::Cast { ty, .. } if super::kernel::is_c_cast(&ty.name) => return self.c_value(e, cx),
             ExprKind::Cast { ty, expr } => {
                 let inner = self.int_expr(expr, cx)?;
-                let Some(target) = cast_type(&ty.name) else {
+                // `(u32_t)x`: a typedef of an integer type (the script's or the kernel's) casts as that type.
+                let typedef = || match crate::ctype::typedef_named(&ty.name) {
+                    Some(crate::ctype::CType::Int { size, signed }) if matches!(size, 1 | 2 | 4 | 8) => Some(IntTy { bits: size as u8 * 8, signed }),
+                    _ => None,
+                };
+                let Some(target) = cast_type(&ty.name).or_else(typedef) else {
                     return self.fail(Diagnostic::new(ty.span, format!("unknown type `{}`", ty.name), "not an integer type")
-                        .with_help("casts take int8..int64 or uint8..uint64"));
+                        .with_help("casts take int8..int64, uint8..uint64, or a typedef of one of them"));
                 };
                 (TExprKind::Cast(Box::new(inner)), Ty::Int(target))
             }
@@ -174,6 +179,11 @@ impl Checker<'_> {
             // An enum's name (the script's or the kernel's) is its value, as in bpftrace.
             if let Some(v) = crate::cenum::value(name) {
                 return Some(int(TExprKind::Const(v as u64), IntTy::I64, span));
+            }
+            if crate::ctype::typedef_named(name).is_some() {
+                let d = Diagnostic::new(span, format!("`{name}` is a type, not a value"), "a type")
+                    .with_help(format!("a cast is `({name})EXPR`; an operand starting with `-`, `+`, `*` or `&` goes in brackets: `({name})(-1)`"));
+                return self.fail(d);
             }
             if let [first, more @ ..] = crate::headers::headers_of(name).as_slice() {
                 let also = if more.is_empty() { String::new() } else { format!(" (or {})", more.iter().map(|h| format!("<{h}>")).collect::<Vec<_>>().join(", ")) };

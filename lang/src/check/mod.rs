@@ -55,7 +55,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             .with_help("write one, e.g. `tracepoint:syscalls:sys_enter_getppid { @calls = count(); }`");
         return Err(vec![d]);
     }
-    crate::ctype::define(&script.types)?;
+    crate::ctype::define(&script.types, &script.typedefs)?;
     crate::cenum::define(&script.enums)?;
     crate::headers::define(script.includes.iter().map(|i| i.name.as_str()));
     let mut attaches = Vec::new();

@@ -150,6 +150,11 @@ impl Builder {
                 }
                 Rule::c_enum => script.enums.push(c_enum(q)),
                 Rule::include => script.includes.extend(include(&q)),
+                Rule::c_typedef => {
+                    if let Some(d) = q.into_inner().find(|d| d.as_rule() == Rule::typedef_decl) {
+                        script.typedefs.push(CTypedef { decl: d.as_str().trim().to_string(), span: span_of(&d) });
+                    }
+                }
                 Rule::config_block => {
                     for item in q.into_inner().filter(|i| i.as_rule() == Rule::config_item) {
                         let mut it = item.into_inner();
