@@ -180,15 +180,7 @@ impl Checker<'_> {
             if let Some(v) = crate::cenum::value(name) {
                 return Some(int(TExprKind::Const(v as u64), IntTy::I64, span));
             }
-            if crate::ctype::typedef_named(name).is_some() {
-                let d = Diagnostic::new(span, format!("`{name}` is a type, not a value"), "a type")
-                    .with_help(format!("a cast is `({name})EXPR`; an operand starting with `-`, `+`, `*` or `&` goes in brackets: `({name})(-1)`"));
-                return self.fail(d);
-            }
-            if let [first, more @ ..] = crate::headers::headers_of(name).as_slice() {
-                let also = if more.is_empty() { String::new() } else { format!(" (or {})", more.iter().map(|h| format!("<{h}>")).collect::<Vec<_>>().join(", ")) };
-                let d = Diagnostic::new(span, format!("`{name}` is a macro of <{first}>, which the script does not include"), "header not included")
-                    .with_help(format!("add `#include <{first}>`{also} before the probes"));
+            if let Some(d) = not_a_value(name, span) {
                 return self.fail(d);
             }
             let mut names = self.reg.names(Kind::Builtin);
@@ -282,6 +274,23 @@ impl Checker<'_> {
             _ => self.fail(unsupported(span, &format!("field `{}` of type `{}` used this way", f.name, f.c_type))),
         }
     }
+}
+
+/// Why the word `name`, which is no builtin nor constant, cannot be a value, when vt knows better than
+/// "unknown": it is a type (a typedef's name), or a macro of a header the script does not include.
+pub(super) fn not_a_value(name: &str, span: Span) -> Option<Diagnostic> {
+    if crate::ctype::typedef_named(name).is_some() {
+        return Some(Diagnostic::new(span, format!("`{name}` is a type, not a value"), "a type").with_help(format!(
+            "a cast is `({name})EXPR`; an operand starting with `-`, `+`, `*` or `&` goes in brackets: `({name})(-1)`"
+        )));
+    }
+    let headers = crate::headers::headers_of(name);
+    let (first, more) = headers.split_first()?;
+    let also = if more.is_empty() { String::new() } else { format!(" (or {})", more.iter().map(|h| format!("<{h}>")).collect::<Vec<_>>().join(", ")) };
+    Some(
+        Diagnostic::new(span, format!("`{name}` is a macro of <{first}>, which the script does not include"), "header not included")
+            .with_help(format!("add `#include <{first}>`{also} before the probes")),
+    )
 }
 
 pub(super) fn cast_type(name: &str) -> Option<IntTy> {

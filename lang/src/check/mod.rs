@@ -276,6 +276,14 @@ impl Checker<'_> {
     fn const_int(&mut self, e: &Expr, what: &str) -> Option<u64> {
         match &e.kind {
             ExprKind::Int(v) => Some(*v),
+            // An enum's name or a macro (`ntop(AF_INET, ...)`, as tcplife.bt writes it) is a number.
+            ExprKind::Builtin(name) if self.reg.builtin(name).is_none() => match crate::cenum::value(name) {
+                Some(v) => Some(v as u64),
+                None => match expr::not_a_value(name, e.span) {
+                    Some(d) => self.fail(d),
+                    None => self.fail(Diagnostic::new(e.span, format!("{what} must be an integer literal"), "not a constant")),
+                },
+            },
             ExprKind::Unary { op: UnOp::Neg, expr } => self.const_int(expr, what).map(|v| (v as i64).wrapping_neg() as u64),
             ExprKind::Positional(n) => match self.param(*n, e.span)? {
                 TExprKind::Const(v) => Some(v),
