@@ -44,6 +44,8 @@ impl CType {
             CType::Void => "void".into(),
             CType::Int { size, signed } => format!("{}int{}", if *signed { "" } else { "u" }, size * 8),
             CType::Ptr(t) => format!("{} *", t.describe()),
+            // `typedef struct { ... } t_t;`: the struct has no name but the typedef's.
+            CType::Record { name, .. } if name.starts_with("anonymous.") => name["anonymous.".len()..].to_string(),
             CType::Record { name, union, .. } => format!("{} {name}", if *union { "union" } else { "struct" }),
             CType::Array { elem, len } => format!("{}[{len}]", elem.describe()),
             CType::Other { name, .. } => name.clone(),

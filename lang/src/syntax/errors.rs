@@ -162,7 +162,7 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         Rule::EOI => "end of input",
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
         Rule::include | Rule::c_def | Rule::c_tag | Rule::c_member | Rule::c_enum | Rule::kw_enum | Rule::c_typedef | Rule::kw_typedef
-        | Rule::typedef_decl => "a C definition",
+        | Rule::typedef_decl | Rule::typedef_record => "a C definition",
         Rule::enum_item => "an enum name",
         Rule::enum_value => "a number",
         Rule::part => "a probe name",
