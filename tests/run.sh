@@ -12,6 +12,8 @@ command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(pro
 # <sys/sdt.h>: the workload's USDT probes (testkit/csrc/, built by testkit/build.rs with cc and ar).
 echo '#include <sys/sdt.h>' | cc -E -x c - >/dev/null 2>&1 || need+=(systemtap-sdt-dev)
 command -v cc >/dev/null && command -v ar >/dev/null && command -v nm >/dev/null || need+=(gcc binutils)
+# The kernel's UAPI headers: lang/src/headers.rs's tests check its macro table against them.
+[ -f /usr/include/linux/sched.h ] || need+=(linux-libc-dev)
 # g++: the C++ program whose functions uprobes name by their demangled names (testkit/tests/demangle.rs).
 command -v g++ >/dev/null || need+=(g++)
 if [ ${#need[@]} -gt 0 ]; then

@@ -132,5 +132,23 @@ if [ -f /bin/vfsstat.bt ]; then
     check "tool swapin: rc (no swap here: empty intervals)" "$(grep vt_rc /tmp/swapin.err)" vt_rc=0
     for t in biolatency xfsdist biostacks; do tool $t true; done
 fi
+# 6. bpftrace 0.17's TCP tools (kernel structs through kprobe arguments, AF_* from <sys/socket.h>,
+# ports swapped from 16-bit fields): one connection on loopback each, its lines checked.
+if [ -f /bin/tcpconnect.bt ]; then
+    ip link set lo up 2>/dev/null
+    tool tcpconnect shapes --now connect 47400
+    check "tool tcpconnect: rc" "$(grep vt_rc /tmp/tcpconnect.err)" vt_rc=0
+    check "tool tcpconnect: the connection, to port 47400" \
+        "$(grep -c ' shapes  *127\.0\.0\.1  *[1-9][0-9]*  *127\.0\.0\.1  *47400 *$' /tmp/tcpconnect.out)" 1
+    tool tcpaccept shapes --now connect 47401
+    check "tool tcpaccept: rc" "$(grep vt_rc /tmp/tcpaccept.err)" vt_rc=0
+    check "tool tcpaccept: the connection, on port 47401" \
+        "$(grep -c ' shapes  *127\.0\.0\.1  *[1-9][0-9]*  *127\.0\.0\.1  *47401  *[0-9]*/[0-9]*' /tmp/tcpaccept.out)" 1
+    tool tcplife shapes --now connect 47402
+    check "tool tcplife: rc" "$(grep vt_rc /tmp/tcplife.err)" vt_rc=0
+    # Both ends: the client's (remote port 47402) and the server's (local port 47402), 0 KB each way.
+    check "tool tcplife: both ends of the connection" \
+        "$(grep -c '^[0-9]*  *shapes  *127\.0\.0\.1  *[1-9][0-9]*  *127\.0\.0\.1  *[1-9][0-9]*  *0  *0  *[0-9]*$' /tmp/tcplife.out) $(grep -c ' 47402 ' /tmp/tcplife.out)" "2 2"
+fi
 echo "kprobe tests: $fails failed"
 exit $fails

@@ -53,7 +53,7 @@ if [[ " ${pass[*]} " != *" --no-vt "* ]]; then
         [[ "${pass[i]}" == --vt-bin ]] && vt_args=(--vt-bin "${pass[i + 1]}")
     done
     # bpftrace 0.17's kprobe tools (testkit/fixtures/tools), run unchanged in the same guest.
-    for tool in vfsstat vfscount capable swapin biolatency xfsdist biostacks; do
+    for tool in vfsstat vfscount capable swapin biolatency xfsdist biostacks tcpconnect tcpaccept tcplife; do
         vt_args+=(--with "$here/../../testkit/fixtures/tools/$tool.bt")
     done
     log="$(mktemp)"

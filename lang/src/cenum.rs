@@ -66,9 +66,10 @@ pub fn script_enum(name: &str) -> bool {
     SCRIPT_ENUM_NAMES.with(|t| t.borrow().iter().any(|n| n == name))
 }
 
-/// The value of the enum constant `name`: the script's first, then the kernel's (none without BTF).
+/// The value of the constant `name`: the script's enums and `#define`s first, then the macros of the
+/// headers it includes (`headers`), then the kernel's enums (none without BTF).
 pub fn value(name: &str) -> Option<i64> {
-    if let Some(v) = SCRIPT_ENUMS.with(|t| t.borrow().get(name).copied()) {
+    if let Some(v) = SCRIPT_ENUMS.with(|t| t.borrow().get(name).copied()).or_else(|| crate::headers::value(name)) {
         return Some(v);
     }
     // `true`/`false` are enumerators of the kernel, but words of newer bpftrace that vt refuses.

@@ -44,6 +44,8 @@ impl CType {
             CType::Void => "void".into(),
             CType::Int { size, signed } => format!("{}int{}", if *signed { "" } else { "u" }, size * 8),
             CType::Ptr(t) => format!("{} *", t.describe()),
+            // `typedef struct { ... } t_t;`: the struct has no name but the typedef's.
+            CType::Record { name, .. } if name.starts_with("anonymous.") => name["anonymous.".len()..].to_string(),
             CType::Record { name, union, .. } => format!("{} {name}", if *union { "union" } else { "struct" }),
             CType::Array { elem, len } => format!("{}[{len}]", elem.describe()),
             CType::Other { name, .. } => name.clone(),
@@ -173,6 +175,9 @@ pub fn named(text: &str) -> Result<CType, Unknown> {
     if let Some(t) = int_named(text) {
         return Ok(t);
     }
+    if let Some(t) = script_typedef(text) {
+        return Ok(t);
+    }
     if text.strip_prefix("enum ").is_some_and(|n| crate::cenum::script_enum(n.trim())) {
         return Ok(CType::Int { size: 4, signed: false });
     }
@@ -265,6 +270,28 @@ struct ScriptRecord {
 thread_local! {
     /// The types of the script being checked (the checker runs on one thread).
     static SCRIPT_TYPES: std::cell::RefCell<Vec<ScriptRecord>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The script's typedefs: each name, the type it stands for as written, and an array's length. They
+    /// are resolved where used, so `typedef struct foo foo_t;` may come before `struct foo { ... };`.
+    static SCRIPT_TYPEDEFS: std::cell::RefCell<Vec<(String, String, Option<u32>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn script_typedef(name: &str) -> Option<CType> {
+    let (text, len) = SCRIPT_TYPEDEFS.with(|t| t.borrow().iter().find(|(n, _, _)| n == name).map(|(_, t, l)| (t.clone(), *l)))?;
+    let ty = named(&text).ok()?;
+    Some(match len {
+        Some(len) => CType::Array { elem: Box::new(ty), len },
+        None => ty,
+    })
+}
+
+/// The type a typedef's name stands for: the script's `typedef`, else the kernel's (BTF); None for
+/// any other word (a builtin, an unknown name).
+pub fn typedef_named(name: &str) -> Option<CType> {
+    if let Some(t) = script_typedef(name) {
+        return Some(t);
+    }
+    let b = btf::kernel().ok()?;
+    b.find(btf::TYPEDEF, name).map(|id| from_btf(b, id))
 }
 
 fn script_record(name: &str, union: bool) -> Option<CType> {
@@ -307,12 +334,17 @@ fn align(t: &CType) -> u32 {
     }
 }
 
-/// Lays out the script's definitions (in order: a member may use the ones before), replacing those of
-/// any script checked before on this thread.
-pub fn define(defs: &[crate::ast::CDef]) -> Result<(), Vec<Diagnostic>> {
+/// Lays out the script's definitions and typedefs (in the order written: a member or a typedef may use
+/// the ones before), replacing those of any script checked before on this thread.
+pub fn define(defs: &[crate::ast::CDef], typedefs: &[crate::ast::CTypedef]) -> Result<(), Vec<Diagnostic>> {
     SCRIPT_TYPES.with(|t| t.borrow_mut().clear());
+    SCRIPT_TYPEDEFS.with(|t| t.borrow_mut().clear());
     let mut errors = Vec::new();
+    let mut pending = typedefs.iter().peekable();
     for d in defs {
+        while let Some(t) = pending.next_if(|t| t.span.start < d.span.start) {
+            errors.extend(typedef(t).err());
+        }
         let mut members = Vec::new();
         let (mut off, mut max_align) = (0u32, 1u32);
         for (text, span) in &d.members {
@@ -343,11 +375,40 @@ pub fn define(defs: &[crate::ast::CDef]) -> Result<(), Vec<Diagnostic>> {
         }
         SCRIPT_TYPES.with(|t| t.borrow_mut().push(ScriptRecord { name: d.name.name.clone(), union: d.union, align: max_align, members }));
     }
+    for t in pending {
+        errors.extend(typedef(t).err());
+    }
+    // A typedef of a struct or union may come before the definition; by now it must resolve.
+    for t in typedefs {
+        if let Some(((text, _), name)) = declaration(&t.decl) {
+            if script_typedef(&name).is_none() {
+                errors.extend(resolve(&text, t.span).err());
+            }
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
     }
+}
+
+/// Records `typedef DECL;`: the name a new one (not an integer type's, nor one the script already gave).
+fn typedef(t: &crate::ast::CTypedef) -> Result<(), Diagnostic> {
+    let Some(((text, len), name)) = declaration(&t.decl) else {
+        return Err(Diagnostic::new(t.span, format!("vt cannot read the typedef `{}`", t.decl), "not understood")
+            .with_help("write `typedef TYPE NAME;`, `typedef TYPE *NAME;` or `typedef TYPE NAME[N];`"));
+    };
+    if int_named(&name).is_some() || script_typedef(&name).is_some() {
+        return Err(Diagnostic::new(t.span, format!("`{name}` is already a type"), "redefined").with_help("give the typedef another name"));
+    }
+    // Anything but a struct or union must exist already (so typedefs cannot name each other in a ring).
+    let tagged = text.starts_with("struct ") || text.starts_with("union ");
+    if !tagged {
+        resolve(&text, t.span)?;
+    }
+    SCRIPT_TYPEDEFS.with(|s| s.borrow_mut().push((name, text, len)));
+    Ok(())
 }
 
 /// `char name[16]` → ((`char`, Some(16)), `name`); `struct task_struct *t` → ((`struct task_struct *`,
@@ -369,45 +430,5 @@ fn declaration(text: &str) -> Option<((String, Option<u32>), String)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ast::{CDef, Ident};
-
-    fn def(name: &str, union: bool, members: &[&str]) -> CDef {
-        let span = Span::default();
-        let members = members.iter().map(|m| (m.to_string(), span)).collect();
-        CDef { union, name: Ident { name: name.into(), span }, members, span }
-    }
-
-    #[test]
-    fn declarations_split_into_type_name_and_length() {
-        assert_eq!(declaration("char name[16]"), Some((("char".into(), Some(16)), "name".into())));
-        assert_eq!(declaration("struct task_struct *t"), Some((("struct task_struct *".into(), None), "t".into())));
-        assert_eq!(declaration("unsigned long long x"), Some((("unsigned long long".into(), None), "x".into())));
-        assert_eq!(declaration("int a, b"), None);
-        assert_eq!(declaration("int a : 3"), None);
-        assert_eq!(declaration("u64"), None);
-    }
-
-    #[test]
-    fn script_records_are_laid_out_as_c_does() {
-        define(&[
-            def("pair", false, &["int a", "u64 b"]),
-            def("mine", false, &["char tag", "int *p", "unsigned int n", "char name[16]", "struct pair pr"]),
-            def("either", true, &["int i", "char c[12]"]),
-        ])
-        .unwrap();
-        let pair = named("struct pair").unwrap();
-        assert_eq!(pair.size(), 16);
-        assert_eq!(pair.field("b").unwrap().bit_offset, 64);
-        let mine = named("struct mine").unwrap();
-        assert_eq!(mine.size(), 56);
-        assert_eq!(offset_of(&mine, &["name"]), Ok(20));
-        assert_eq!(offset_of(&mine, &["pr", "b"]), Ok(48));
-        assert_eq!(named("union either").unwrap().size(), 12);
-        assert_eq!(mine.field("nme").unwrap_err(), vec!["tag", "p", "n", "name", "pr"]);
-        // A new script replaces the old one's types.
-        define(&[]).unwrap();
-        assert!(script_record("pair", false).is_none());
-    }
-}
+#[path = "ctype_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@ pub mod checked;
 pub mod cenum;
 pub mod ctype;
 pub mod diag;
+pub mod headers;
 pub mod print;
 pub mod printf;
 pub mod registry;

@@ -394,6 +394,16 @@ def alternate(rounds, fns):
 # ---------------------------------------------------------------------------------------------- main
 
 
+def finish(t, notes, a, work):
+    """Prints (and with --markdown writes) the table and its notes; removes the scratch directory."""
+    out = t.render() + "\n\n" + "\n".join(f"- {x}" for x in notes) + "\n"
+    print(out)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(out)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--src", default=REPO, help="vt source tree to build (default: this repository)")
@@ -410,8 +420,9 @@ def main():
     ap.add_argument("--markdown", help="also write the table to this file")
     ap.add_argument("--keys", type=int, default=10_000, help="keys of the big map (default 10,000)")
     ap.add_argument("--map-rounds", type=int, default=3, help="rounds for the big map (default 3)")
-    ap.add_argument("--only", choices=["all", "metrics"], default="all",
-                    help="`metrics`: only the big map's print / scrape rows")
+    ap.add_argument("--only", choices=["all", "metrics", "startup"], default="all",
+                    help="`metrics`: only the big map's print / scrape rows; `startup`: only the startup, "
+                         "ten-probe and kernel-types rows")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -476,44 +487,41 @@ def main():
         pass
 
     # -- a big map: printed, and scraped from --metrics -------------------------------------------------
-    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
-        stats_before = f.read().strip()
-    subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)  # readiness: run counts
-    try:
-        k, reps = a.keys, 10
-        path = script("big_map.vt", BIG_MAP.format(pid=os.getpid()))
-        log(f"big map: {a.map_rounds} rounds, {k} keys, {reps} prints (and scrapes) each")
-        big_env = dict(BT_ENV, BPFTRACE_MAP_KEYS_MAX=str(k))
+    if a.only != "startup":
+        with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+            stats_before = f.read().strip()
+        subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)  # readiness: run counts
+        try:
+            k, reps = a.keys, 10
+            path = script("big_map.vt", BIG_MAP.format(pid=os.getpid()))
+            log(f"big map: {a.map_rounds} rounds, {k} keys, {reps} prints (and scrapes) each")
+            big_env = dict(BT_ENV, BPFTRACE_MAP_KEYS_MAX=str(k))
 
-        def vt_big():
-            port = free_port()
-            return big_map([vt, "--map-keys", str(k), "--metrics", str(port), "--no-exit-maps", path], None,
-                           workload, k, reps, port)
-        vt_m, bt_m = alternate(a.map_rounds, [vt_big, lambda: big_map([bt, "-B", "full", path], big_env, workload, k, reps)])
-    finally:
-        subprocess.run(["sysctl", "-q", f"kernel.bpf_stats_enabled={stats_before}"], check=True)
-    vp, bp = sum((r["print"] for r in vt_m), []), sum((r["print"] for r in bt_m), [])
-    vs = sum((r["scrape"] for r in vt_m), [])
-    t.add(f"{k}-key map: print(@m), until the last entry arrives", spread(vp, ms), spread(bp, ms), med(vp) / med(bp))
-    t.add(f"{k}-key map: GET /metrics (vt; bpftrace has none)", spread(vs, ms), "", med(vs) / med(bp))
-    t.add(f"{k}-key map: exposition size", f"{vt_m[0]['bytes'] / 1024:.0f} KiB", "")
-    vr, br = med([r["rss"] for r in vt_m]), med([r["rss"] for r in bt_m])
-    t.add(f"{k}-key map: RSS after {reps} prints (+ {reps} scrapes for vt)", mib(vr), mib(br), vr / br)
-    vh, bh = med([r["hwm"] for r in vt_m]), med([r["hwm"] for r in bt_m])
-    t.add(f"{k}-key map: peak RSS", mib(vh), mib(bh), vh / bh)
-    notes.append(f"{k}-key map: `@m[@i] = @i` for {k} getppid calls, then {reps} times `print(@m)` (a getpgid "
-                 f"call of the bench triggers it; timed until the last entry is read from the pipe) and, for vt, "
-                 f"`GET /metrics` (timed until the body is read); the ratio of the scrape row is to bpftrace's "
-                 f"print. vt runs with `--map-keys {k}`, bpftrace with BPFTRACE_MAP_KEYS_MAX={k}.")
+            def vt_big():
+                port = free_port()
+                return big_map([vt, "--map-keys", str(k), "--metrics", str(port), "--no-exit-maps", path], None,
+                               workload, k, reps, port)
+            vt_m, bt_m = alternate(a.map_rounds, [vt_big, lambda: big_map([bt, "-B", "full", path], big_env, workload, k, reps)])
+        finally:
+            subprocess.run(["sysctl", "-q", f"kernel.bpf_stats_enabled={stats_before}"], check=True)
+        vp, bp = sum((r["print"] for r in vt_m), []), sum((r["print"] for r in bt_m), [])
+        vs = sum((r["scrape"] for r in vt_m), [])
+        t.add(f"{k}-key map: print(@m), until the last entry arrives", spread(vp, ms), spread(bp, ms), med(vp) / med(bp))
+        t.add(f"{k}-key map: GET /metrics (vt; bpftrace has none)", spread(vs, ms), "", med(vs) / med(bp))
+        t.add(f"{k}-key map: exposition size", f"{vt_m[0]['bytes'] / 1024:.0f} KiB", "")
+        vr, br = med([r["rss"] for r in vt_m]), med([r["rss"] for r in bt_m])
+        t.add(f"{k}-key map: RSS after {reps} prints (+ {reps} scrapes for vt)", mib(vr), mib(br), vr / br)
+        vh, bh = med([r["hwm"] for r in vt_m]), med([r["hwm"] for r in bt_m])
+        t.add(f"{k}-key map: peak RSS", mib(vh), mib(bh), vh / bh)
+        notes.append(f"{k}-key map: `@m[@i] = @i` for {k} getppid calls, then {reps} times `print(@m)` (a getpgid "
+                     f"call of the bench triggers it; timed until the last entry is read from the pipe) and, for vt, "
+                     f"`GET /metrics` (timed until the body is read); the ratio of the scrape row is to bpftrace's "
+                     f"print. vt runs with `--map-keys {k}`, bpftrace with BPFTRACE_MAP_KEYS_MAX={k}.")
     load("after big map")
     if a.only == "metrics":
-        out = t.render() + "\n\n" + "\n".join(f"- {x}" for x in notes) + "\n"
-        print(out)
-        if a.markdown:
-            with open(a.markdown, "w") as f:
-                f.write(out)
-        shutil.rmtree(work, ignore_errors=True)
+        finish(t, notes, a, work)
         return
+
 
     # -- startup and ten probes -------------------------------------------------------------------------
     skip = "BEGIN exit(): vt skips attaching"
@@ -555,6 +563,10 @@ def main():
                  "tracepoint's perf event, see the strace rows) and carry the verdicts.")
 
     load("after startup/10 probes")
+    if a.only == "startup":
+        notes.append("load averages: " + "; ".join(loads))
+        finish(t, notes, a, work)
+        return
     # -- cost per event ---------------------------------------------------------------------------------
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         stats_before = f.read().strip()

@@ -13,6 +13,8 @@
 //! killself N                 N kill(getpid(), 0): signal 0 to itself, which only checks
 //! flock                      flock(a, LOCK_EX); flock(b, LOCK_EX|LOCK_NB) fails; flock(a, LOCK_UN)
 //! listen PORT                a TCP socket on 127.0.0.1:PORT: listen(2), then close(2)
+//! connect PORT               one TCP connection on 127.0.0.1:PORT: listen, connect, accept, 100 bytes
+//!                            each way, then both ends and the listener closed (client first)
 //! oom ADJ                    writes ADJ to /proc/self/oom_score_adj
 //! rename NAME                prctl(PR_SET_NAME, NAME)
 //! sleep MS                   nanosleep(MS milliseconds): the process is switched out
@@ -50,6 +52,7 @@ pub enum Action {
     KillSelf(u64),
     Flock(std::fs::File, std::fs::File),
     Listen(std::net::TcpListener),
+    Connect(u16),
     Oom(String),
     Rename(CString),
     SetId(u32, u32),
@@ -147,6 +150,7 @@ pub fn parse(words: &[String]) -> Action {
             want(1);
             Action::Listen(socket(num(arg(1))))
         }
+        Some("connect") => (want(1), Action::Connect(num(arg(1)))).1,
         Some("oom") => (want(1), Action::Oom(arg(1).unwrap().clone())).1,
         Some("rename") => (want(1), Action::Rename(cstr(arg(1)))).1,
         Some("sleep") => (want(1), Action::Sleep(num(arg(1)))).1,
@@ -306,6 +310,7 @@ pub fn run(action: Action) {
             unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
         }
         Action::Sleep(ms) => std::thread::sleep(std::time::Duration::from_millis(ms)),
+        Action::Connect(port) => connect(port),
         Action::SetId(uid, gid) => {
             // SAFETY: plain credential changes.
             unsafe {
@@ -330,4 +335,23 @@ pub fn parse_all(words: &[String]) -> Vec<Action> {
         usage();
     }
     words.split(|w| w == "+").map(parse).collect()
+}
+
+/// `connect PORT`: one whole TCP connection over loopback (exit status 13 if any step fails).
+fn connect(port: u16) {
+    use std::io::{Read, Write};
+    fn ok<T>(r: std::io::Result<T>) -> T {
+        r.unwrap_or_else(|_| std::process::exit(13))
+    }
+    let listener = ok(std::net::TcpListener::bind(("127.0.0.1", port)));
+    let mut client = ok(std::net::TcpStream::connect(("127.0.0.1", port)));
+    let (mut server, _) = ok(listener.accept());
+    let mut buf = [b'x'; 100];
+    ok(client.write_all(&buf));
+    ok(server.read_exact(&mut buf));
+    ok(server.write_all(&buf));
+    ok(client.read_exact(&mut buf));
+    drop(client);
+    drop(server);
+    drop(listener);
 }

@@ -77,3 +77,40 @@ fn tools_print_as_bpftrace_does() {
         assert_eq!(ours, theirs, "{}: the workload's lines, numbers masked\n--- vt\n{vt}\n--- bpftrace\n{bt}", case.tool);
     }
 }
+
+/// runqlat.bt takes `TASK_RUNNING` from `#include <linux/sched.h>` (lang/src/headers.rs). bpftrace 0.17
+/// cannot compile that header on this machine (no kernel build tree: `unknown type name
+/// '__aligned_u64'`), so vt's output is checked for its shape: the banner, then one histogram of
+/// latencies with at least one sample per wakeup of the workload's sleeps, and `@qtime` cleared.
+#[test]
+fn runqlat_runs_unchanged() {
+    if skip_without_bpf("runqlat_runs_unchanged") {
+        return;
+    }
+    let path = kit_dir().join("fixtures/tools/runqlat.bt");
+    let script = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let out = run(Tool::Vt, &script, "sleep 20 + sleep 20 + sleep 20 + sleep 20 + sleep 20");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("Tracing CPU scheduler... Hit Ctrl-C to end."), "{out}");
+    let rest: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert_eq!(rest.first().map(|l| l.trim_end()), Some("@usecs:"), "{out}");
+    assert!(!out.contains("@qtime"), "@qtime is cleared at END\n{out}");
+    // `[4, 8)     211 |@@@...|`: the buckets' lower bounds rise and the counts add up.
+    let mut total = 0u64;
+    let mut last = None;
+    for line in &rest[1..] {
+        let (range, tail) = line.split_once(']').or_else(|| line.split_once(')')).unwrap_or_else(|| panic!("not a bucket: {line}\n{out}"));
+        let low = range.trim_start_matches('[').split(',').next().unwrap().trim();
+        let low: u64 = match low.strip_suffix('K') {
+            Some(k) => k.parse::<u64>().unwrap() << 10,
+            None => match low.strip_suffix('M') {
+                Some(m) => m.parse::<u64>().unwrap() << 20,
+                None => low.parse().unwrap(),
+            },
+        };
+        assert!(last.is_none_or(|l| low > l), "buckets out of order at {line}\n{out}");
+        last = Some(low);
+        total += tail.trim_start_matches(')').split_whitespace().next().unwrap().parse::<u64>().unwrap();
+    }
+    assert!(total >= 5, "{total} samples for 5 wakeups of the workload\n{out}");
+}

@@ -119,9 +119,14 @@ impl Checker<'_> {
             ExprKind::Cast { ty, .. } if super::kernel::is_c_cast(&ty.name) => return self.c_value(e, cx),
             ExprKind::Cast { ty, expr } => {
                 let inner = self.int_expr(expr, cx)?;
-                let Some(target) = cast_type(&ty.name) else {
+                // `(u32_t)x`: a typedef of an integer type (the script's or the kernel's) casts as that type.
+                let typedef = || match crate::ctype::typedef_named(&ty.name) {
+                    Some(crate::ctype::CType::Int { size, signed }) if matches!(size, 1 | 2 | 4 | 8) => Some(IntTy { bits: size as u8 * 8, signed }),
+                    _ => None,
+                };
+                let Some(target) = cast_type(&ty.name).or_else(typedef) else {
                     return self.fail(Diagnostic::new(ty.span, format!("unknown type `{}`", ty.name), "not an integer type")
-                        .with_help("casts take int8..int64 or uint8..uint64"));
+                        .with_help("casts take int8..int64, uint8..uint64, or a typedef of one of them"));
                 };
                 (TExprKind::Cast(Box::new(inner)), Ty::Int(target))
             }
@@ -174,6 +179,9 @@ impl Checker<'_> {
             // An enum's name (the script's or the kernel's) is its value, as in bpftrace.
             if let Some(v) = crate::cenum::value(name) {
                 return Some(int(TExprKind::Const(v as u64), IntTy::I64, span));
+            }
+            if let Some(d) = not_a_value(name, span) {
+                return self.fail(d);
             }
             let mut names = self.reg.names(Kind::Builtin);
             names.extend(["args", "$#"]);
@@ -275,6 +283,23 @@ impl Checker<'_> {
             _ => self.fail(unsupported(span, &format!("field `{}` of type `{}` used this way", f.name, f.c_type))),
         }
     }
+}
+
+/// Why the word `name`, which is no builtin nor constant, cannot be a value, when vt knows better than
+/// "unknown": it is a type (a typedef's name), or a macro of a header the script does not include.
+pub(super) fn not_a_value(name: &str, span: Span) -> Option<Diagnostic> {
+    if crate::ctype::typedef_named(name).is_some() {
+        return Some(Diagnostic::new(span, format!("`{name}` is a type, not a value"), "a type").with_help(format!(
+            "a cast is `({name})EXPR`; an operand starting with `-`, `+`, `*` or `&` goes in brackets: `({name})(-1)`"
+        )));
+    }
+    let headers = crate::headers::headers_of(name);
+    let (first, more) = headers.split_first()?;
+    let also = if more.is_empty() { String::new() } else { format!(" (or {})", more.iter().map(|h| format!("<{h}>")).collect::<Vec<_>>().join(", ")) };
+    Some(
+        Diagnostic::new(span, format!("`{name}` is a macro of <{first}>, which the script does not include"), "header not included")
+            .with_help(format!("add `#include <{first}>`{also} before the probes")),
+    )
 }
 
 pub(super) fn cast_type(name: &str) -> Option<IntTy> {

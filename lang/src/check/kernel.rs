@@ -83,7 +83,12 @@ pub(super) fn is_c_pointer(e: &Expr) -> bool {
 
 /// Whether a cast names a C type rather than an integer type.
 pub(super) fn is_c_cast(ty: &str) -> bool {
-    ty.contains('*') || ty.starts_with("struct") || ty.starts_with("union") || ty.starts_with("enum")
+    ty.contains('*') || ty.starts_with("struct") || ty.starts_with("union") || ty.starts_with("enum") || typedef_pointer(ty)
+}
+
+/// `(task_p)x` where `task_p` is a typedef of a pointer (the script's or the kernel's).
+fn typedef_pointer(ty: &str) -> bool {
+    super::expr::cast_type(ty).is_none() && matches!(ctype::typedef_named(ty.trim()), Some(CType::Ptr(_)))
 }
 
 impl Checker<'_> {

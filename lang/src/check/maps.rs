@@ -129,6 +129,8 @@ pub(super) fn compatible(a: &Ty, b: &Ty) -> bool {
 /// size, part by part in tuples.
 pub(super) fn widen(a: &Ty, b: &Ty) -> Ty {
     match (a, b) {
+        // A variable's integer is as wide as the widest value assigned to it (map values are all 64-bit).
+        (Ty::Int(x), Ty::Int(y)) => Ty::Int(IntTy { bits: x.bits.max(y.bits), signed: x.signed }),
         (Ty::Str(x), Ty::Str(y)) => Ty::Str(*x.max(y)),
         (Ty::Tuple(x), Ty::Tuple(y)) if x.len() == y.len() => Ty::Tuple(x.iter().zip(y).map(|(a, b)| widen(a, b)).collect()),
         _ => a.clone(),

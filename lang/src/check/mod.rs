@@ -55,8 +55,9 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             .with_help("write one, e.g. `tracepoint:syscalls:sys_enter_getppid { @calls = count(); }`");
         return Err(vec![d]);
     }
-    crate::ctype::define(&script.types)?;
+    crate::ctype::define(&script.types, &script.typedefs)?;
     crate::cenum::define(&script.enums)?;
+    crate::headers::define(script.includes.iter().map(|i| i.name.as_str()));
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     let ignore_missing = config(&script.config, &mut errors);
@@ -275,6 +276,14 @@ impl Checker<'_> {
     fn const_int(&mut self, e: &Expr, what: &str) -> Option<u64> {
         match &e.kind {
             ExprKind::Int(v) => Some(*v),
+            // An enum's name or a macro (`ntop(AF_INET, ...)`, as tcplife.bt writes it) is a number.
+            ExprKind::Builtin(name) if self.reg.builtin(name).is_none() => match crate::cenum::value(name) {
+                Some(v) => Some(v as u64),
+                None => match expr::not_a_value(name, e.span) {
+                    Some(d) => self.fail(d),
+                    None => self.fail(Diagnostic::new(e.span, format!("{what} must be an integer literal"), "not a constant")),
+                },
+            },
             ExprKind::Unary { op: UnOp::Neg, expr } => self.const_int(expr, what).map(|v| (v as i64).wrapping_neg() as u64),
             ExprKind::Positional(n) => match self.param(*n, e.span)? {
                 TExprKind::Const(v) => Some(v),

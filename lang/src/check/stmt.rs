@@ -356,11 +356,18 @@ impl Checker<'_> {
         Some(TStmt::VarStore { var: id, value: v })
     }
 
-    /// The variable `$var`, declared on first assignment with the value's type. A string variable
+    /// The variable `$var`, declared on first assignment with the value's type. An integer variable is as
+    /// wide as the widest value assigned to it in its probe, a string variable
     /// holds the longest string assigned to it in its probe (the first pass learns it), as in bpftrace:
     /// `$a = ""; $a = "hello"` holds hello.
     fn declare(&mut self, var: &Ident, ty: &Ty, cx: &mut Ctx) -> Option<VarId> {
-        let ty = super::maps::storage_ty(ty);
+        // An integer variable keeps the width of what is assigned to it, as in bpftrace (`sizeof($x)`,
+        // `bswap($x)` of a 16-bit field): the widest of its assignments (vt's variables always take 8
+        // bytes, so a wider value is never cut).
+        let ty = match ty {
+            Ty::Int(i) => Ty::Int(*i),
+            t => super::maps::storage_ty(t),
+        };
         if let Some((id, existing)) = cx.scope.vars.get(&var.name).cloned() {
             if !super::maps::compatible(&existing, &ty) {
                 let msg = format!("${} is {} and cannot be assigned {}", var.name, existing.describe(), ty.describe());

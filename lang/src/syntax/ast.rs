@@ -42,6 +42,10 @@ pub struct Script {
     pub probes: Vec<Probe>,
     /// `config = { key = value; ... }` (bpftrace 0.20+), in order.
     pub config: Vec<ConfigItem>,
+    /// The script's `typedef`s, in order.
+    pub typedefs: Vec<CTypedef>,
+    /// The headers of the script's `#include` lines (`linux/sched.h`), outside branches `#ifdef` dropped.
+    pub includes: Vec<Ident>,
 }
 
 /// `key = value` of a config block; the value is a word or a number, as written.
@@ -57,6 +61,14 @@ pub struct CEnum {
     pub name: Option<Ident>,
     /// Each name, with its value as written (`5`, `-1`, `0x10`) if it has one.
     pub items: Vec<(Ident, Option<Ident>)>,
+}
+
+/// `typedef TYPE NAME;` written in the script: the declaration as written (`unsigned int u32_t`,
+/// `struct foo *foo_p`, `char name_t[16]`), without `typedef` and `;`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CTypedef {
+    pub decl: String,
+    pub span: Span,
 }
 
 /// `struct NAME { members };` or `union NAME { ... };` written in the script.

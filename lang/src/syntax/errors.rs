@@ -161,7 +161,8 @@ fn rule_words(r: Rule) -> Option<&'static str> {
     Some(match r {
         Rule::EOI => "end of input",
         Rule::script | Rule::probe | Rule::probe_spec | Rule::provider => "a probe",
-        Rule::include | Rule::c_def | Rule::c_tag | Rule::c_member | Rule::c_enum | Rule::kw_enum => "a C definition",
+        Rule::include | Rule::c_def | Rule::c_tag | Rule::c_member | Rule::c_enum | Rule::kw_enum | Rule::c_typedef | Rule::kw_typedef
+        | Rule::typedef_decl | Rule::typedef_record => "a C definition",
         Rule::enum_item => "an enum name",
         Rule::enum_value => "a number",
         Rule::part => "a probe name",
@@ -212,7 +213,7 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         Rule::map_ref | Rule::map_name => "a map",
         Rule::var => "a variable",
         Rule::ident | Rule::field_name => "a name",
-        Rule::type_name => "a type",
+        Rule::type_name | Rule::typedef_name => "a type",
         // Where a type argument may go, an expression may too: say the usual words.
         Rule::type_arg => "an expression",
         Rule::or

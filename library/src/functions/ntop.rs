@@ -1,6 +1,7 @@
 //! `ntop([af,] addr)`: an IPv4 address held in an integer (its bytes in memory order, as the kernel
-//! keeps `__be32` addresses) or an array field of 4 bytes (IPv4) or 16 bytes (IPv6, as
-//! `sock:inet_sock_set_state`'s `saddr_v6`), shown as text by the runtime (`Render::Inet`).
+//! keeps `__be32` addresses) or an array of 4 bytes (IPv4) or 16 bytes (IPv6): a tracepoint's field (as
+//! `sock:inet_sock_set_state`'s `saddr_v6`) or a kernel struct's (`skc_v6_daddr.in6_u.u6_addr8`), shown
+//! as text by the runtime (`Render::Inet`).
 
 use codegen::asm::{helper, Reg, Src};
 use codegen::emit::{Buf, Emitter, CTX};
@@ -27,12 +28,12 @@ impl Function for Ntop {
             None => cx.expr(addr)?,
         };
         let family = match (&a.kind, &a.ty) {
-            (TExprKind::CtxChars { .. }, Ty::Str(4)) => AF_INET,
-            (TExprKind::CtxChars { .. }, Ty::Str(16)) => AF_INET6,
+            (TExprKind::CtxChars { .. } | TExprKind::ReadChars { .. }, Ty::Str(4)) => AF_INET,
+            (TExprKind::CtxChars { .. } | TExprKind::ReadChars { .. }, Ty::Str(16)) => AF_INET6,
             (_, Ty::Int(_)) if !matches!(a.kind, TExprKind::CtxChars { .. }) => AF_INET,
             (_, t) => {
                 let d = Diagnostic::new(addr.span, format!("ntop() of {} is not supported by vt", t.describe()), "not an address")
-                    .with_help("ntop() takes an IPv4 address in an integer, or an array field of 4 (IPv4) or 16 (IPv6) bytes");
+                    .with_help("ntop() takes an IPv4 address in an integer, or an array of 4 (IPv4) or 16 (IPv6) bytes");
                 cx.error(d);
                 return None;
             }
@@ -70,6 +71,16 @@ impl EmitFunction for Ntop {
                 e.asm.mov(Reg::R3, Src::Reg(CTX));
                 e.asm.alu(Alu::Add, Reg::R3, Src::Imm(*offset as i32));
                 e.asm.call(helper::PROBE_READ_KERNEL);
+            }
+            // A byte array of a kernel struct (`sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8`): its bytes, read
+            // where it lies.
+            (TExprKind::ReadChars { addr, user }, Ty::Str(n)) => {
+                let r = e.expr(addr);
+                e.addr(Reg::R1, dst.at(8, 16));
+                e.asm.mov(Reg::R2, Src::Imm(*n as i32));
+                e.asm.mov(Reg::R3, Src::Reg(r));
+                e.release(r);
+                e.asm.call(if *user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
             }
             _ => {
                 let r = e.expr(&call.args[1]);

@@ -1,5 +1,5 @@
 //! `sizeof(TYPE)` and `sizeof(expr)`: the bytes of an integer type, of a kernel type (`struct
-//! task_struct`, from BTF), or of an expression's type (a string its buffer, a tuple its parts), known
+//! task_struct`, from BTF), of a typedef (the script's or the kernel's), or of an expression's type (a string its buffer, a tuple its parts), known
 //! at check time.
 
 use lang::ast::ExprKind;
@@ -48,6 +48,8 @@ impl Function for Sizeof {
                     }
                 }
             }
+            // A typedef's name (the script's, or the kernel's such as `pid_t`).
+            ExprKind::Builtin(name) if lang::ctype::typedef_named(name).is_some() => u64::from(lang::ctype::typedef_named(name)?.size()),
             _ => ty_size(&cx.expr(arg)?.ty),
         };
         Some(TExpr { kind: TExprKind::Const(size), ty: Ty::U64, span: call.span })

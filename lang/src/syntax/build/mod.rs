@@ -40,6 +40,16 @@ pub(super) fn ident_of(p: &Pair<Rule>) -> Ident {
 }
 
 /// `enum NAME { A, B = 5 };`
+/// `#include <linux/sched.h>` → `linux/sched.h` (`"x.h"` likewise), spanned.
+fn include(p: &Pair<Rule>) -> Option<Ident> {
+    let text = p.as_str();
+    let rest = text.strip_prefix("#include")?;
+    let name = rest.trim().trim_start_matches(['<', '"']);
+    let name = name.split(['>', '"']).next()?.trim();
+    let at = span_of(p).start + text.find(name)?;
+    (!name.is_empty()).then(|| Ident { name: name.to_string(), span: Span::new(at, at + name.len()) })
+}
+
 fn c_enum(p: Pair<Rule>) -> CEnum {
     let mut name = None;
     let mut items = Vec::new();
@@ -139,6 +149,24 @@ impl Builder {
                     script.types.push(def);
                 }
                 Rule::c_enum => script.enums.push(c_enum(q)),
+                Rule::include => script.includes.extend(include(&q)),
+                Rule::c_typedef => {
+                    let mut parts = q.into_inner().filter(|d| d.as_rule() != Rule::kw_typedef);
+                    match (parts.next(), parts.next()) {
+                        (Some(d), None) => script.typedefs.push(CTypedef { decl: d.as_str().trim().to_string(), span: span_of(&d) }),
+                        // `typedef struct [tag] { ... } NAME;`: the struct (an unnamed one is called
+                        // `anonymous.NAME`, which no script can write), then NAME for it.
+                        (Some(record), Some(name)) => {
+                            let name = ident_of(&name);
+                            let def = self.typedef_record(record, &name);
+                            let tag = if def.union { "union" } else { "struct" };
+                            let decl = format!("{tag} {} {}", def.name.name, name.name);
+                            script.typedefs.push(CTypedef { decl, span: name.span });
+                            script.types.push(def);
+                        }
+                        _ => {}
+                    }
+                }
                 Rule::config_block => {
                     for item in q.into_inner().filter(|i| i.as_rule() == Rule::config_item) {
                         let mut it = item.into_inner();
@@ -151,6 +179,24 @@ impl Builder {
             }
         }
         script
+    }
+
+    fn typedef_record(&mut self, p: Pair<Rule>, typedef: &Ident) -> CDef {
+        let span = self.span(&p);
+        let mut union = false;
+        let mut name = Ident { name: format!("anonymous.{}", typedef.name), span: typedef.span };
+        let mut members = Vec::new();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::c_tag => union = q.as_str() == "union",
+                Rule::ident => name = ident_of(&q),
+                _ => {
+                    let s = span_of(&q);
+                    members.push((q.as_str().trim_end_matches(';').trim().to_string(), Span::new(s.start, s.end.saturating_sub(1))));
+                }
+            }
+        }
+        CDef { union, name, members, span }
     }
 
     fn c_def(&mut self, p: Pair<Rule>) -> CDef {
