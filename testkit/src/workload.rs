@@ -37,7 +37,30 @@ impl Workload {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start the workload `{spec}`: {e}"));
         let stdin = child.stdin.take();
-        Workload { child, stdin, what: spec.to_string() }
+        let mut workload = Workload { child, stdin, what: spec.to_string() };
+        workload.wait_blocked();
+        workload
+    }
+
+    /// Waits until the workload sits in its release read (`read(0, …, 1)`, seen in
+    /// /proc/PID/syscall): what it does before, from the loader's reads on, must not be counted by a
+    /// tracer that attaches within milliseconds (vt does; bpftrace's startup hid the race: a
+    /// 1024-byte read of the workload's own start landed in a differential entry's map).
+    fn wait_blocked(&mut self) {
+        let path = format!("/proc/{}/syscall", self.child.id());
+        let deadline = std::time::Instant::now() + crate::deadline::ATTACH_TIMEOUT;
+        loop {
+            let Ok(text) = std::fs::read_to_string(&path) else { return }; // exited, or not ours to read
+            let mut fields = text.split_whitespace();
+            if fields.next() == Some("0") && fields.next() == Some("0x0") {
+                return;
+            }
+            if std::time::Instant::now() >= deadline {
+                panic!("the workload `{}` never blocked in its release read ({})", self.what, text.trim());
+            }
+            // Polling the process's state: the deadline above is a hang guard.
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
     }
 
     pub fn pid(&self) -> u32 {
