@@ -94,6 +94,11 @@ fn strip(mut s: Script) -> Script {
                     expr(hi);
                     stmts(body);
                 }
+                StmtKind::ForMap { var, map, body } => {
+                    id(var);
+                    id(map);
+                    stmts(body);
+                }
                 StmtKind::While { cond, body } => {
                     expr(cond);
                     stmts(body);

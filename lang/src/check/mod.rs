@@ -328,6 +328,7 @@ fn assigned_maps(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
                 assigned_maps(otherwise, out);
             }
             StmtKind::Unroll { body, .. } | StmtKind::For { body, .. } | StmtKind::While { body, .. } => assigned_maps(body, out),
+            StmtKind::ForMap { body, .. } => assigned_maps(body, out),
             _ => {}
         }
     }

@@ -65,6 +65,15 @@ impl Checker<'_> {
                 cx.scope.loops -= 1;
                 Some(TStmt::For { var, lo: lo?, hi: hi?, body })
             }
+            StmtKind::ForMap { map, .. } => {
+                // bpftrace walks the map with bpf_for_each_map_elem and a callback subprogram; vt's
+                // emitter has no BPF-to-BPF calls (nor the BTF func_info the kernel wants for them) yet.
+                let span = Span::new(stmt.span.start, map.span.end);
+                self.fail(
+                    Diagnostic::new(span, format!("vt cannot iterate over a map yet (`for (... : @{})`)", map.name), "not supported")
+                        .with_help("print the map instead (`print(@m)`), or keep the keys of interest in variables"),
+                )
+            }
             StmtKind::While { cond, body } => {
                 let cond = self.unhoisted(|ch| ch.cond(cond, cx));
                 cx.scope.loops += 1;

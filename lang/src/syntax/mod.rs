@@ -3,13 +3,15 @@
 //! - `scan`: a lexical pre-pass (unterminated strings and comments, open brackets, what is whitespace);
 //! - `errors`: pest's failures said in plain words;
 //! - `build`: pairs to `ast` nodes (statements in `build`, expressions in `build/expr`);
-//! - `literals`: numbers, character literals and string escapes.
+//! - `literals`: numbers, character literals and string escapes;
+//! - `macros`: `macro name(...) { ... }` calls replaced by their bodies.
 
 pub mod ast;
 mod build;
 mod cpp;
 mod errors;
 mod literals;
+mod macros;
 mod scan;
 
 use pest::Parser as _;
@@ -40,6 +42,7 @@ pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
     // `script` matches from SOI to EOI, so a successful parse always yields it.
     let Some(top) = pairs.next() else { return Ok(Script::default()) };
     let mut script = build::script(top, lex.trivia)?;
+    macros::expand(&mut script)?;
     if !defines.is_empty() {
         // Numeric macros are constants, as enum names are.
         let items = defines.into_iter().map(|(n, v)| (n, Some(v))).collect();
