@@ -54,6 +54,8 @@ pub struct MacroDef {
     pub params: Vec<Ident>,
     pub body: Vec<Stmt>,
     pub span: Span,
+    /// A `#define` (expanded as C does: its names are the caller's, it may use any map).
+    pub c_like: bool,
 }
 
 /// `key = value` of a config block; the value is a word or a number, as written.

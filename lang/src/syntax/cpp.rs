@@ -3,6 +3,10 @@
 //! takes the script's macros from clang). bpftrace defines `BPFTRACE_HAVE_BTF` when the kernel has BTF; so
 //! does vt. Directives and the lines of branches not taken become spaces, so every span still points
 //! at the text as written. `#include` lines are left to the grammar (BTF has the kernel's types).
+//!
+//! `#define F(x) ((x) * 2)` and `#define MASK (1 << 3)` (a body that is not a lone number) become
+//! macros: the line is rewritten in place, with the same length, as `macro F(x) { ((x) * 2) }`, so
+//! the body keeps its place in the text; `macros.rs` expands them as C does (no renaming, any map).
 
 use std::collections::HashSet;
 
@@ -12,12 +16,23 @@ use crate::diag::Diagnostic;
 /// A numeric `#define`: its name and its value as written.
 pub type Define = (Ident, Ident);
 
-/// `src` with its conditional lines resolved, and its numeric defines; or an error for an unbalanced
-/// `#else`/`#endif`/`#if…`.
-pub fn preprocess(src: &str) -> Result<(String, Vec<Define>), Diagnostic> {
+/// What the preprocessor leaves for the parser.
+#[derive(Default)]
+pub struct Output {
+    pub text: String,
+    /// Numeric `#define`s, which are constants.
+    pub numbers: Vec<Define>,
+    /// Where each `#define` rewritten as a `macro` starts.
+    pub c_macros: Vec<usize>,
+}
+
+/// `src` with its conditional lines resolved, its numeric defines and its macro defines; or an
+/// error for an unbalanced `#else`/`#endif`/`#if…` or a `#define` vt cannot take.
+pub fn preprocess(src: &str) -> Result<Output, Diagnostic> {
     let mut numbers = Vec::new();
+    let mut c_macros = Vec::new();
     if !src.lines().any(|l| l.trim_start().starts_with('#') && directive(l).is_some()) {
-        return Ok((src.to_string(), numbers));
+        return Ok(Output { text: src.to_string(), numbers, c_macros });
     }
     let mut defined: HashSet<String> = HashSet::new();
     if std::path::Path::new(&crate::btf::vmlinux_path()).exists() {
@@ -48,11 +63,21 @@ pub fn preprocess(src: &str) -> Result<(String, Vec<Define>), Diagnostic> {
                 true
             }
             Some(("define", name)) => {
+                let mut blank = true;
                 if active {
                     defined.insert(name.to_string());
-                    numbers.extend(number_define(line, start));
+                    match number_define(line, start) {
+                        Some(n) => numbers.push(n),
+                        None => {
+                            if let Some(text) = super::cpp_define::as_macro(line, span)? {
+                                out[start..start + line.len()].copy_from_slice(&text);
+                                c_macros.push(start + line.find('#').unwrap_or(0));
+                                blank = false;
+                            }
+                        }
+                    }
                 }
-                true
+                blank
             }
             Some(("undef", name)) => {
                 if active {
@@ -75,7 +100,8 @@ pub fn preprocess(src: &str) -> Result<(String, Vec<Define>), Diagnostic> {
         return Err(Diagnostic::new(span, "this `#if` is never closed", "no `#endif`").with_help("add `#endif` after its lines"));
     }
     // Only ASCII bytes were written over whole lines, so the text is still UTF-8.
-    Ok((String::from_utf8(out).unwrap_or_else(|_| src.to_string()), numbers))
+    let text = String::from_utf8(out).unwrap_or_else(|_| src.to_string());
+    Ok(Output { text, numbers, c_macros })
 }
 
 /// `#define NAME 42` (or `-3`, `0x10`): the name and the value, with their places in the source.
@@ -111,14 +137,14 @@ mod tests {
     #[test]
     fn branches_not_taken_become_spaces() {
         let src = "#define A\n#ifdef A\nx\n#else\ny\n#endif\n#ifndef A\nz\n#endif\nw";
-        let (out, defines) = preprocess(src).unwrap();
+        let Output { text: out, numbers: defines, .. } = preprocess(src).unwrap();
         assert!(defines.is_empty());
         assert_eq!(out.len(), src.len());
         assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["x", "w"]);
         assert!(preprocess("#ifdef A\nx\n").is_err());
         assert!(preprocess("#endif\n").is_err());
-        assert_eq!(preprocess("#include <a.h>\nx").unwrap().0, "#include <a.h>\nx");
-        let (_, d) = preprocess("#define A 0x10\n#define B (1)\n#ifdef Z\n#define C 1\n#endif\n#define D -3\n").unwrap();
+        assert_eq!(preprocess("#include <a.h>\nx").unwrap().text, "#include <a.h>\nx");
+        let Output { numbers: d, .. } = preprocess("#define A 0x10\n#define B (1)\n#ifdef Z\n#define C 1\n#endif\n#define D -3\n").unwrap();
         let d: Vec<(&str, &str)> = d.iter().map(|(n, v)| (n.name.as_str(), v.name.as_str())).collect();
         assert_eq!(d, [("A", "0x10"), ("D", "-3")]);
     }

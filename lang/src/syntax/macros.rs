@@ -60,8 +60,10 @@ struct Binding {
     vars: HashMap<String, String>,
     maps: HashMap<String, Ident>,
     exprs: HashMap<String, Expr>,
-    /// Suffix of the body's own variables in this call.
+    /// Suffix of the body's own variables in this call (empty for a `#define`).
     suffix: String,
+    /// A `#define`: maps other than its parameters are the caller's.
+    c_like: bool,
     macro_name: String,
 }
 
@@ -162,7 +164,10 @@ impl<'a> Expander<'a> {
             return None;
         }
         self.calls += 1;
-        let mut b = Binding { vars: HashMap::new(), maps: HashMap::new(), exprs: HashMap::new(), suffix: format!("__{name}{}", self.calls), macro_name: name.clone() };
+        let mut b = Binding { vars: HashMap::new(), maps: HashMap::new(), exprs: HashMap::new(), suffix: String::new(), macro_name: name.clone(), c_like: def.c_like };
+        if !def.c_like {
+            b.suffix = format!("__{name}{}", self.calls);
+        }
         let mut ok = true;
         for (p, a) in def.params.iter().zip(args) {
             if let Some(v) = p.name.strip_prefix('$') {
@@ -209,6 +214,7 @@ impl<'a> Expander<'a> {
     fn map(&mut self, b: &Binding, m: &mut MapRef) {
         match b.maps.get(&m.name.name) {
             Some(caller) => m.name.name = caller.name.clone(),
+            None if b.c_like => {}
             None => self.errors.push(
                 Diagnostic::new(m.name.span, format!("macro `{}` uses @{}, which is not one of its parameters", b.macro_name, m.name.name), "not a parameter")
                     .with_help(format!("pass the map in: `macro {}(..., @{})`", b.macro_name, m.name.name)),

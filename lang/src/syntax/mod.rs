@@ -9,6 +9,7 @@
 pub mod ast;
 mod build;
 mod cpp;
+mod cpp_define;
 mod errors;
 mod literals;
 mod macros;
@@ -31,7 +32,7 @@ pub const MAX_DEPTH: usize = 128;
 /// Parse a whole script. On failure every error found is returned (lexical errors such as unterminated
 /// strings, or the first syntax error, or all malformed literals).
 pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
-    let (text, defines) = cpp::preprocess(src).map_err(|d| vec![d])?;
+    let cpp::Output { text, numbers: defines, c_macros } = cpp::preprocess(src).map_err(|d| vec![d])?;
     let src = text.as_str();
     let lex = scan::scan(src);
     if !lex.errors.is_empty() {
@@ -42,6 +43,9 @@ pub fn parse(src: &str) -> Result<Script, Vec<Diagnostic>> {
     // `script` matches from SOI to EOI, so a successful parse always yields it.
     let Some(top) = pairs.next() else { return Ok(Script::default()) };
     let mut script = build::script(top, lex.trivia)?;
+    for m in &mut script.macros {
+        m.c_like = c_macros.contains(&m.span.start);
+    }
     macros::expand(&mut script)?;
     if !defines.is_empty() {
         // Numeric macros are constants, as enum names are.

@@ -146,7 +146,7 @@ impl Builder {
                             _ => body = self.block(r),
                         }
                     }
-                    script.macros.push(MacroDef { name, params, body, span });
+                    script.macros.push(MacroDef { name, params, body, span, c_like: false });
                 }
                 Rule::c_def => {
                     let def = self.c_def(q);
