@@ -1,4 +1,4 @@
-//! The preprocessor lines bpftrace's tools use: `#ifdef`/`#ifndef NAME`, `#else`, `#endif` and
+//! The preprocessor lines bpftrace's tools use: `#if EXPR`/`#elif EXPR` (`cpp_expr.rs`), `#ifdef`/`#ifndef NAME`, `#else`, `#endif` and
 //! `#define NAME` (for those tests); `#define NAME NUMBER` also makes NAME a constant (as bpftrace
 //! takes the script's macros from clang). bpftrace defines `BPFTRACE_HAVE_BTF` when the kernel has BTF; so
 //! does vt. Directives and the lines of branches not taken become spaces, so every span still points
@@ -8,7 +8,7 @@
 //! macros: the line is rewritten in place, with the same length, as `macro F(x) { ((x) * 2) }`, so
 //! the body keeps its place in the text; `macros.rs` expands them as C does (no renaming, any map).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::ast::{Ident, Span};
 use crate::diag::Diagnostic;
@@ -39,8 +39,13 @@ pub fn preprocess(src: &str) -> Result<Output, Diagnostic> {
         defined.insert("BPFTRACE_HAVE_BTF".into());
     }
     let mut out = src.as_bytes().to_vec();
-    // Each open `#if…`: (whether its current branch is taken, whether the enclosing text is, its span).
-    let mut open: Vec<(bool, bool, Span)> = Vec::new();
+    // Each open `#if…`: (whether its current branch is taken, whether the enclosing text is, its span,
+    // whether one of its branches was taken).
+    let mut open: Vec<(bool, bool, Span, bool)> = Vec::new();
+    // `#if` conditions see the numeric defines made so far.
+    let value_of = |numbers: &Vec<Define>| -> HashMap<String, i64> {
+        numbers.iter().filter_map(|(n, v)| Some((n.name.clone(), signed(&v.name)?))).collect()
+    };
     let mut start = 0;
     for line in src.split_inclusive('\n') {
         let span = Span::new(start, start + line.trim_end().len());
@@ -48,12 +53,28 @@ pub fn preprocess(src: &str) -> Result<Output, Diagnostic> {
         let blank = match directive(line) {
             Some(("ifdef" | "ifndef", name)) => {
                 let want = line.trim_start()[1..].trim_start().starts_with("ifdef");
-                open.push((active && defined.contains(name) == want, active, span));
+                let taken = active && defined.contains(name) == want;
+                open.push((taken, active, span, taken));
+                true
+            }
+            Some(("if", _)) => {
+                let taken = active && condition(line, span, &defined, &value_of(&numbers))?;
+                open.push((taken, active, span, taken));
+                true
+            }
+            Some(("elif", _)) => {
+                let Some(&(_, outer, _, any)) = open.last() else { return Err(stray(span, "#elif")) };
+                let taken = outer && !any && condition(line, span, &defined, &value_of(&numbers))?;
+                if let Some(top) = open.last_mut() {
+                    top.0 = taken;
+                    top.3 |= taken;
+                }
                 true
             }
             Some(("else", _)) => {
                 let Some(top) = open.last_mut() else { return Err(stray(span, "#else")) };
-                top.0 = top.1 && !top.0;
+                top.0 = top.1 && !top.3;
+                top.3 = true;
                 true
             }
             Some(("endif", _)) => {
@@ -96,7 +117,7 @@ pub fn preprocess(src: &str) -> Result<Output, Diagnostic> {
         }
         start += line.len();
     }
-    if let Some((_, _, span)) = open.pop() {
+    if let Some((_, _, span, _)) = open.pop() {
         return Err(Diagnostic::new(span, "this `#if` is never closed", "no `#endif`").with_help("add `#endif` after its lines"));
     }
     // Only ASCII bytes were written over whole lines, so the text is still UTF-8.
@@ -117,17 +138,36 @@ fn number_define(line: &str, start: usize) -> Option<Define> {
     Some((at(at_name, name), at(at_value, value)))
 }
 
+/// A number as a `#define` gives it (`-3`, `0x10`).
+fn signed(text: &str) -> Option<i64> {
+    match text.strip_prefix('-') {
+        Some(t) => super::cpp_expr::number(t).map(i64::wrapping_neg),
+        None => super::cpp_expr::number(text),
+    }
+}
+
+/// The condition of an `#if` or `#elif` line, true when not zero.
+fn condition(line: &str, span: Span, defined: &HashSet<String>, numbers: &HashMap<String, i64>) -> Result<bool, Diagnostic> {
+    let rest = line.trim_start().strip_prefix('#').unwrap_or_default().trim_start();
+    let text = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let text = text.split("//").next().unwrap_or_default();
+    super::cpp_expr::eval(text, defined, numbers).map(|v| v != 0).map_err(|why| {
+        Diagnostic::new(span, format!("cannot evaluate this condition: {why}"), "bad #if")
+            .with_help("#if takes integers, `defined(NAME)`, numeric #defines and C's operators")
+    })
+}
+
 /// A conditional directive: (`ifdef`, NAME), (`else`, ""), ...
 fn directive(line: &str) -> Option<(&str, &str)> {
     let rest = line.trim_start().strip_prefix('#')?.trim_start();
     let word_end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
     let (word, tail) = rest.split_at(word_end);
     let name = tail.split_whitespace().next().unwrap_or("");
-    matches!(word, "ifdef" | "ifndef" | "else" | "endif" | "define" | "undef").then_some((word, name))
+    matches!(word, "if" | "elif" | "ifdef" | "ifndef" | "else" | "endif" | "define" | "undef").then_some((word, name))
 }
 
 fn stray(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::new(span, format!("`{what}` without an `#ifdef` or `#ifndef`"), "unbalanced")
+    Diagnostic::new(span, format!("`{what}` without an `#if`, `#ifdef` or `#ifndef`"), "unbalanced")
 }
 
 #[cfg(test)]

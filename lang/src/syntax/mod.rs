@@ -10,6 +10,7 @@ pub mod ast;
 mod build;
 mod cpp;
 mod cpp_define;
+mod cpp_expr;
 mod errors;
 mod literals;
 mod macros;
