@@ -96,6 +96,11 @@ fn stmt(o: &mut String, s: &TStmt, depth: usize) {
             block(o, body, depth + 1);
             return;
         }
+        TStmt::ForMap { var, map, body } => {
+            let _ = writeln!(o, "{pad}for ${} map{}", var.0, map.0);
+            block(o, body, depth + 1);
+            return;
+        }
         TStmt::While { cond, body } => {
             let _ = writeln!(o, "{pad}while {}", expr(cond));
             block(o, body, depth + 1);

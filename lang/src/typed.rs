@@ -116,6 +116,9 @@ pub enum TStmt {
     If { cond: TExpr, then: Vec<TStmt>, otherwise: Vec<TStmt> },
     /// `for ($i : lo..hi)`: a bounded loop over the variable `var`.
     For { var: VarId, lo: TExpr, hi: TExpr, body: Vec<TStmt> },
+    /// `for ($kv : @map) { body }`: `var` holds `(key, value)` (the key a tuple when the map has
+    /// several) for each entry of the plain-value map `map`, in the kernel's order.
+    ForMap { var: VarId, map: MapId, body: Vec<TStmt> },
     /// `while (cond) { body }`: the kernel's verifier bounds it (as bpftrace's loops).
     While { cond: TExpr, body: Vec<TStmt> },
     /// `break` / `continue` of the innermost `while` or `for`.

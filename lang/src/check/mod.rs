@@ -9,6 +9,7 @@
 //! `args` fields), `maps` (map definitions and access), `services` (what registry entries may ask).
 
 mod expr;
+mod for_map;
 mod kernel;
 mod maps;
 mod print_record;
@@ -173,6 +174,8 @@ struct Scope {
     frames: Vec<Vec<(String, Option<(VarId, Ty)>)>>,
     /// Loops around the statement being checked (`break` and `continue` need one).
     loops: u32,
+    /// Whether the statement being checked is inside a `for ($kv : @map)` (which does not nest).
+    in_for_map: bool,
     list: Vec<Ty>,
     /// Where each variable (by `VarId`) was declared.
     decl: Vec<Span>,
@@ -340,7 +343,7 @@ fn stmt_count(stmts: &[TStmt]) -> usize {
         .iter()
         .map(|s| match s {
             TStmt::If { then, otherwise, .. } => 1 + stmt_count(then) + stmt_count(otherwise),
-            TStmt::For { body, .. } | TStmt::While { body, .. } => 1 + stmt_count(body),
+            TStmt::For { body, .. } | TStmt::While { body, .. } | TStmt::ForMap { body, .. } => 1 + stmt_count(body),
             _ => 1,
         })
         .sum()

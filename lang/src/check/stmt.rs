@@ -65,15 +65,7 @@ impl Checker<'_> {
                 cx.scope.loops -= 1;
                 Some(TStmt::For { var, lo: lo?, hi: hi?, body })
             }
-            StmtKind::ForMap { map, .. } => {
-                // bpftrace walks the map with bpf_for_each_map_elem and a callback subprogram; vt's
-                // emitter has no BPF-to-BPF calls (nor the BTF func_info the kernel wants for them) yet.
-                let span = Span::new(stmt.span.start, map.span.end);
-                self.fail(
-                    Diagnostic::new(span, format!("vt cannot iterate over a map yet (`for (... : @{})`)", map.name), "not supported")
-                        .with_help("print the map instead (`print(@m)`), or keep the keys of interest in variables"),
-                )
-            }
+            StmtKind::ForMap { var, map, body } => self.for_map(stmt.span, var, map, body, cx),
             StmtKind::While { cond, body } => {
                 let cond = self.unhoisted(|ch| ch.cond(cond, cx));
                 cx.scope.loops += 1;
@@ -368,7 +360,7 @@ impl Checker<'_> {
     /// The variable `$var`, declared on first assignment with the value's type. A string variable
     /// holds the longest string assigned to it in its probe (the first pass learns it), as in bpftrace:
     /// `$a = ""; $a = "hello"` holds hello.
-    fn declare(&mut self, var: &Ident, ty: &Ty, cx: &mut Ctx) -> Option<VarId> {
+    pub(super) fn declare(&mut self, var: &Ident, ty: &Ty, cx: &mut Ctx) -> Option<VarId> {
         let ty = super::maps::storage_ty(ty);
         if let Some((id, existing)) = cx.scope.vars.get(&var.name).cloned() {
             if !super::maps::compatible(&existing, &ty) {
