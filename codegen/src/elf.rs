@@ -143,21 +143,18 @@ fn map_relocations(
     map_symbols: &[Option<SymbolId>],
     program: &str,
 ) -> Result<(), ElfError> {
-    {
-        let p_symbol = program;
-        for r in relocs {
-            let symbol = match map_symbols.get(r.map) {
-                Some(Some(symbol)) => *symbol,
-                Some(None) => return Err(ElfError::MapWithin { program: p_symbol.to_string(), map: r.map }),
-                None => return Err(ElfError::UnknownMap { program: p_symbol.to_string(), map: r.map }),
-            };
-            if r.insn + 1 >= len {
-                return Err(ElfError::RelocOutside { program: p_symbol.to_string(), insn: r.insn });
-            }
-            let flags = RelocationFlags::Elf { r_type: R_BPF_64_64 };
-            let reloc = Relocation { offset: offset + r.insn as u64 * 8, symbol, addend: 0, flags };
-            elf.add_relocation(section, reloc).map_err(ElfError::Write)?;
+    for r in relocs {
+        let symbol = match map_symbols.get(r.map) {
+            Some(Some(symbol)) => *symbol,
+            Some(None) => return Err(ElfError::MapWithin { program: program.to_string(), map: r.map }),
+            None => return Err(ElfError::UnknownMap { program: program.to_string(), map: r.map }),
+        };
+        if r.insn + 1 >= len {
+            return Err(ElfError::RelocOutside { program: program.to_string(), insn: r.insn });
         }
+        let flags = RelocationFlags::Elf { r_type: R_BPF_64_64 };
+        let reloc = Relocation { offset: offset + r.insn as u64 * 8, symbol, addend: 0, flags };
+        elf.add_relocation(section, reloc).map_err(ElfError::Write)?;
     }
     Ok(())
 }

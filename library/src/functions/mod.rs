@@ -3,6 +3,7 @@
 pub mod bswap;
 pub mod buf;
 pub mod cgroup_path;
+pub mod getopt;
 pub mod has_key;
 pub mod kptr;
 pub mod kaddr;
@@ -49,6 +50,7 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &ustack::Ustack,
     &ksym::Ksym,
     &usym::Usym,
+    &getopt::Getopt,
 ];
 
 use codegen::registry::EmitFunction;
