@@ -158,6 +158,7 @@ fn expr(e: &TExpr) -> String {
         TExprKind::Ternary { cond, then, otherwise } => format!("(? {} {} {})", expr(cond), expr(then), expr(otherwise)),
         TExprKind::Cast(a) => format!("(cast {})", expr(a)),
         TExprKind::UserInt { addr } => format!("(user-int {})", expr(addr)),
+        TExprKind::ByteAt { base, index } => format!("(byte {} {index})", expr(base)),
         TExprKind::Tuple(items) => format!("(tuple {})", list(items)),
         TExprKind::TupleField { base, index } => format!("(field {} {index})", expr(base)),
         TExprKind::Read { addr, size, user } => format!("(read{} {size} {})", if *user { "-user" } else { "" }, expr(addr)),

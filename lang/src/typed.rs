@@ -202,6 +202,8 @@ pub enum Render {
     KSym,
     /// A user address, then the pid whose mappings name it (16 bytes).
     USym,
+    /// `n` bytes (`uint8[n]`, as `pton` gives), shown as `[1,2,3,4]`; 8-byte aligned in storage.
+    Bytes(u32),
 }
 
 /// How a stack prints and how many frames it keeps.
@@ -237,6 +239,7 @@ impl Render {
             Render::Inet => 24,
             Render::Buf(n) => 8 + n.div_ceil(8) * 8,
             Render::UStack(_) | Render::USym => 16,
+            Render::Bytes(n) => n.div_ceil(8) * 8,
             _ => 8,
         }
     }
@@ -252,6 +255,7 @@ impl Render {
             Render::UStack(_) => "ustack",
             Render::KSym => "ksym",
             Render::USym => "usym",
+            Render::Bytes(_) => "uint8 array",
         }
     }
 }
@@ -336,4 +340,6 @@ pub enum TExprKind {
     ReadChars { addr: Box<TExpr>, user: bool },
     /// An integer of `ty` read from the probed task's memory at `addr` (0 where unreadable).
     UserInt { addr: Box<TExpr> },
+    /// `a[i]` of a byte array value (`Render::Bytes`): its byte `index` (checked), zero-extended.
+    ByteAt { base: Box<TExpr>, index: u32 },
 }

@@ -12,7 +12,7 @@ impl Emitter<'_> {
     pub fn value_to(&mut self, e: &TExpr, dst: Buf, ty: &Ty) {
         match (ty, &e.kind) {
             (Ty::Int(_), _) => self.int_to(e, dst),
-            (Ty::Text(r), _) if r.size() == 8 => self.int_to(e, dst),
+            (Ty::Text(r), _) if r.size() == 8 && !matches!(r, Render::Bytes(_)) => self.int_to(e, dst),
             (Ty::Text(_), _) => self.bytes_to(e, dst),
             (Ty::Tuple(parts), TExprKind::Tuple(items)) => {
 

@@ -11,6 +11,7 @@ pub mod kstack;
 pub mod ksym;
 pub mod ntop;
 pub mod offsetof;
+pub mod pton;
 pub mod r#override;
 pub mod reg;
 pub mod signal;
@@ -51,6 +52,7 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &ksym::Ksym,
     &usym::Usym,
     &getopt::Getopt,
+    &pton::Pton,
 ];
 
 use codegen::registry::EmitFunction;
