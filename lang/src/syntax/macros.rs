@@ -166,7 +166,8 @@ impl<'a> Expander<'a> {
         self.calls += 1;
         let mut b = Binding { vars: HashMap::new(), maps: HashMap::new(), exprs: HashMap::new(), suffix: String::new(), macro_name: name.clone(), c_like: def.c_like };
         if !def.c_like {
-            b.suffix = format!("__{name}{}", self.calls);
+            // Unique per call, and readable where an error names the variable.
+            b.suffix = format!(" (in macro {name}, call {})", self.calls);
         }
         let mut ok = true;
         for (p, a) in def.params.iter().zip(args) {
