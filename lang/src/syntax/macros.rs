@@ -5,8 +5,11 @@
 //! variables are its own: each call renames them, so they neither see nor change the caller's.
 //!
 //! A call as a statement becomes the body's statements; a call in an expression needs a body of one
-//! expression (bpftrace's block expressions are not supported yet). A macro without parameters may
-//! be called without parentheses (`one`). Nodes of an expanded body keep their spans in the macro,
+//! expression, except where the statement evaluates it whatever happens (the whole value of an
+//! assignment or `let`, an argument of a call statement): there a body of statements then an
+//! expression (`{ let $x = x; $x + 1 }`) runs its statements just before the statement. (bpftrace's
+//! block expressions are not supported otherwise.) A macro without parameters may be called without
+//! parentheses (`one`). Nodes of an expanded body keep their spans in the macro,
 //! so errors point at the text of the macro.
 
 use std::collections::HashMap;
@@ -77,10 +80,42 @@ impl<'a> Expander<'a> {
                 }
                 continue;
             }
+            // A macro of statements then a value (`{ let $x = x; $x + 1 }`) where the statement
+            // evaluates it unconditionally: its statements go just before this one.
+            match &mut s.kind {
+                StmtKind::VarAssign { value, .. }
+                | StmtKind::VarCompound { value, .. }
+                | StmtKind::MapAssign { value, .. }
+                | StmtKind::MapCompound { value, .. }
+                | StmtKind::Let { value: Some(value), .. } => self.hoist(value, depth, &mut out),
+                StmtKind::Expr(Expr { kind: ExprKind::Call { args, .. }, .. }) => {
+                    args.iter_mut().for_each(|a| self.hoist(a, depth, &mut out));
+                }
+                _ => {}
+            }
             self.stmt(&mut s, depth);
             out.push(s);
         }
         out
+    }
+
+    /// When `e` is a call of a macro whose body is statements then an expression: the statements
+    /// (expanded) to `out`, and `e` becomes the expression.
+    fn hoist(&mut self, e: &mut Expr, depth: usize, out: &mut Vec<Stmt>) {
+        let call = match &e.kind {
+            ExprKind::Call { func, args } => self.defs.get(&func.name).map(|d| (*d, args.clone())),
+            ExprKind::Builtin(name) => self.defs.get(name).filter(|d| d.params.is_empty()).map(|d| (*d, Vec::new())),
+            _ => None,
+        };
+        let Some((def, args)) = call else { return };
+        let valued = def.body.len() > 1 && matches!(def.body.last(), Some(Stmt { kind: StmtKind::Expr(_), .. }));
+        if !valued {
+            return;
+        }
+        let Some(mut body) = self.instantiate(def, args, e.span, depth) else { return };
+        let Some(Stmt { kind: StmtKind::Expr(value), .. }) = body.pop() else { return };
+        out.extend(self.block(body, depth + 1));
+        *e = value;
     }
 
     /// A statement that is a call of a macro: the macro, its arguments and the call's span.
@@ -135,9 +170,13 @@ impl<'a> Expander<'a> {
                     self.expr(&mut value, depth + 1);
                     *e = value;
                 }
+                (n, Some(Stmt { kind: StmtKind::Expr(_), .. })) if n > 1 => self.errors.push(
+                    Diagnostic::new(span, format!("macro `{}` runs statements before its value", def.name.name), "statements in an expression")
+                        .with_help("vt takes such a macro as the whole value of an assignment (`$v = m(..)`) or as an argument of a call statement (`printf(.., m(..))`)"),
+                ),
                 _ => self.errors.push(
                     Diagnostic::new(span, format!("macro `{}` has no value", def.name.name), "used as a value")
-                        .with_help("a macro used in an expression must be one expression (`macro twice(x) { x * 2 }`); call this one as a statement"),
+                        .with_help("a macro used in an expression must end with an expression (`macro twice(x) { x * 2 }`); call this one as a statement"),
                 ),
             }
             return;
