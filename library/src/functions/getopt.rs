@@ -1,9 +1,10 @@
 //! `getopt("name", default)` (bpftrace 0.22+): a named parameter of the command line
 //! (`vt -e '...' -- --name=value`), known at check time. The default's type is the parameter's: an
-//! integer default reads the value as an integer (as positional parameters are read), a string
-//! default takes it as text. Without a default the parameter is a flag: 1 when given (`--name`,
-//! `--name=true`, `--name=1`), else 0 (bpftrace 0.22+ gives a `bool`; vt's booleans are integers, as
-//! in 0.17).
+//! integer default reads the value as an integer (as positional parameters are read; `--name`,
+//! `--name=true` and `--name=false` as 1 and 0, since a `true`/`false` default is an integer here),
+//! a string default takes it as text. Without a default the parameter is a flag: 1 when given
+//! (`--name`, `--name=true`, `--name=1`), else 0 (bpftrace 0.22+ gives a `bool`; vt's booleans are
+//! integers, as in 0.17). A third argument, the description, is accepted.
 
 use codegen::registry::EmitFunction;
 use lang::ast::{ExprKind, UnOp};
@@ -18,7 +19,12 @@ impl Function for Getopt {
         "getopt"
     }
     fn check(&self, cx: &mut dyn Checking, call: &Call) -> Option<TExpr> {
-        cx.arity(call, 1..=2)?;
+        // A third argument, the option's description, is accepted and not used (vt has no
+        // per-script `--help`).
+        cx.arity(call, 1..=3)?;
+        if let Some(d) = call.args.get(2).filter(|d| !matches!(d.kind, ExprKind::Str(_))) {
+            return bad(cx, d.span, "getopt()'s description must be a string literal", "not a string literal");
+        }
         let ExprKind::Str(name) = &call.args[0].kind else {
             cx.error(
                 Diagnostic::new(call.args[0].span, "getopt() takes the parameter's name as a string literal", "not a string literal")
@@ -60,13 +66,16 @@ impl Function for Getopt {
                     },
                     _ => unreachable!("matched above"),
                 };
-                match given {
+                // `true`/`false` defaults are integers here, so `--NAME`, `--NAME=true` and
+                // `--NAME=false` are read as bpftrace reads a boolean option.
+                match given.as_ref().map(|v| v.as_deref()) {
                     None => Some(int(dv, signed)),
-                    Some(Some(v)) => match lang::check::parse_int(&v) {
+                    Some(None | Some("true")) => Some(int(1, signed)),
+                    Some(Some("false")) => Some(int(0, signed)),
+                    Some(Some(v)) => match lang::check::parse_int(v) {
                         Some(n) => Some(int(n, signed || v.starts_with('-'))),
                         None => bad(cx, span, &format!("--{name}={v} is not a number"), "this parameter's default is an integer"),
                     },
-                    Some(None) => bad(cx, span, &format!("--{name} needs a value"), "write `--NAME=NUMBER`"),
                 }
             }
             _ => bad(cx, default.span, "getopt()'s default must be an integer or a string literal", "not a literal"),
