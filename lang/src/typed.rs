@@ -204,6 +204,8 @@ pub enum Render {
     USym,
     /// `n` bytes (`uint8[n]`, as `pton` gives), shown as `[1,2,3,4]`; 8-byte aligned in storage.
     Bytes(u32),
+    /// A system call number (8 bytes), shown as its name (`syscall_name`).
+    Syscall,
 }
 
 /// How a stack prints and how many frames it keeps.
@@ -256,6 +258,7 @@ impl Render {
             Render::KSym => "ksym",
             Render::USym => "usym",
             Render::Bytes(_) => "uint8 array",
+            Render::Syscall => "syscall_name",
         }
     }
 }

@@ -18,6 +18,8 @@ use lang::registry::{Aggregation, Builtin, Function, Kind, ProbeKind, Registry};
 pub use aggregations::AggregationEntry;
 pub use builtins::BuiltinEntry;
 pub use functions::FunctionEntry;
+/// The name of an x86-64 system call number (`syscall_name`'s table), for the runtime that shows it.
+pub use functions::syscall_name::name as syscall_name;
 
 /// Calls that are statements of their own, checked by the language core (they send events).
 static STATEMENTS: &[&str] = &["printf", "print", "clear", "zero", "delete", "exit", "time", "join", "cat", "system"];

@@ -21,6 +21,7 @@ pub mod strcontains;
 pub mod strerror;
 pub mod strftime;
 pub mod strncmp;
+pub mod syscall_name;
 pub mod uptr;
 pub mod uaddr;
 pub mod ustack;
@@ -53,6 +54,7 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &usym::Usym,
     &getopt::Getopt,
     &pton::Pton,
+    &syscall_name::SyscallName,
 ];
 
 use codegen::registry::EmitFunction;
