@@ -107,7 +107,16 @@ impl Checker<'_> {
             },
         };
         let v = match value {
-            Some(e) => Some(self.expr(e, cx)?),
+            Some(e) => match self.expr(e, cx) {
+                Some(v) => Some(v),
+                None => {
+                    // One mistake, one error: a later use is not also "used before it is assigned".
+                    if !cx.scope.vars.contains_key(&var.name) {
+                        cx.scope.refused.insert(var.name.clone());
+                    }
+                    return None;
+                }
+            },
             None => None,
         };
         if let (Some(d), Some(v)) = (&declared, &v) {
