@@ -24,6 +24,9 @@ enum Item {
     /// `ld_imm64 dst, map` with a relocation against map number `map`; with `value`, the address of
     /// the map's (one) value instead of the map.
     LoadMap { dst: Reg, map: usize, value: bool },
+    /// `ld_imm64 dst, callback`: the address of the program's callback number `func`
+    /// (`BPF_PSEUDO_FUNC`), relocated against the callback's symbol.
+    LoadFunc { dst: Reg, func: usize },
 }
 
 #[derive(Default)]
@@ -40,12 +43,27 @@ pub struct MapReloc {
     pub map: usize,
 }
 
-/// Finished code: raw instruction words and the map relocations within them.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// A callback reference: instruction slot `insn` loads the address of callback number `func`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FuncReloc {
+    pub insn: usize,
+    pub func: usize,
+}
+
+/// Finished code: raw instruction words and the map relocations within them; for a program, also the
+/// callbacks it passes to helpers (`bpf_for_each_map_elem`), each a subprogram of its own.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Code {
     pub words: Vec<u64>,
     pub relocs: Vec<MapReloc>,
+    #[serde(default)]
+    pub funcs: Vec<FuncReloc>,
+    #[serde(default)]
+    pub callbacks: Vec<Code>,
 }
+
+/// `src_reg` of an `ld_imm64` that loads a subprogram's address.
+pub const BPF_PSEUDO_FUNC: u8 = 4;
 
 /// Helpers called by generated code (numbers from `enum bpf_func_id`).
 pub mod helper {
@@ -73,6 +91,7 @@ pub mod helper {
     pub const PROBE_READ: u32 = 4;
     pub const SEND_SIGNAL: u32 = 109;
     pub const OVERRIDE_RETURN: u32 = 58;
+    pub const FOR_EACH_MAP_ELEM: u32 = 164;
 
     /// The kernel's name of each helper above, for listings.
     pub const NAMES: &[(u32, &str)] = &[
@@ -100,6 +119,7 @@ pub mod helper {
         (RINGBUF_SUBMIT, "bpf_ringbuf_submit"),
         (PROBE_READ, "bpf_probe_read"),
         (SEND_SIGNAL, "bpf_send_signal"),
+        (FOR_EACH_MAP_ELEM, "bpf_for_each_map_elem"),
     ];
 }
 
@@ -118,6 +138,11 @@ impl Asm {
         self.labels[l.0] = Some(self.items.len());
     }
 
+    /// Whether some jump goes to `l`.
+    pub fn jumps_to(&self, l: Label) -> bool {
+        self.items.iter().any(|i| matches!(i, Item::Jump { to, .. } if *to == l))
+    }
+
     pub fn jump(&mut self, to: Label) {
         self.items.push(Item::Jump { op: Jmp::Absolute, dst: Reg::R0, src: Src::Imm(0), to });
     }
@@ -129,6 +154,11 @@ impl Asm {
 
     pub fn load_map(&mut self, dst: Reg, map: usize) {
         self.items.push(Item::LoadMap { dst, map, value: false });
+    }
+
+    /// `dst = &callback` for the program's callback number `func`.
+    pub fn load_func(&mut self, dst: Reg, func: usize) {
+        self.items.push(Item::LoadFunc { dst, func });
     }
 
     /// `dst = &map[0]`: a global variable's address (the map is an ELF data section).
@@ -177,7 +207,7 @@ impl Asm {
         for item in &self.items {
             slot.push(n);
             n += match item {
-                Item::LoadMap { .. } => 2,
+                Item::LoadMap { .. } | Item::LoadFunc { .. } => 2,
                 Item::Insn(i) if i.is_wide() => 2,
                 _ => 1,
             };
@@ -185,6 +215,7 @@ impl Asm {
         slot.push(n);
         let mut words = Vec::with_capacity(n);
         let mut relocs = Vec::new();
+        let mut funcs = Vec::new();
         for (idx, item) in self.items.iter().enumerate() {
             let ins = match item {
                 Item::Insn(i) => *i,
@@ -203,12 +234,20 @@ impl Asm {
                     let kind = if *value { MemoryOpLoadType::MapValue } else { MemoryOpLoadType::Map };
                     Instruction::loadtype(*dst, 0, kind)
                 }
+                Item::LoadFunc { dst, func } => {
+                    funcs.push(FuncReloc { insn: slot[idx], func: *func });
+                    let (lo, hi) = Instruction::load(*dst, 0, MemoryOpSize::DoubleWord).encode();
+                    // src_reg is the high nibble of the second byte.
+                    words.push(lo | (u64::from(BPF_PSEUDO_FUNC) << 12));
+                    words.extend(hi);
+                    continue;
+                }
             };
             let (lo, hi) = ins.encode();
             words.push(lo);
             words.extend(hi);
         }
-        Ok(Code { words, relocs })
+        Ok(Code { words, relocs, funcs, callbacks: Vec::new() })
     }
 }
 
@@ -234,11 +273,17 @@ impl Code {
 /// A bpftool-like listing of encoded instructions, one per line: `  3: r1 = *(u32 *)(r6 + 8)`.
 /// Map loads are shown with the map's name.
 pub fn listing(code: &Code, map_name: impl Fn(usize) -> String) -> String {
+    listing_of(code, &map_name)
+}
+
+fn listing_of(code: &Code, map_name: &dyn Fn(usize) -> String) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < code.words.len() {
         let ins = Instruction::decode(&code.words[i..]).expect("we only list what we encoded");
+        let func = code.funcs.iter().find(|f| f.insn == i);
         let text = match code.relocs.iter().find(|r| r.insn == i) {
+            _ if func.is_some() => format!("{} = callback {}", reg(ins.get_dst_reg()), func.map_or(0, |f| f.func)),
             // src_reg 2 is BPF_PSEUDO_MAP_VALUE: the address of the map's value, as bpftool shows it.
             Some(r) if ins.get_src_reg().as_num() == 2 => {
                 format!("{} = map[{}][0]+0 ll", reg(ins.get_dst_reg()), map_name(r.map))
@@ -248,6 +293,10 @@ pub fn listing(code: &Code, map_name: impl Fn(usize) -> String) -> String {
         };
         let _ = writeln!(out, "{i:4}: {text}");
         i += if ins.is_wide() { 2 } else { 1 };
+    }
+    for (n, cb) in code.callbacks.iter().enumerate() {
+        let _ = writeln!(out, "callback {n}:");
+        out += &listing_of(cb, map_name);
     }
     out
 }

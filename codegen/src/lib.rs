@@ -2,6 +2,7 @@
 //! aya loads. Knows nothing of aya or terminals.
 
 pub mod asm;
+pub mod btf;
 pub mod elf;
 pub mod emit;
 pub mod layout;

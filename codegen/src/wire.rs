@@ -434,7 +434,7 @@ impl Object {
                 attach: attach_from(&p.attach),
                 section: p.section.clone(),
                 symbol: p.symbol.clone(),
-                code: Code { words: p.words.clone(), relocs },
+                code: Code { words: p.words.clone(), relocs, funcs: Vec::new(), callbacks: Vec::new() },
                 span: span_from(p.span),
             });
         }

@@ -97,6 +97,11 @@ fn stmt(o: &mut String, s: &TStmt, depth: usize) {
             block(o, body, depth + 1);
             return;
         }
+        TStmt::ForMap { var, map, body } => {
+            let _ = writeln!(o, "{pad}for ${} map{}", var.0, map.0);
+            block(o, body, depth + 1);
+            return;
+        }
         TStmt::While { cond, body } => {
             let _ = writeln!(o, "{pad}while {}", expr(cond));
             block(o, body, depth + 1);
@@ -154,6 +159,7 @@ fn expr(e: &TExpr) -> String {
         TExprKind::Ternary { cond, then, otherwise } => format!("(? {} {} {})", expr(cond), expr(then), expr(otherwise)),
         TExprKind::Cast(a) => format!("(cast {})", expr(a)),
         TExprKind::UserInt { addr } => format!("(user-int {})", expr(addr)),
+        TExprKind::ByteAt { base, index } => format!("(byte {} {index})", expr(base)),
         TExprKind::Tuple(items) => format!("(tuple {})", list(items)),
         TExprKind::TupleField { base, index } => format!("(field {} {index})", expr(base)),
         TExprKind::Read { addr, size, user } => format!("(read{} {size} {})", if *user { "-user" } else { "" }, expr(addr)),

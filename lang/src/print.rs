@@ -121,6 +121,11 @@ fn stmt(o: &mut String, s: &Stmt) {
             stmts(o, body);
             o.push(')');
         }
+        StmtKind::ForMap { var, map, body } => {
+            let _ = write!(o, "(for ${} @{}", var.name, map.name);
+            stmts(o, body);
+            o.push(')');
+        }
         StmtKind::Delete { map } => {
             o.push_str("(delete ");
             map_ref(o, map);

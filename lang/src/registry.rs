@@ -98,6 +98,11 @@ pub trait Checking {
     fn unsafe_allowed(&self) -> bool {
         false
     }
+    /// A named parameter (`-- --name=value`, `-- --flag`) as given: None when absent, `Some(None)`
+    /// when given without `=value` (bpftrace 0.22+'s `getopt`).
+    fn named_param(&self, _name: &str) -> Option<Option<String>> {
+        None
+    }
 }
 
 /// A function that yields a value (`str`, `has_key`, `bswap`, ...).

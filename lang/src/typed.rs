@@ -116,6 +116,9 @@ pub enum TStmt {
     If { cond: TExpr, then: Vec<TStmt>, otherwise: Vec<TStmt> },
     /// `for ($i : lo..hi)`: a bounded loop over the variable `var`.
     For { var: VarId, lo: TExpr, hi: TExpr, body: Vec<TStmt> },
+    /// `for ($kv : @map) { body }`: `var` holds `(key, value)` (the key a tuple when the map has
+    /// several) for each entry of the plain-value map `map`, in the kernel's order.
+    ForMap { var: VarId, map: MapId, body: Vec<TStmt> },
     /// `while (cond) { body }`: the kernel's verifier bounds it (as bpftrace's loops).
     While { cond: TExpr, body: Vec<TStmt> },
     /// `break` / `continue` of the innermost `while` or `for`.
@@ -199,6 +202,10 @@ pub enum Render {
     KSym,
     /// A user address, then the pid whose mappings name it (16 bytes).
     USym,
+    /// `n` bytes (`uint8[n]`, as `pton` gives), shown as `[1,2,3,4]`; 8-byte aligned in storage.
+    Bytes(u32),
+    /// A system call number (8 bytes), shown as its name (`syscall_name`).
+    Syscall,
 }
 
 /// How a stack prints and how many frames it keeps.
@@ -234,6 +241,7 @@ impl Render {
             Render::Inet => 24,
             Render::Buf(n) => 8 + n.div_ceil(8) * 8,
             Render::UStack(_) | Render::USym => 16,
+            Render::Bytes(n) => n.div_ceil(8) * 8,
             _ => 8,
         }
     }
@@ -249,6 +257,8 @@ impl Render {
             Render::UStack(_) => "ustack",
             Render::KSym => "ksym",
             Render::USym => "usym",
+            Render::Bytes(_) => "uint8 array",
+            Render::Syscall => "syscall_name",
         }
     }
 }
@@ -333,4 +343,6 @@ pub enum TExprKind {
     ReadChars { addr: Box<TExpr>, user: bool },
     /// An integer of `ty` read from the probed task's memory at `addr` (0 where unreadable).
     UserInt { addr: Box<TExpr> },
+    /// `a[i]` of a byte array value (`Render::Bytes`): its byte `index` (checked), zero-extended.
+    ByteAt { base: Box<TExpr>, index: u32 },
 }

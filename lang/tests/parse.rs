@@ -94,6 +94,11 @@ fn strip(mut s: Script) -> Script {
                     expr(hi);
                     stmts(body);
                 }
+                StmtKind::ForMap { var, map, body } => {
+                    id(var);
+                    id(map);
+                    stmts(body);
+                }
                 StmtKind::While { cond, body } => {
                     expr(cond);
                     stmts(body);
@@ -387,12 +392,12 @@ hint: an expression is a number, a \"string\", a builtin such as `pid`, `args.FI
 "
     );
     assert_eq!(
-        errors("BEGIN { if x { } }"),
+        errors("BEGIN { if { } }"),
         "\
-test.vt:1:12: error: expected `(`, found `x`
-    1 | BEGIN { if x { } }
-      |            ^ expected `(`
-hint: a probe is written `tracepoint:CATEGORY:NAME /predicate/ { statements }`
+test.vt:1:12: error: expected an expression, found `{`
+    1 | BEGIN { if { } }
+      |            ^ expected an expression
+hint: an expression is a number, a \"string\", a builtin such as `pid`, `args.FIELD`, `@map[key]`, `$var` or a call `f(...)`
 "
     );
 }

@@ -20,6 +20,8 @@ pub use builtins::BuiltinEntry;
 pub use functions::FunctionEntry;
 /// Whether `list` gives fentry/fexit functions (the runtime asks the kernel).
 pub use probes::fentry::LISTED as FENTRY_LISTED;
+/// The name of an x86-64 system call number (`syscall_name`'s table), for the runtime that shows it.
+pub use functions::syscall_name::name as syscall_name;
 
 /// Calls that are statements of their own, checked by the language core (they send events).
 static STATEMENTS: &[&str] = &["printf", "print", "clear", "zero", "delete", "exit", "time", "join", "cat", "system"];

@@ -80,6 +80,8 @@ pub enum Value {
     Str(String),
     /// A tuple (`(1, "a")`), printed `(1, a)` (`[1,"a"]` in JSON).
     Tuple(Vec<Value>),
+    /// A byte array (`pton(...)`), printed `[1,2,3,4]` (the same in JSON).
+    Bytes(Vec<u8>),
 }
 
 /// The shape of a map's values, which decides its layout (trailing newlines, what `top` does, JSON's
@@ -190,7 +192,7 @@ impl Value {
             Value::Stats { .. } => Kind::Stats,
             Value::Hist(_) => Kind::Hist,
             Value::LHist { .. } => Kind::LHist,
-            Value::Str(_) => Kind::Str,
+            Value::Str(_) | Value::Bytes(_) => Kind::Str,
             Value::Tuple(_) => Kind::Tuple,
         }
     }
@@ -213,7 +215,7 @@ impl Value {
             Value::UInt(u) => i128::from(*u),
             Value::Avg { count, total } | Value::Stats { count, total } => i128::from(average(*count, *total)),
             Value::Hist(b) | Value::LHist { buckets: b, .. } => b.iter().map(|&x| i128::from(x)).sum(),
-            Value::Str(_) | Value::Tuple(_) => return None,
+            Value::Str(_) | Value::Tuple(_) | Value::Bytes(_) => return None,
         })
     }
 }

@@ -66,6 +66,14 @@ impl Emitter<'_> {
                 self.asm.bind(missing);
                 r
             }
+            TExprKind::ByteAt { base, index } => {
+                let mark = self.frame;
+                let buf = self.materialize(base);
+                self.frame = mark;
+                let r = self.take();
+                self.asm.insn(Instruction::loadx8(r, Reg::R10, (buf.off + *index as i32) as i16));
+                r
+            }
             TExprKind::TupleField { base, index } => {
                 let mark = self.frame;
                 let (buf, at) = self.tuple_part(base, *index);

@@ -13,6 +13,7 @@
 
 mod event;
 mod expr;
+mod foreach;
 mod map;
 mod stmt;
 mod value;
@@ -57,6 +58,8 @@ pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &
         done: Label::default(),
         missing: None,
         loops: Vec::new(),
+        shared,
+        callbacks: Vec::new(),
     };
     e.done = e.asm.label();
     e.asm.mov(CTX, Src::Reg(Reg::R1));
@@ -83,6 +86,23 @@ pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &
     if let Some(what) = e.missing {
         return Err(Diagnostic::new(p.span, format!("{what}: vt cannot compile this probe"), "internal error"));
     }
+    let callbacks = std::mem::take(&mut e.callbacks);
+    // The kernel counts a callback's frame on top of its caller's (each rounded up to 32 bytes).
+    let frame = |depth: i32| ((-depth).max(1) as u32).div_ceil(32) as i32 * 32;
+    let deepest_callback = callbacks.iter().map(|c| c.1).max();
+    if let Some(cb) = deepest_callback.filter(|&cb| frame(e.deepest) + frame(cb) > STACK_LIMIT) {
+        return Err(Diagnostic::new(
+            p.span,
+            format!(
+                "{} needs {} bytes of BPF stack with its `for` over a map ({} in the loop's body); the kernel allows {STACK_LIMIT}",
+                p.attach.probe_name(),
+                frame(e.deepest) + frame(cb),
+                frame(cb)
+            ),
+            "too much stack",
+        )
+        .with_help("the body of a `for` over a map keeps its own copy of the probe's variables: use fewer or shorter ones"));
+    }
     if -e.deepest > STACK_LIMIT {
         return Err(Diagnostic::new(
             p.span,
@@ -91,14 +111,16 @@ pub fn program(p: &ProbeProgram, maps: &[MapDef], specs: &[MapSpec], internal: &
         )
         .with_help("use shorter strings (`str(p, 32)`), fewer variables or fewer printf arguments"));
     }
-    e.asm.try_finish().map_err(|n| {
+    let mut code = e.asm.try_finish().map_err(|n| {
         Diagnostic::new(
             p.span,
             format!("{} compiles to {n} BPF instructions: too many for its jumps to reach", p.attach.probe_name()),
             "program too large",
         )
         .with_help(format!("a BPF jump reaches at most {} instructions; use smaller unroll counts", i16::MAX))
-    })
+    })?;
+    code.callbacks = callbacks.into_iter().map(|c| c.0).collect();
+    Ok(code)
 }
 
 /// The emitter's state while one program is emitted. Registry entries use its public methods.
@@ -122,6 +144,10 @@ pub struct Emitter<'a> {
     missing: Option<String>,
     /// The loops around the statement being emitted: where `continue` and `break` jump.
     loops: Vec<(Label, Label)>,
+    /// Whether `SCALARS` holds the shared aggregation pointer.
+    shared: bool,
+    /// The callbacks emitted so far (`for` over a map), with the lowest stack offset each uses.
+    callbacks: Vec<(crate::asm::Code, i32)>,
 }
 
 /// A stack buffer: `size` bytes at `r10 + off`.
@@ -254,7 +280,7 @@ fn uses_shared(stmts: &[TStmt], specs: &[MapSpec]) -> bool {
     stmts.iter().any(|s| match s {
         TStmt::Aggregate { map, .. } | TStmt::MapDelete { map, .. } => specs[map.index()].within.is_some(),
         TStmt::If { then, otherwise, .. } => uses_shared(then, specs) || uses_shared(otherwise, specs),
-        TStmt::For { body, .. } | TStmt::While { body, .. } => uses_shared(body, specs),
+        TStmt::For { body, .. } | TStmt::While { body, .. } | TStmt::ForMap { body, .. } => uses_shared(body, specs),
         _ => false,
     })
 }

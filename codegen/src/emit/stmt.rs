@@ -67,6 +67,7 @@ impl Emitter<'_> {
                 self.asm.jump(top);
                 self.asm.bind(end);
             }
+            TStmt::ForMap { var, map, body } => self.for_map(*var, *map, body),
             TStmt::While { cond, body } => {
                 let (top, end) = (self.asm.label(), self.asm.label());
                 self.asm.bind(top);

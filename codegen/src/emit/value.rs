@@ -12,7 +12,7 @@ impl Emitter<'_> {
     pub fn value_to(&mut self, e: &TExpr, dst: Buf, ty: &Ty) {
         match (ty, &e.kind) {
             (Ty::Int(_), _) => self.int_to(e, dst),
-            (Ty::Text(r), _) if r.size() == 8 => self.int_to(e, dst),
+            (Ty::Text(r), _) if r.size() == 8 && !matches!(r, Render::Bytes(_)) => self.int_to(e, dst),
             (Ty::Text(_), _) => self.bytes_to(e, dst),
             (Ty::Tuple(parts), TExprKind::Tuple(items)) => {
 
@@ -25,6 +25,12 @@ impl Emitter<'_> {
             (Ty::Str(n), _) => self.string_to(e, Buf { off: dst.off, size: n.div_ceil(8) * 8 }),
             // A tuple map's value: its bytes (materializing it would come back here).
             (Ty::Tuple(_), TExprKind::MapRead { .. }) => self.bytes_to(e, dst),
+            // A tuple inside a tuple (`$t.0` of `((1, "a"), 2)`): its bytes within the outer one.
+            (Ty::Tuple(_), TExprKind::TupleField { base, index }) => {
+                let (buf, at) = self.tuple_part(base, *index);
+                let n = size(&e.ty).min(dst.size);
+                self.copy(Reg::R10, buf.off + at as i32, dst, n);
+            }
             (Ty::Tuple(_), _) => {
                 // A tuple held in a variable or a map: copy its bytes.
                 let src = self.materialize(e);

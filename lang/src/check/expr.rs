@@ -75,6 +75,16 @@ impl Checker<'_> {
                 let ty = parts[index].clone();
                 (TExprKind::TupleField { base: Box::new(t), index: index as u32 }, ty)
             }
+            ExprKind::Index { base, index } if is_byte_array(base, cx) => {
+                let b = self.expr(base, cx)?;
+                let Ty::Text(Render::Bytes(n)) = b.ty else { unreachable!("is_byte_array") };
+                let i = self.const_int(index, "an array index")?;
+                if i >= u64::from(n) {
+                    let msg = format!("index {i} is past the end of this array of {n} bytes");
+                    return self.fail(Diagnostic::new(index.span, msg, "out of bounds").with_help(format!("indices run from 0 to {}", n - 1)));
+                }
+                (TExprKind::ByteAt { base: Box::new(b), index: i as u32 }, Ty::Int(IntTy { bits: 8, signed: false }))
+            }
             ExprKind::Field { .. } | ExprKind::Index { .. } if super::kernel::is_c(e) => return self.c_value(e, cx),
             ExprKind::Field { field, .. } => return self.args_field_value(field, cx, span),
             ExprKind::Index { base, index } => {
@@ -328,4 +338,12 @@ fn c_int_size(c_type: &str) -> Option<u32> {
         _ if t.ends_with('*') => 8,
         _ => return None,
     })
+}
+
+/// Whether `base` is a variable holding a byte array (`$a = pton("1.2.3.4")`), which `[i]` indexes.
+fn is_byte_array(base: &Expr, cx: &Ctx) -> bool {
+    match &base.kind {
+        ExprKind::Var(name) => matches!(cx.scope.vars.get(name), Some((_, Ty::Text(Render::Bytes(_))))),
+        _ => false,
+    }
 }

@@ -9,6 +9,7 @@
 //! `args` fields), `maps` (map definitions and access), `services` (what registry entries may ask).
 
 mod expr;
+mod for_map;
 mod kernel;
 mod maps;
 mod print_record;
@@ -32,6 +33,8 @@ const MAX_UNROLLED: usize = 10_000;
 pub struct CheckOptions {
     /// The positional parameters (`$1` is `params[0]`).
     pub params: Vec<String>,
+    /// Named parameters (`--name=value`, `--flag`: `getopt`), see `split_params`.
+    pub named: Vec<(String, Option<String>)>,
     /// `-p PID`: every tracepoint program is filtered to this process (an implicit `pid == PID &&`
     /// before its predicate). BEGIN, END and interval programs are not: they do not run in the
     /// traced process's context.
@@ -44,6 +47,22 @@ pub struct CheckOptions {
     pub unsafe_allowed: bool,
     /// `-c CMD`: the program it runs (whose functions `watchpoint:FUNC+argN` names).
     pub cmd: Option<std::path::PathBuf>,
+}
+
+/// The command line's script arguments as positional parameters and named ones: an argument
+/// `--name=value` or `--name` (a letter after the dashes) is named, as bpftrace takes those after `--`.
+pub fn split_params(args: Vec<String>) -> (Vec<String>, Vec<(String, Option<String>)>) {
+    let (mut positional, mut named) = (Vec::new(), Vec::new());
+    for a in args {
+        match a.strip_prefix("--").filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')) {
+            Some(rest) => match rest.split_once('=') {
+                Some((n, v)) => named.push((n.to_string(), Some(v.to_string()))),
+                None => named.push((rest.to_string(), None)),
+            },
+            None => positional.push(a),
+        }
+    }
+    (positional, named)
 }
 
 /// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
@@ -102,7 +121,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
             .with_help("`missing_probes = ignore` left every probe out");
         return Err(vec![d]);
     }
-    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, unsafe_allowed: opts.unsafe_allowed, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
+    let mut cx = Checker { reg, maps: Vec::new(), formats: Vec::new(), errors: Vec::new(), params, cpid: opts.cpid, unsafe_allowed: opts.unsafe_allowed, named: &opts.named, learning: true, incr: false, learned: HashMap::new(), pre: Vec::new(), hoist: false, incrs: 0 };
     for (probe, attach) in &attaches {
         cx.probe(probe, attach.clone());
     }
@@ -145,6 +164,7 @@ struct Checker<'p> {
     formats: Vec<PrintfFormat>,
     errors: Vec<Diagnostic>,
     params: &'p [String],
+    named: &'p [(String, Option<String>)],
     cpid: Option<u32>,
     unsafe_allowed: bool,
     /// The first pass: define maps, report nothing.
@@ -174,6 +194,8 @@ struct Scope {
     frames: Vec<Vec<(String, Option<(VarId, Ty)>)>>,
     /// Loops around the statement being checked (`break` and `continue` need one).
     loops: u32,
+    /// Whether the statement being checked is inside a `for ($kv : @map)` (which does not nest).
+    in_for_map: bool,
     list: Vec<Ty>,
     /// Where each variable (by `VarId`) was declared.
     decl: Vec<Span>,
@@ -337,6 +359,7 @@ fn assigned_maps(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
                 assigned_maps(otherwise, out);
             }
             StmtKind::Unroll { body, .. } | StmtKind::For { body, .. } | StmtKind::While { body, .. } => assigned_maps(body, out),
+            StmtKind::ForMap { body, .. } => assigned_maps(body, out),
             _ => {}
         }
     }
@@ -348,7 +371,7 @@ fn stmt_count(stmts: &[TStmt]) -> usize {
         .iter()
         .map(|s| match s {
             TStmt::If { then, otherwise, .. } => 1 + stmt_count(then) + stmt_count(otherwise),
-            TStmt::For { body, .. } | TStmt::While { body, .. } => 1 + stmt_count(body),
+            TStmt::For { body, .. } | TStmt::While { body, .. } | TStmt::ForMap { body, .. } => 1 + stmt_count(body),
             _ => 1,
         })
         .sum()

@@ -40,4 +40,7 @@ impl Checking for Services<'_, '_, '_> {
     fn unsafe_allowed(&self) -> bool {
         self.ch.unsafe_allowed
     }
+    fn named_param(&self, name: &str) -> Option<Option<String>> {
+        self.ch.named.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    }
 }

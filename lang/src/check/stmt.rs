@@ -65,6 +65,7 @@ impl Checker<'_> {
                 cx.scope.loops -= 1;
                 Some(TStmt::For { var, lo: lo?, hi: hi?, body })
             }
+            StmtKind::ForMap { var, map, body } => self.for_map(stmt.span, var, map, body, cx),
             StmtKind::While { cond, body } => {
                 let cond = self.unhoisted(|ch| ch.cond(cond, cx));
                 cx.scope.loops += 1;
@@ -106,7 +107,16 @@ impl Checker<'_> {
             },
         };
         let v = match value {
-            Some(e) => Some(self.expr(e, cx)?),
+            Some(e) => match self.expr(e, cx) {
+                Some(v) => Some(v),
+                None => {
+                    // One mistake, one error: a later use is not also "used before it is assigned".
+                    if !cx.scope.vars.contains_key(&var.name) {
+                        cx.scope.refused.insert(var.name.clone());
+                    }
+                    return None;
+                }
+            },
             None => None,
         };
         if let (Some(d), Some(v)) = (&declared, &v) {
@@ -360,7 +370,7 @@ impl Checker<'_> {
     /// wide as the widest value assigned to it in its probe, a string variable
     /// holds the longest string assigned to it in its probe (the first pass learns it), as in bpftrace:
     /// `$a = ""; $a = "hello"` holds hello.
-    fn declare(&mut self, var: &Ident, ty: &Ty, cx: &mut Ctx) -> Option<VarId> {
+    pub(super) fn declare(&mut self, var: &Ident, ty: &Ty, cx: &mut Ctx) -> Option<VarId> {
         // An integer variable keeps the width of what is assigned to it, as in bpftrace (`sizeof($x)`,
         // `bswap($x)` of a 16-bit field): the widest of its assignments (vt's variables always take 8
         // bytes, so a wider value is never cut).

@@ -46,6 +46,20 @@ pub struct Script {
     pub typedefs: Vec<CTypedef>,
     /// The headers of the script's `#include` lines (`linux/sched.h`), outside branches `#ifdef` dropped.
     pub includes: Vec<Ident>,
+    /// `macro name(params) { body }` (bpftrace 0.21+); `parse` expands their calls and leaves this empty.
+    pub macros: Vec<MacroDef>,
+}
+
+/// `macro name($v, @m, e) { body }`: each parameter keeps its sigil (`$v`, `@m`; `e` takes any
+/// expression).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MacroDef {
+    pub name: Ident,
+    pub params: Vec<Ident>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+    /// A `#define` (expanded as C does: its names are the caller's, it may use any map).
+    pub c_like: bool,
 }
 
 /// `key = value` of a config block; the value is a word or a number, as written.
@@ -140,6 +154,8 @@ pub enum StmtKind {
     Unroll { count: Expr, body: Vec<Stmt> },
     /// `for ($i : lo..hi) { .. }`
     For { var: Ident, lo: Expr, hi: Expr, body: Vec<Stmt> },
+    /// `for ($kv : @map) { .. }` (bpftrace 0.20+): parsed, refused by the checker.
+    ForMap { var: Ident, map: Ident, body: Vec<Stmt> },
     /// `while (c) { .. }`
     While { cond: Expr, body: Vec<Stmt> },
     /// `let $v [: type] [= e];`: a new variable of the enclosing block (bpftrace 0.21+).

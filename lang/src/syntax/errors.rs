@@ -171,6 +171,10 @@ fn rule_words(r: Rule) -> Option<&'static str> {
         Rule::config_item => "a config option `name = value`",
         Rule::config_value => "a config value",
         Rule::predicate => "a predicate `/.../`",
+        // A macro may stand where a probe may: "a probe" says enough.
+        Rule::macro_def | Rule::kw_macro => return None,
+        Rule::macro_param => "a macro parameter",
+        Rule::for_map => "a map",
         Rule::brace_block | Rule::angle_block => "a block `{ ... }`",
         Rule::if_stmt
         | Rule::unroll_stmt

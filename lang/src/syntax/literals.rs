@@ -1,12 +1,50 @@
-//! Literals: integers (decimal, hex, octal), character literals and string escapes. The grammar takes
+//! Literals: integers (decimal, hex, octal, durations such as `500ms`), character literals and string escapes. The grammar takes
 //! them greedily, so a malformed one is reported here as one token; each function records its errors and
 //! returns a placeholder value so that building goes on and finds the others.
 
 use super::ast::Span;
 use crate::diag::Diagnostic;
 
-/// The value of an integer literal as written (`42`, `0x2a`, `052`).
+/// Duration suffixes (bpftrace 0.20+): `500ms` is 500000000, in nanoseconds.
+const DURATIONS: [(&str, u64); 7] =
+    [("ns", 1), ("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000), ("d", 86_400_000_000_000)];
+
+/// The value of an integer literal as written (`42`, `0x2a`, `052`, `1_000`, `10UL`, `1e6`), or a
+/// duration (`500ms`, `2s`, `1m`: nanoseconds) as bpftrace 0.20+ reads them.
 pub(super) fn int(text: &str, span: Span, errors: &mut Vec<Diagnostic>) -> u64 {
+    let hex = text.starts_with("0x") || text.starts_with("0X");
+    // `1_000_000`: underscores separate digit groups (not first, which the grammar forbids).
+    let joined;
+    let text = if text.contains('_') && !text.ends_with('_') && !text.contains("__") {
+        joined = text.replace('_', "");
+        joined.as_str()
+    } else {
+        text
+    };
+    if !hex {
+        let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let (n, suffix) = text.split_at(digits_end);
+        if let Some(&(_, scale)) = DURATIONS.iter().find(|(s, _)| *s == suffix).filter(|_| !n.is_empty()) {
+            // A duration's number is decimal even with a leading zero.
+            match n.parse::<u64>().ok().and_then(|v| v.checked_mul(scale)) {
+                Some(v) => return v,
+                None => {
+                    errors.push(
+                        Diagnostic::new(span, format!("duration `{text}` is too long"), "does not fit in 64 bits of nanoseconds")
+                            .with_help(format!("the longest duration is {}ns", u64::MAX)),
+                    );
+                    return 0;
+                }
+            }
+        }
+    }
+    // C's integer suffixes are read and ignored, as bpftrace does: `10U`, `10UL`, `10LL`, `10ull`.
+    let text = {
+        let body = text.trim_end_matches(['u', 'U', 'l', 'L']);
+        let suffix = &text[body.len()..];
+        let c_suffix = matches!(suffix.to_ascii_uppercase().as_str(), "U" | "L" | "UL" | "LU" | "LL" | "ULL" | "LLU");
+        if c_suffix && !body.is_empty() { body } else { text }
+    };
     // `1e6`: an integer in scientific notation, as bpftrace takes it (no fraction, no sign).
     if let Some((m, e)) = text.split_once(['e', 'E']).filter(|_| !text.starts_with("0x") && !text.starts_with("0X")) {
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -126,4 +164,35 @@ fn unescape(s: &str, at: usize, errors: &mut Vec<Diagnostic>) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(text: &str) -> Result<u64, usize> {
+        let mut errors = Vec::new();
+        let v = int(text, Span::default(), &mut errors);
+        if errors.is_empty() { Ok(v) } else { Err(errors.len()) }
+    }
+
+    #[test]
+    fn durations_suffixes_and_separators() {
+        assert_eq!(value("500ms"), Ok(500_000_000));
+        assert_eq!(value("2s"), Ok(2_000_000_000));
+        assert_eq!(value("10us"), Ok(10_000));
+        assert_eq!(value("2ns"), Ok(2));
+        assert_eq!(value("1m"), Ok(60_000_000_000));
+        assert_eq!(value("3h"), Ok(10_800_000_000_000));
+        assert_eq!(value("1d"), Ok(86_400_000_000_000));
+        assert_eq!(value("1_000_000"), Ok(1_000_000));
+        assert_eq!(value("10UL"), Ok(10));
+        assert_eq!(value("0x1d"), Ok(29));
+        assert_eq!(value("0x10ULL"), Ok(16));
+        assert_eq!(value("1e3"), Ok(1000));
+        assert_eq!(value("99999999999999999h"), Err(1));
+        assert_eq!(value("5sec"), Err(1));
+        assert_eq!(value("1__0"), Err(1));
+        assert_eq!(value("10UUL"), Err(1));
+    }
 }

@@ -3,6 +3,7 @@
 pub mod bswap;
 pub mod buf;
 pub mod cgroup_path;
+pub mod getopt;
 pub mod has_key;
 pub mod kptr;
 pub mod kaddr;
@@ -10,6 +11,7 @@ pub mod kstack;
 pub mod ksym;
 pub mod ntop;
 pub mod offsetof;
+pub mod pton;
 pub mod r#override;
 pub mod reg;
 pub mod signal;
@@ -19,6 +21,7 @@ pub mod strcontains;
 pub mod strerror;
 pub mod strftime;
 pub mod strncmp;
+pub mod syscall_name;
 pub mod uptr;
 pub mod uaddr;
 pub mod ustack;
@@ -49,6 +52,9 @@ pub static LIST: &[&dyn FunctionEntry] = &[
     &ustack::Ustack,
     &ksym::Ksym,
     &usym::Usym,
+    &getopt::Getopt,
+    &pton::Pton,
+    &syscall_name::SyscallName,
 ];
 
 use codegen::registry::EmitFunction;

@@ -1,7 +1,7 @@
 //! `ntop([af,] addr)`: an IPv4 address held in an integer (its bytes in memory order, as the kernel
 //! keeps `__be32` addresses) or an array of 4 bytes (IPv4) or 16 bytes (IPv6): a tracepoint's field (as
-//! `sock:inet_sock_set_state`'s `saddr_v6`) or a kernel struct's (`skc_v6_daddr.in6_u.u6_addr8`), shown
-//! as text by the runtime (`Render::Inet`).
+//! `sock:inet_sock_set_state`'s `saddr_v6`), a kernel struct's (`skc_v6_daddr.in6_u.u6_addr8`) or
+//! `pton(...)`'s, shown as text by the runtime (`Render::Inet`).
 
 use codegen::asm::{helper, Reg, Src};
 use codegen::emit::{Buf, Emitter, CTX};
@@ -30,6 +30,9 @@ impl Function for Ntop {
         let family = match (&a.kind, &a.ty) {
             (TExprKind::CtxChars { .. } | TExprKind::ReadChars { .. }, Ty::Str(4)) => AF_INET,
             (TExprKind::CtxChars { .. } | TExprKind::ReadChars { .. }, Ty::Str(16)) => AF_INET6,
+            // A byte array value (`pton(...)`).
+            (_, Ty::Text(Render::Bytes(4))) => AF_INET,
+            (_, Ty::Text(Render::Bytes(16))) => AF_INET6,
             (_, Ty::Int(_)) if !matches!(a.kind, TExprKind::CtxChars { .. }) => AF_INET,
             (_, t) => {
                 let d = Diagnostic::new(addr.span, format!("ntop() of {} is not supported by vt", t.describe()), "not an address")
@@ -81,6 +84,10 @@ impl EmitFunction for Ntop {
                 e.asm.mov(Reg::R3, Src::Reg(r));
                 e.release(r);
                 e.asm.call(if *user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
+            }
+            (_, Ty::Text(Render::Bytes(n))) => {
+                let bytes = e.materialize(&call.args[1]);
+                e.copy(Reg::R10, bytes.off, dst.at(8, 16), n.div_ceil(8) * 8);
             }
             _ => {
                 let r = e.expr(&call.args[1]);

@@ -26,6 +26,7 @@ fn ty_size(ty: &Ty) -> u64 {
         Ty::Int(i) => u64::from(i.bits / 8),
         Ty::Str(n) => u64::from(*n),
         Ty::Tuple(parts) => parts.iter().map(ty_size).sum(),
+        Ty::Text(lang::typed::Render::Bytes(n)) => u64::from(*n),
         Ty::Text(r) => u64::from(r.size()),
     }
 }

@@ -165,6 +165,10 @@ fn relocate(code: &Code, map_fd: &dyn Fn(usize) -> Option<(i32, bool)>) -> Resul
 /// Loads the program through the verifier as a tracing program on the target's function.
 pub fn load(code: &Code, name: &str, target: &Target, map_fd: &dyn Fn(usize) -> Option<(i32, bool)>) -> Result<OwnedFd, Error> {
     let (btf_id, obj) = btf_target(target)?;
+    if !code.callbacks.is_empty() {
+        // The callback needs BTF function info in the load, which this loader does not pass yet.
+        return Err(Error::Unsupported(format!("`for` over a map is not supported in {name} (fentry/fexit) yet")));
+    }
     let words = relocate(code, map_fd)?;
     let license = c"GPL";
     let mut attr = ProgLoad {
@@ -218,7 +222,7 @@ pub fn available() -> bool {
     *AVAILABLE.get_or_init(|| {
         let target = Target { func: "vfs_read".into(), module: None, ret: false };
         // r0 = 0; exit
-        let code = Code { words: vec![0x0000_0000_0000_00b7, 0x0000_0000_0000_0095], relocs: Vec::new() };
+        let code = Code { words: vec![0x0000_0000_0000_00b7, 0x0000_0000_0000_0095], ..Code::default() };
         load(&code, "vt_probe", &target, &|_| None).is_ok()
     })
 }

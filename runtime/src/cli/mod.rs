@@ -163,8 +163,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut tracefs = Tracefs::new(tracefs_at(tracefs)?);
             // The object is the script's program as a plain run compiles it: its histograms keep no
             // sums, so served with `--metrics` they have no `_sum`.
-            let opts = lang::check::CheckOptions { params, pid: *pid, ..Default::default() };
+            let (params, named) = lang::check::split_params(params);
+            let opts = lang::check::CheckOptions { params, named, pid: *pid, ..Default::default() };
             let object = compile(&name, &text, &mut tracefs, &opts)?;
+            // The .vto format has no place for callbacks (the bodies of `for` over a map) yet.
+            if let Some(p) = object.programs.iter().find(|p| !p.code.callbacks.is_empty()) {
+                let what = p.attach.probe_name();
+                return Err(format!("vt: {name}: `vt build` cannot save {what}: its `for` over a map is not in the .vto format yet; run the script itself").into());
+            }
             let bytes = vto::write(&object, &name).map_err(|e| format!("vt: {e}"))?;
             return Ok(std::fs::write(output, bytes).map_err(|e| format!("vt: cannot write {}: {e}", output.display()))?);
         }
@@ -211,8 +217,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         let mut params = cli.params.clone();
         let (name, text) = source(&cli.program, &cli.file, &mut params)?;
         let mut tracefs = Tracefs::new(tracefs_at(&cli.tracefs)?);
+        let (params, named) = lang::check::split_params(params);
         let opts = lang::check::CheckOptions {
             params,
+            named,
             pid: cli.pid,
             cpid: child.as_ref().map(Child::pid),
             bucket_sums: cli.metrics.is_some(),

@@ -129,6 +129,7 @@ impl Uses {
                     self.expr(hi);
                     self.stmts(body);
                 }
+                StmtKind::ForMap { body, .. } => self.stmts(body),
                 StmtKind::While { cond, body } => {
                     self.expr(cond);
                     self.stmts(body);

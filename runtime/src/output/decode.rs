@@ -24,6 +24,7 @@ pub fn typed(ty: &Ty, b: &[u8], names: &Names) -> Value {
         Ty::Int(i) if i.signed => Value::Int(u64_at(b, 0) as i64),
         Ty::Int(_) => Value::UInt(u64_at(b, 0)),
         Ty::Str(n) => Value::Str(c_str(&b[..(*n as usize).min(b.len())])),
+        Ty::Text(lang::typed::Render::Bytes(n)) => Value::Bytes(b.get(..*n as usize).unwrap_or(b).to_vec()),
         Ty::Text(r) => Value::Str(names.text(r, b, false).unwrap_or_else(|| super::render::text(r, b))),
         Ty::Tuple(parts) => {
             let mut at = 0;

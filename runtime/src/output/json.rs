@@ -97,6 +97,7 @@ pub fn value_text(v: &Value, div: u32) -> String {
             let items: Vec<String> = items.iter().map(|i| value_text(i, 0)).collect();
             format!("[{}]", items.join(","))
         }
+        Value::Bytes(b) => format!("[{}]", b.iter().map(u8::to_string).collect::<Vec<_>>().join(",")),
         Value::Int(_) | Value::UInt(_) | Value::Avg { .. } => String::new(),
     }
 }
@@ -191,6 +192,8 @@ mod tests {
     fn values_and_text() {
         let tuple = Value::Tuple(vec![Value::Int(1), Value::Str("x\"y".into())]);
         assert_eq!(value(&tuple), "{\"type\": \"value\", \"data\": [1,\"x\\\"y\"]}\n");
+        // A byte array (pton) is an array of numbers, as bpftrace 0.17 prints it.
+        assert_eq!(value(&Value::Bytes(vec![192, 168, 1, 255])), "{\"type\": \"value\", \"data\": [192,168,1,255]}\n");
         assert_eq!(printf(b"q\"\\ \t tab\n"), "{\"type\": \"printf\", \"data\": \"q\\\"\\\\ \\t tab\\n\"}\n");
         assert_eq!(lost_events(7), "{\"type\": \"lost_events\", \"data\": {\"events\": 7}}\n");
     }

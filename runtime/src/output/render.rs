@@ -25,6 +25,12 @@ pub fn text(r: &Render, b: &[u8]) -> String {
         Render::Buf(_) => crate::printf::buffer(buf_bytes(b), lang::printf::BufStyle::Escaped),
         Render::CgroupPath(filter) => crate::cgroup::path(v, filter),
         // Named by a session (`symbols::Names`); without one, a stack has no frames, an address is hex.
+        Render::Syscall => library::syscall_name(v).map_or_else(|| v.to_string(), str::to_string),
+        // As bpftrace prints a byte array: `[192,168,1,1]`.
+        Render::Bytes(n) => {
+            let bytes = b.get(..*n as usize).unwrap_or(b);
+            format!("[{}]", bytes.iter().map(u8::to_string).collect::<Vec<_>>().join(","))
+        }
         Render::KStack(_) | Render::UStack(_) | Render::KSym | Render::USym => {
             crate::symbols::Names::none().text(r, b, false).unwrap_or_default()
         }

@@ -148,6 +148,7 @@ pub fn value_text(v: &Value, div: u32) -> String {
             let items: Vec<String> = items.iter().map(|i| value_text(i, 0)).collect();
             format!("({})", items.join(", "))
         }
+        Value::Bytes(b) => format!("[{}]", b.iter().map(u8::to_string).collect::<Vec<_>>().join(",")),
         Value::Int(_) | Value::UInt(_) | Value::Avg { .. } => String::new(),
     }
 }

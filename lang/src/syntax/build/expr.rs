@@ -198,6 +198,10 @@ impl Builder {
             },
             Rule::var => ExprKind::Var(text.get(1..).unwrap_or_default().to_string()),
             Rule::map_ref => ExprKind::Map(self.map_ref(p)),
+            // `true` and `false` are the integers 1 and 0, as bpftrace 0.17 has them (0.20+ gives them
+            // a `bool` type that prints as `true`/`false`; see docs/LANGUAGE.md).
+            Rule::builtin if text == "true" => ExprKind::Int(1),
+            Rule::builtin if text == "false" => ExprKind::Int(0),
             Rule::builtin => ExprKind::Builtin(text.to_string()),
             Rule::call => {
                 let mut it = p.into_inner();

@@ -144,6 +144,20 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::probe => script.probes.push(self.probe(q)),
+                Rule::macro_def => {
+                    let span = self.span(&q);
+                    let mut it = q.into_inner();
+                    it.next(); // `macro`
+                    let name = ident_of(&it.next().expect("macro name"));
+                    let (mut params, mut body) = (Vec::new(), Vec::new());
+                    for r in it {
+                        match r.as_rule() {
+                            Rule::macro_param => params.push(ident_of(&r)),
+                            _ => body = self.block(r),
+                        }
+                    }
+                    script.macros.push(MacroDef { name, params, body, span, c_like: false });
+                }
                 Rule::c_def => {
                     let def = self.c_def(q);
                     script.types.push(def);
@@ -283,7 +297,13 @@ impl Builder {
             Rule::for_stmt => {
                 it.next();
                 let var = unsigiled(&it.next().expect("var"));
-                let lo = self.expr(it.next().expect("lo"));
+                let first = it.next().expect("lo");
+                if first.as_rule() == Rule::for_map {
+                    let map = unsigiled(&first.into_inner().next().expect("map name"));
+                    let body = self.block(it.next().expect("body"));
+                    return Stmt { kind: StmtKind::ForMap { var, map, body }, span };
+                }
+                let lo = self.expr(first);
                 let hi = self.expr(it.next().expect("hi"));
                 let body = self.block(it.next().expect("body"));
                 StmtKind::For { var, lo, hi, body }
