@@ -330,7 +330,13 @@ fn check(entry: &Entry, with_bpftrace: bool) -> Result<(), String> {
     }
     let mut bt_text = String::new();
     if entry.bpftrace && with_bpftrace {
-        let bt = run_once(entry, Tool::Bpftrace, port);
+        let mut bt = run_once(entry, Tool::Bpftrace, port);
+        // The reference can be the flaky one under load (0.17 once missed a sched_switch that vt and
+        // the EXPECT text have): when vt printed exactly what EXPECT says, bpftrace gets one more run.
+        if problems.is_empty() && entry.expect.is_some() && vt.stdout != maps_part(&bt.stdout) {
+            eprintln!("{}: bpftrace printed other maps than vt and EXPECT; running bpftrace once more", entry.name);
+            bt = run_once(entry, Tool::Bpftrace, port);
+        }
         bt_text = format!("\n=== bpftrace\n{}", show(&bt));
         if bt.status != Some(0) {
             problems.push(format!("bpftrace exited with {:?}", bt.status));
