@@ -62,27 +62,8 @@ impl Driver {
             }
             self.txq.publish(&lens, false);
             self.txq.kick_if_needed()?;
+            self.tx_settle(&lens, &mut c, &format!("in burst {bursts}"))?;
             let until = self.deadline();
-            let mut done = 0;
-            while done < k {
-                while let Some((id, _)) = self.txq.pop_used() {
-                    if id as usize >= k {
-                        return Err(io::Error::other(format!("tx: used id {id} out of range")));
-                    }
-                    done += 1;
-                }
-                if done < k {
-                    if Instant::now() > until {
-                        return Err(io::Error::other(format!("tx: timeout, {done}/{k} used in burst {bursts}")));
-                    }
-                    self.txq.wait_call(20);
-                }
-            }
-            for &l in &lens {
-                c.pkts += 1;
-                c.bytes += l as u64;
-                c.frame_bytes += (l as usize - hl) as u64;
-            }
             seq += k;
             // What the peer has so far (its socket holds 16 MiB: drained every burst).
             while let Some(m) = self.peer.recv_head(&mut head, false, until)? {

@@ -22,6 +22,34 @@ fn wait_idle(q: &Vring) {
 }
 
 impl Driver {
+    /// Waits until the device has used the `lens.len()` TX entries just published (ids 0..k), then
+    /// counts their frames in `c`; `when` names the round or burst in a timeout's message.
+    pub(crate) fn tx_settle(&mut self, lens: &[u32], c: &mut Count, when: &str) -> io::Result<()> {
+        let k = lens.len();
+        let until = self.deadline();
+        let mut done = 0;
+        while done < k {
+            while let Some((id, _)) = self.txq.pop_used() {
+                if id as usize >= k {
+                    return Err(io::Error::other(format!("tx: used id {id} out of range")));
+                }
+                done += 1;
+            }
+            if done < k {
+                if Instant::now() > until {
+                    return Err(io::Error::other(format!("tx: timeout, {done}/{k} used {when}")));
+                }
+                self.txq.wait_call(20);
+            }
+        }
+        for &l in lens {
+            c.pkts += 1;
+            c.bytes += l as u64;
+            c.frame_bytes += (l as usize - self.hdr_len) as u64;
+        }
+        Ok(())
+    }
+
     pub fn run_tx(&mut self) -> io::Result<Count> {
         let mut c = Count::default();
         let n = self.o.tx;
@@ -42,28 +70,8 @@ impl Driver {
             }
             self.txq.publish(&lens, false);
             self.txq.kick()?;
-            // Wait for the used entries.
+            self.tx_settle(&lens, &mut c, "in this round")?;
             let until = self.deadline();
-            let mut done = 0;
-            while done < k {
-                while let Some((id, _)) = self.txq.pop_used() {
-                    if id as usize >= k {
-                        return Err(io::Error::other(format!("tx: used id {id} out of range")));
-                    }
-                    done += 1;
-                }
-                if done < k {
-                    if Instant::now() > until {
-                        return Err(io::Error::other(format!("tx: timeout, {done}/{k} used in this round")));
-                    }
-                    self.txq.wait_call(20);
-                }
-            }
-            for &l in &lens {
-                c.pkts += 1;
-                c.bytes += l as u64;
-                c.frame_bytes += (l as usize - self.hdr_len) as u64;
-            }
             // The peer must see each of them.
             let mut got = 0;
             while got < k {
