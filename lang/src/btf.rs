@@ -316,11 +316,16 @@ mod tests {
         w(7); w(1); w(0);
         w(9); w(1); w(3 << 24 | 32);
         w(0); w(PTR << 24); w(2);
+        wrap(t, strings)
+    }
+
+    /// A BTF blob of `types` and `strings`: the header, then both sections.
+    pub(super) fn wrap(types: Vec<u8>, strings: Vec<u8>) -> Vec<u8> {
         let mut d = vec![0x9f, 0xeb, 1, 0];
-        for v in [24u32, 0, t.len() as u32, t.len() as u32, strings.len() as u32] {
+        for v in [24u32, 0, types.len() as u32, types.len() as u32, strings.len() as u32] {
             d.extend_from_slice(&v.to_le_bytes());
         }
-        d.extend(t);
+        d.extend(types);
         d.extend(strings);
         d
     }
@@ -364,13 +369,7 @@ mod split_tests {
         w(base_strings + 3); w(1); w(0);
         w(base_strings + 5); w(5); w(64);
         w(0); w(PTR << 24); w(2);
-        let mut d = vec![0x9f, 0xeb, 1, 0];
-        for v in [24u32, 0, t.len() as u32, t.len() as u32, strings.len() as u32] {
-            d.extend_from_slice(&v.to_le_bytes());
-        }
-        d.extend(t);
-        d.extend(strings);
-        d
+        super::tests::wrap(t, strings)
     }
 
     #[test]
