@@ -73,6 +73,7 @@ pub mod helper {
     pub const PROBE_READ: u32 = 4;
     pub const SEND_SIGNAL: u32 = 109;
     pub const OVERRIDE_RETURN: u32 = 58;
+    pub const GET_FUNC_IP: u32 = 173;
 
     /// The kernel's name of each helper above, for listings.
     pub const NAMES: &[(u32, &str)] = &[
@@ -100,6 +101,7 @@ pub mod helper {
         (RINGBUF_SUBMIT, "bpf_ringbuf_submit"),
         (PROBE_READ, "bpf_probe_read"),
         (SEND_SIGNAL, "bpf_send_signal"),
+        (GET_FUNC_IP, "bpf_get_func_ip"),
     ];
 }
 

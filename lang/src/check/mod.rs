@@ -44,6 +44,9 @@ pub struct CheckOptions {
     pub unsafe_allowed: bool,
     /// `-c CMD`: the program it runs (whose functions `watchpoint:FUNC+argN` names).
     pub cmd: Option<std::path::PathBuf>,
+    /// The kernel attaches one program to many functions at once (kprobe_multi links): a kprobe
+    /// wildcard whose block reads nothing particular to one function may be one program.
+    pub kprobe_multi: bool,
 }
 
 /// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
@@ -86,7 +89,8 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                     continue;
                 }
             };
-            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid, cmd: opts.cmd.as_deref() }) {
+            let shared = opts.kprobe_multi && shareable(&probe.body);
+            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid, cmd: opts.cmd.as_deref(), shared }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 // `missing_probes = ignore`: an attach point this machine lacks is left out.
                 Err(d) if ignore_missing && missing(&d) => dropped = true,
@@ -340,6 +344,16 @@ fn assigned_maps(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
             _ => {}
         }
     }
+}
+
+/// Whether one program can serve every attach point of a probe block: the block reads nothing that
+/// only a program of its own attach point knows — `probe` (its name, as bpftrace expands a wildcard
+/// that reads `probe` into one program per match), `args` (the function's own types) or
+/// `override()` (checked per function). Read from the block's syntax tree, where a builtin is
+/// `Builtin("NAME")` and a call names its function.
+fn shareable(body: &[Stmt]) -> bool {
+    let tree = format!("{body:?}");
+    !["Builtin(\"probe\")", "Builtin(\"args\")", "name: \"override\""].iter().any(|s| tree.contains(s))
 }
 
 /// Statements in `stmts`, counting those inside `if` and `for` bodies.
