@@ -61,6 +61,19 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     crate::ctype::define(&script.types, &script.typedefs)?;
     crate::cenum::define(&script.enums)?;
     crate::headers::define(script.includes.iter().map(|i| i.name.as_str()));
+    // A kprobe wildcard made one kprobe_multi program has an address for `func`, where a program of
+    // one function has its name: a map that both fill, say, cannot hold both. Such a script is checked
+    // again as if the kernel had no kprobe_multi (one program per function), and its errors are that
+    // check's: it runs, or fails, the same on every kernel.
+    match check_probes(script, tracefs, opts, reg, opts.kprobe_multi) {
+        Err(_) if opts.kprobe_multi => check_probes(script, tracefs, opts, reg, false),
+        checked => checked,
+    }
+}
+
+/// The probes' attach points and programs (`shared`: a kprobe wildcard may be one program).
+fn check_probes(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, reg: &dyn Registry, shared: bool) -> Result<Program, Vec<Diagnostic>> {
+    let params = opts.params.as_slice();
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     let ignore_missing = config(&script.config, &mut errors);
@@ -89,7 +102,7 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                     continue;
                 }
             };
-            let shared = opts.kprobe_multi && shareable(&probe.body);
+            let shared = shared && shareable(&probe.body);
             match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid, cmd: opts.cmd.as_deref(), shared }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 // `missing_probes = ignore`: an attach point this machine lacks is left out.

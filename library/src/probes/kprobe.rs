@@ -199,6 +199,8 @@ impl Kprobe {
         }
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
+        // Whether each match is a module's function.
+        let mut in_module = Vec::new();
         for (f, m) in &funcs {
             let module_ok = match module {
                 None => true,
@@ -208,9 +210,10 @@ impl Kprobe {
                 continue;
             }
             out.push(self.attach(f, module.and(m.as_deref()), 0));
+            in_module.push(m.is_some());
         }
         if cx.shared {
-            out = self.share(spec, out);
+            out = self.share(spec, out, &in_module);
         }
         if out.is_empty() {
             return Err(Diagnostic::new(spec.span, format!("no kernel function matches `{}`", spec.text()), "no match")
@@ -221,14 +224,13 @@ impl Kprobe {
 }
 
 impl Kprobe {
-    /// A wildcard's matches in the kernel itself as one program on a kprobe_multi link, named after
-    /// the wildcard (`kprobe:vfs_*`); a module's functions keep a program each (the kernel before
-    /// 6.3 finds only its own functions by name for such a link). Fewer than two: nothing to share.
-    fn share(&self, spec: &ProbeSpec, attaches: Vec<Attach>) -> Vec<Attach> {
-        let (own, modules): (Vec<Attach>, Vec<Attach>) =
-            attaches.into_iter().partition(|a| matches!(&a.target, Target::Kprobe(k) if k.module.is_none()));
-        if own.len() < 2 {
-            return own.into_iter().chain(modules).collect();
+    /// A wildcard's matches as one program on a kprobe_multi link, named after the wildcard
+    /// (`kprobe:vfs_*`), when all are the kernel's own functions: the kernel before 6.3 finds only
+    /// those by name for such a link, and a block's programs must agree on what `func` is (an
+    /// address in the shared one, a name in one function's). Fewer than two: nothing to share.
+    fn share(&self, spec: &ProbeSpec, own: Vec<Attach>, in_module: &[bool]) -> Vec<Attach> {
+        if own.len() < 2 || in_module.iter().any(|m| *m) {
+            return own;
         }
         let multi: Vec<String> = own.iter().filter_map(|a| match &a.target {
             Target::Kprobe(k) => Some(k.func.clone()),
@@ -242,6 +244,6 @@ impl Kprobe {
             target: Target::Kprobe(place),
             args: None,
         };
-        std::iter::once(shared).chain(modules).collect()
+        vec![shared]
     }
 }
