@@ -181,10 +181,22 @@ kretprobe:vfs_writ* /comm == "shapes"/ { @r[func] = count(); @ret = sum(retval);
     s0=$(cut -d' ' -f1 /proc/uptime)
     start v$mode 1 'BEGIN { printf("ready\n"); } kprobe:vfs_* /comm == "shapes"/ { @[func] = count(); }' && ready v$mode && {
         s1=$(cut -d' ' -f1 /proc/uptime)
+        multi_links $VT >/tmp/v$mode.links
         shapes --now writes 100 + read 100
         stop v$mode
-        echo "timing: kprobe:vfs_* VT_KPROBE_MULTI=$mode, $(head -1 /tmp/v$mode.err), kprobe_multi links $want: start to BEGIN in $(echo "$s0 $s1" | awk '{printf "%.2f", $2-$1}') s"
+        echo "timing: kprobe:vfs_* VT_KPROBE_MULTI=$mode, $(head -1 /tmp/v$mode.err), kprobe_multi links $(cat /tmp/v$mode.links): start to BEGIN in $(echo "$s0 $s1" | awk '{printf "%.2f", $2-$1}') s"
         grep '^@' /tmp/v$mode.out | sort >/tmp/v$mode.keys
+    }
+    # A larger family: TCP's functions, one loopback connection.
+    ip link set lo up 2>/dev/null
+    s0=$(cut -d' ' -f1 /proc/uptime)
+    start t$mode 1 'BEGIN { printf("ready\n"); } kprobe:tcp_* /comm == "shapes"/ { @[func] = count(); }' && ready t$mode && {
+        s1=$(cut -d' ' -f1 /proc/uptime)
+        multi_links $VT >/tmp/t$mode.links
+        shapes --now connect 47410
+        stop t$mode
+        echo "timing: kprobe:tcp_* VT_KPROBE_MULTI=$mode, $(head -1 /tmp/t$mode.err), kprobe_multi links $(cat /tmp/t$mode.links): start to BEGIN in $(echo "$s0 $s1" | awk '{printf "%.2f", $2-$1}') s"
+        check "VT_KPROBE_MULTI=$mode: kprobe:tcp_* @[tcp_v4_connect]" "$(val t$mode '@\[tcp_v4_connect\]')" 1
     }
     unset VT_KPROBE_MULTI
 done

@@ -51,7 +51,6 @@ pub struct CheckOptions {
 
 /// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
 pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, reg: &dyn Registry) -> Result<Program, Vec<Diagnostic>> {
-    let params = opts.params.as_slice();
     if script.probes.is_empty() {
         // bpftrace refuses an empty script too; without the check vt would wait, attached to nothing.
         let d = Diagnostic::new(Span::new(0, 0), "the script has no probes", "a probe block goes here")
