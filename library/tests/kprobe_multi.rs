@@ -7,9 +7,11 @@ use lang::check::CheckOptions;
 use lang::tracefs::Tracefs;
 use lang::typed::{Render, Target, Ty};
 
-/// A tracefs holding only the traceable functions' list.
+/// A tracefs holding only the traceable functions' list (one per call: the tests run at once).
 fn tracefs() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vt-kmulti-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("vt-kmulti-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("available_filter_functions"), "vfs_read\nvfs_write\nvfs_writev\nvfs_open\nvfsm_helper [vt_mod]\n").unwrap();
     dir
@@ -18,7 +20,10 @@ fn tracefs() -> std::path::PathBuf {
 fn check(script: &str, multi: bool) -> lang::typed::Program {
     let ast = lang::parse(script).unwrap();
     let opts = CheckOptions { kprobe_multi: multi, ..Default::default() };
-    library::check(&ast, &mut Tracefs::new(tracefs()), &opts).unwrap_or_else(|d| panic!("{}", lang::render(&d, "t.vt", script)))
+    let dir = tracefs();
+    let checked = library::check(&ast, &mut Tracefs::new(&dir), &opts);
+    let _ = std::fs::remove_dir_all(&dir);
+    checked.unwrap_or_else(|d| panic!("{}", lang::render(&d, "t.vt", script)))
 }
 
 fn kprobes(p: &lang::typed::Program) -> Vec<(String, Vec<String>)> {
@@ -84,4 +89,19 @@ fn without_kprobe_multi_or_with_one_match_nothing_changes() {
     // A constant `func` where the program is the function's own.
     let p = check("kprobe:vfs_rea? { @[func] = count(); }", true);
     assert!(matches!(p.maps[0].key.first(), Some(Ty::Str(_))));
+}
+
+/// A comparison of `func` with a string: one program per function, where `func` is a string.
+#[test]
+fn func_compared_with_a_string_falls_back() {
+    let p = check("kprobe:vfs_write* /func == \"vfs_write\"/ { @ = count(); }", true);
+    assert_eq!(kprobes(&p).len(), 2);
+    assert!(kprobes(&p).iter().all(|(_, m)| m.is_empty()));
+}
+
+/// printf's `%s` of the shared program's `func` (an address named when printed) stays shared.
+#[test]
+fn func_printed_with_percent_s_is_shared() {
+    let p = check("kprobe:vfs_write* { printf(\"%s\\n\", func); }", true);
+    assert_eq!(kprobes(&p), vec![("kprobe:vfs_write*".to_string(), vec!["vfs_write".to_string(), "vfs_writev".into()])]);
 }
