@@ -161,12 +161,13 @@ grep -qw register_fprobe_ips /proc/kallsyms && want_multi=2 || want_multi=0
 for mode in default 0; do
     [ $mode = 0 ] && export VT_KPROBE_MULTI=0
     [ $mode = 0 ] && want=0 || want=$want_multi
-    start m$mode 2 'BEGIN { printf("ready\n"); } kprobe:vfs_write* /comm == "shapes"/ { @[func] = count(); }
+    start m$mode 2 'BEGIN { printf("ready\n"); } kprobe:vfs_write* /comm == "shapes"/ { @[func] = count(); @len[func] = sum(arg2); }
 kretprobe:vfs_writ* /comm == "shapes"/ { @r[func] = count(); @ret = sum(retval); }' && ready m$mode && {
         check "VT_KPROBE_MULTI=$mode: kprobe_multi links" "$(multi_links $VT)" $want
         shapes --now writes 100
         stop m$mode
         check "VT_KPROBE_MULTI=$mode: kprobe:vfs_write* @[vfs_write]" "$(val m$mode '@\[vfs_write\]')" 100
+        check "VT_KPROBE_MULTI=$mode: kprobe:vfs_write* sum(arg2)" "$(val m$mode '@len\[vfs_write\]')" 5050
         check "VT_KPROBE_MULTI=$mode: kretprobe:vfs_writ* @r[vfs_write]" "$(val m$mode '@r\[vfs_write\]')" 100
         check "VT_KPROBE_MULTI=$mode: kretprobe:vfs_writ* sum(retval)" "$(val m$mode @ret)" 5050
         grep -q '^vt_rc=0$' /tmp/m$mode.err || { echo "vt failed:"; cat /tmp/m$mode.err; fails=$((fails+1)); }
