@@ -92,6 +92,7 @@ pub mod helper {
     pub const SEND_SIGNAL: u32 = 109;
     pub const OVERRIDE_RETURN: u32 = 58;
     pub const FOR_EACH_MAP_ELEM: u32 = 164;
+    pub const GET_FUNC_IP: u32 = 173;
 
     /// The kernel's name of each helper above, for listings.
     pub const NAMES: &[(u32, &str)] = &[
@@ -120,6 +121,7 @@ pub mod helper {
         (PROBE_READ, "bpf_probe_read"),
         (SEND_SIGNAL, "bpf_send_signal"),
         (FOR_EACH_MAP_ELEM, "bpf_for_each_map_elem"),
+        (GET_FUNC_IP, "bpf_get_func_ip"),
     ];
 }
 

@@ -140,7 +140,14 @@ pub enum Target {
     Usdt(typed::Usdt),
     #[serde(rename = "raw_tracepoint")]
     RawTracepoint { name: String },
-    Kprobe { func: String, module: Option<String>, offset: u64, ret: bool },
+    Kprobe {
+        func: String,
+        module: Option<String>,
+        offset: u64,
+        ret: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        multi: Vec<String>,
+    },
     Fentry(typed::Fentry),
 }
 
@@ -241,7 +248,7 @@ fn attach_to(a: &typed::Attach) -> Attach {
             };
             Target::PerfEvent { perf_type: e.perf_type, config: e.config, period, frequency, cpu: e.cpu, breakpoint: e.breakpoint, pid: e.pid }
         }
-        typed::Target::Kprobe(k) => Target::Kprobe { func: k.func.clone(), module: k.module.clone(), offset: k.offset, ret: k.ret },
+        typed::Target::Kprobe(k) => Target::Kprobe { func: k.func.clone(), module: k.module.clone(), offset: k.offset, ret: k.ret, multi: k.multi.clone() },
         typed::Target::Uprobe(u) => {
             Target::Uprobe { path: u.path.clone(), offset: u.offset, ret: u.ret, pid: u.pid, func: u.func.clone(), watch: u.watch }
         }
@@ -365,8 +372,8 @@ fn attach_from(a: &Attach) -> typed::Attach {
             let (path, func) = (path.clone(), func.clone());
             typed::Target::Uprobe(typed::Uprobe { path, offset: *offset, ret: *ret, pid: *pid, func, watch: *watch })
         }
-        Target::Kprobe { func, module, offset, ret } => {
-            typed::Target::Kprobe(typed::Kprobe { func: func.clone(), module: module.clone(), offset: *offset, ret: *ret })
+        Target::Kprobe { func, module, offset, ret, multi } => {
+            typed::Target::Kprobe(typed::Kprobe { func: func.clone(), module: module.clone(), offset: *offset, ret: *ret, multi: multi.clone() })
         }
         Target::Usdt(u) => typed::Target::Usdt(u.clone()),
         Target::RawTracepoint { name } => typed::Target::RawTracepoint { name: name.clone() },

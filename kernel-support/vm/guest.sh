@@ -5,7 +5,10 @@
 # the console) and exits with its status.
 #
 #   kernel-support/vm/guest.sh [--kernel 6.1] [--with FILE]... [--vt-bin PATH] [--smp N]
-#                              [--timeout SECONDS] [--console] -- COMMAND [ARG]...
+#                              [--timeout SECONDS] [--console] [--boot FILE] -- COMMAND [ARG]...
+#
+# --boot FILE boots another kernel image (a bzImage, e.g. Debian's 6.12 for kprobe_multi, which its
+# 6.1 lacks): the patched vhost_net is still 6.1's and does not load there.
 #
 # Builds the static binaries into kernel-support/.cache/target (as run.sh does) unless --vt-bin
 # gives vt. Exit status: COMMAND's, or 125 when the guest could not run it.
@@ -13,7 +16,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KERNEL=6.1 SMP=2 TIMEOUT=300 CONSOLE=0 VT_PREBUILT=
+KERNEL=6.1 SMP=2 TIMEOUT=300 CONSOLE=0 VT_PREBUILT= BOOT_IMAGE=
 WITH=()
 while (($#)); do
     case "$1" in
@@ -23,7 +26,8 @@ while (($#)); do
         --smp) SMP="$2"; shift ;;
         --timeout) TIMEOUT="$2"; shift ;;
         --console) CONSOLE=1 ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --boot) BOOT_IMAGE="$2"; shift ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         --) shift; break ;;
         *) ks_die "unknown argument $1 (see --help)" ;;
     esac
@@ -37,7 +41,7 @@ for f in "${WITH[@]}"; do [[ -f "$f" ]] || ks_die "--with $f: no such file"; don
 ks_vm_tools
 KO="$("$KS_DIR/module/build.sh")"
 ks_fetch_kernel
-BOOT_KERNEL="$(ks_vmlinux)"
+BOOT_KERNEL="${BOOT_IMAGE:-$(ks_vmlinux)}"
 
 if [[ -n "$VT_PREBUILT" ]]; then
     ks_is_static "$VT_PREBUILT" || ks_die "--vt-bin $VT_PREBUILT is not statically linked"

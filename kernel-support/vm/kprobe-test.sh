@@ -150,5 +150,60 @@ if [ -f /bin/tcpconnect.bt ]; then
     check "tool tcplife: both ends of the connection" \
         "$(grep -c '^[0-9]*  *shapes  *127\.0\.0\.1  *[1-9][0-9]*  *127\.0\.0\.1  *[1-9][0-9]*  *0  *0  *[0-9]*$' /tmp/tcplife.out) $(grep -c ' 47402 ' /tmp/tcplife.out)" "2 2"
 fi
+# 7. Wildcards on a kprobe_multi link (one program, one BPF_LINK_CREATE for all the functions) where
+# the kernel has them (CONFIG_FPROBE: register_fprobe_ips in kallsyms), one kprobe per function
+# otherwise or with VT_KPROBE_MULTI=0; the same counts either way. `probe` in the block makes it one
+# program per function (as bpftrace expands it), so its keys stay per function.
+# ready OUT: vt printed BEGIN's line, which it does once every probe is attached.
+ready() { until grep -q '^ready$' /tmp/$1.out || ! kill -0 $VT 2>/dev/null; do sleep 0.02; done; }
+multi_links() { for f in /proc/$1/fdinfo/*; do grep -h '^link_type:' $f 2>/dev/null; done | grep -c kprobe_multi; }
+grep -qw register_fprobe_ips /proc/kallsyms && want_multi=2 || want_multi=0
+for mode in default 0; do
+    [ $mode = 0 ] && export VT_KPROBE_MULTI=0
+    [ $mode = 0 ] && want=0 || want=$want_multi
+    start m$mode 2 'BEGIN { printf("ready\n"); } kprobe:vfs_write* /comm == "shapes"/ { @[func] = count(); @len[func] = sum(arg2); }
+kretprobe:vfs_writ* /comm == "shapes"/ { @r[func] = count(); @ret = sum(retval); }' && ready m$mode && {
+        check "VT_KPROBE_MULTI=$mode: kprobe_multi links" "$(multi_links $VT)" $want
+        shapes --now writes 100
+        stop m$mode
+        check "VT_KPROBE_MULTI=$mode: kprobe:vfs_write* @[vfs_write]" "$(val m$mode '@\[vfs_write\]')" 100
+        check "VT_KPROBE_MULTI=$mode: kprobe:vfs_write* sum(arg2)" "$(val m$mode '@len\[vfs_write\]')" 5050
+        check "VT_KPROBE_MULTI=$mode: kretprobe:vfs_writ* @r[vfs_write]" "$(val m$mode '@r\[vfs_write\]')" 100
+        check "VT_KPROBE_MULTI=$mode: kretprobe:vfs_writ* sum(retval)" "$(val m$mode @ret)" 5050
+        grep -q '^vt_rc=0$' /tmp/m$mode.err || { echo "vt failed:"; cat /tmp/m$mode.err; fails=$((fails+1)); }
+        # Silently, either way: nothing on stderr but the attach line.
+        check "VT_KPROBE_MULTI=$mode: stderr" "$(grep -v '^Attaching [0-9]* probes\.\.\.$\|^vt_rc=' /tmp/m$mode.err)" ""
+    }
+    start p$mode 1 'BEGIN { printf("ready\n"); } kprobe:vfs_write* /comm == "shapes"/ { @p[probe] = count(); }' && ready p$mode && {
+        check "VT_KPROBE_MULTI=$mode: a block reading probe: no kprobe_multi link" "$(multi_links $VT)" 0
+        shapes --now writes 100
+        stop p$mode
+        check "VT_KPROBE_MULTI=$mode: @p[kprobe:vfs_write]" "$(val p$mode '@p\[kprobe:vfs_write\]')" 100
+    }
+    # The whole vfs_* family, for the attach time and the counts each way.
+    s0=$(cut -d' ' -f1 /proc/uptime)
+    start v$mode 1 'BEGIN { printf("ready\n"); } kprobe:vfs_* /comm == "shapes"/ { @[func] = count(); }' && ready v$mode && {
+        s1=$(cut -d' ' -f1 /proc/uptime)
+        multi_links $VT >/tmp/v$mode.links
+        shapes --now writes 100 + read 100
+        stop v$mode
+        echo "timing: kprobe:vfs_* VT_KPROBE_MULTI=$mode, $(head -1 /tmp/v$mode.err), kprobe_multi links $(cat /tmp/v$mode.links): start to BEGIN in $(echo "$s0 $s1" | awk '{printf "%.2f", $2-$1}') s"
+        grep '^@' /tmp/v$mode.out | sort >/tmp/v$mode.keys
+    }
+    # A larger family: TCP's functions, one loopback connection.
+    ip link set lo up 2>/dev/null
+    s0=$(cut -d' ' -f1 /proc/uptime)
+    start t$mode 1 'BEGIN { printf("ready\n"); } kprobe:tcp_* /comm == "shapes"/ { @[func] = count(); }' && ready t$mode && {
+        s1=$(cut -d' ' -f1 /proc/uptime)
+        multi_links $VT >/tmp/t$mode.links
+        shapes --now connect 47410
+        stop t$mode
+        echo "timing: kprobe:tcp_* VT_KPROBE_MULTI=$mode, $(head -1 /tmp/t$mode.err), kprobe_multi links $(cat /tmp/t$mode.links): start to BEGIN in $(echo "$s0 $s1" | awk '{printf "%.2f", $2-$1}') s"
+        check "VT_KPROBE_MULTI=$mode: kprobe:tcp_* @[tcp_v4_connect]" "$(val t$mode '@\[tcp_v4_connect\]')" 1
+    }
+    unset VT_KPROBE_MULTI
+done
+check "kprobe:vfs_* counts: kprobe_multi (if any) == one kprobe per function" "$(cmp -s /tmp/vdefault.keys /tmp/v0.keys && echo same || { diff /tmp/vdefault.keys /tmp/v0.keys; echo differ; })" same
+check "kprobe:vfs_* @[vfs_write]" "$(sed -n 's/^@\[vfs_write\]: //p' /tmp/v0.keys)" 100
 echo "kprobe tests: $fails failed"
 exit $fails

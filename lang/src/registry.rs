@@ -53,6 +53,8 @@ pub struct Resolve<'a> {
     pub cpid: Option<u32>,
     /// `-c CMD`: the program it runs.
     pub cmd: Option<&'a std::path::Path>,
+    /// One program may serve all of a wildcard's matches (see `CheckOptions::kprobe_multi`).
+    pub shared: bool,
 }
 
 /// What a builtin's check may look at.

@@ -104,6 +104,11 @@ pub struct Kprobe {
     pub offset: u64,
     /// On the function's return (a kretprobe).
     pub ret: bool,
+    /// A wildcard's kernel functions when one program serves them all through a kprobe_multi link
+    /// (`func` then holds the pattern, and the program names each function from its address at run
+    /// time); empty for a probe on one function.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub multi: Vec<String>,
 }
 
 impl Kprobe {

@@ -8,7 +8,7 @@ use vt_testkit::fixtures::TRACEFS;
 
 fn checked(script: &str, params: &[&str]) -> String {
     let ast = lang::parse(script).unwrap_or_else(|d| panic!("{}", lang::render(&d, "t.vt", script)));
-    let opts = CheckOptions { params: params.iter().map(|s| s.to_string()).collect(), named: Vec::new(), pid: Some(42), cpid: Some(7), bucket_sums: false, unsafe_allowed: false, cmd: None };
+    let opts = CheckOptions { params: params.iter().map(|s| s.to_string()).collect(), named: Vec::new(), pid: Some(42), cpid: Some(7), bucket_sums: false, unsafe_allowed: false, cmd: None, kprobe_multi: false };
     let program = library::check(&ast, &mut Tracefs::new(TRACEFS), &opts).unwrap_or_else(|d| panic!("{}", lang::render(&d, "t.vt", script)));
     lang::checked::dump(&program)
 }

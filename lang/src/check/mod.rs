@@ -47,6 +47,9 @@ pub struct CheckOptions {
     pub unsafe_allowed: bool,
     /// `-c CMD`: the program it runs (whose functions `watchpoint:FUNC+argN` names).
     pub cmd: Option<std::path::PathBuf>,
+    /// The kernel attaches one program to many functions at once (kprobe_multi links): a kprobe
+    /// wildcard whose block reads nothing particular to one function may be one program.
+    pub kprobe_multi: bool,
 }
 
 /// The command line's script arguments as positional parameters and named ones: an argument
@@ -67,7 +70,6 @@ pub fn split_params(args: Vec<String>) -> (Vec<String>, Vec<(String, Option<Stri
 
 /// Checks `script` against the registry's entries and the tracepoints of `tracefs`.
 pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, reg: &dyn Registry) -> Result<Program, Vec<Diagnostic>> {
-    let params = opts.params.as_slice();
     if script.probes.is_empty() {
         // bpftrace refuses an empty script too; without the check vt would wait, attached to nothing.
         let d = Diagnostic::new(Span::new(0, 0), "the script has no probes", "a probe block goes here")
@@ -77,6 +79,19 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
     crate::ctype::define(&script.types, &script.typedefs)?;
     crate::cenum::define(&script.enums)?;
     crate::headers::define(script.includes.iter().map(|i| i.name.as_str()));
+    // A kprobe wildcard made one kprobe_multi program has an address for `func`, where a program of
+    // one function has its name: a map that both fill, say, cannot hold both. Such a script is checked
+    // again as if the kernel had no kprobe_multi (one program per function), and its errors are that
+    // check's: it runs, or fails, the same on every kernel.
+    match check_probes(script, tracefs, opts, reg, opts.kprobe_multi) {
+        Err(_) if opts.kprobe_multi => check_probes(script, tracefs, opts, reg, false),
+        checked => checked,
+    }
+}
+
+/// The probes' attach points and programs (`shared`: a kprobe wildcard may be one program).
+fn check_probes(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, reg: &dyn Registry, shared: bool) -> Result<Program, Vec<Diagnostic>> {
+    let params = opts.params.as_slice();
     let mut attaches = Vec::new();
     let mut errors = Vec::new();
     let ignore_missing = config(&script.config, &mut errors);
@@ -105,7 +120,8 @@ pub fn check_with(script: &Script, tracefs: &mut Tracefs, opts: &CheckOptions, r
                     continue;
                 }
             };
-            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid, cmd: opts.cmd.as_deref() }) {
+            let shared = shared && shareable(&probe.body);
+            match kind.resolve(&spec, &mut crate::registry::Resolve { tracefs: &mut *tracefs, pid: opts.pid, cpid: opts.cpid, cmd: opts.cmd.as_deref(), shared }) {
                 Ok(list) => attaches.extend(list.into_iter().map(|a| (probe, a))),
                 // `missing_probes = ignore`: an attach point this machine lacks is left out.
                 Err(d) if ignore_missing && missing(&d) => dropped = true,
@@ -363,6 +379,16 @@ fn assigned_maps(stmts: &[Stmt], out: &mut std::collections::HashSet<String>) {
             _ => {}
         }
     }
+}
+
+/// Whether one program can serve every attach point of a probe block: the block reads nothing that
+/// only a program of its own attach point knows — `probe` (its name, as bpftrace expands a wildcard
+/// that reads `probe` into one program per match), `args` (the function's own types) or
+/// `override()` (checked per function). Read from the block's syntax tree, where a builtin is
+/// `Builtin("NAME")` and a call names its function.
+fn shareable(body: &[Stmt]) -> bool {
+    let tree = format!("{body:?}");
+    !["Builtin(\"probe\")", "Builtin(\"args\")", "name: \"override\""].iter().any(|s| tree.contains(s))
 }
 
 /// Statements in `stmts`, counting those inside `if` and `for` bodies.

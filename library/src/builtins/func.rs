@@ -1,10 +1,14 @@
 //! `func`: the name of the function a uprobe, uretprobe, kprobe, kretprobe, fentry or fexit is in, a constant of each attach point
-//! (a wildcard probe is one program per function).
+//! (a wildcard probe is one program per function) — but for a kprobe_multi program, which serves many
+//! functions: there it is the function's address (`bpf_get_func_ip`), named when printed, as `ksym()`
+//! names an address (bpftrace's `func` is the same there).
 
+use codegen::asm::{helper, Reg, Src};
+use codegen::emit::{Emitter, CTX};
 use codegen::registry::EmitBuiltin;
 use lang::diag::Diagnostic;
 use lang::registry::{Builtin, BuiltinCx};
-use lang::typed::{TExpr, TExprKind, Target, Ty};
+use lang::typed::{Render, TExpr, TExprKind, Target, Ty};
 
 pub struct Func;
 
@@ -18,6 +22,7 @@ impl Builtin for Func {
                 let n = u.func.len() as u32 + 1;
                 Ok(TExpr { kind: TExprKind::StrConst(u.func.clone()), ty: Ty::Str(n), span: cx.span })
             }
+            Target::Kprobe(k) if !k.multi.is_empty() => Ok(TExpr { kind: TExprKind::Builtin("func"), ty: Ty::Text(Render::KSym), span: cx.span }),
             Target::Kprobe(k) => {
                 // At least 64 bytes: a wildcard's programs share a map key of this type, whose size the
                 // first program sets; a shorter name's size would cut the longer names after it.
@@ -33,5 +38,12 @@ impl Builtin for Func {
     }
 }
 
-/// A constant: the checker replaced it, nothing is emitted.
-impl EmitBuiltin for Func {}
+/// A constant (the checker replaced it, nothing is emitted) but in a kprobe_multi program: the
+/// function's entry address.
+impl EmitBuiltin for Func {
+    fn int(&self, e: &mut Emitter, dst: Reg) {
+        e.asm.mov(Reg::R1, Src::Reg(CTX));
+        e.asm.call(helper::GET_FUNC_IP);
+        e.asm.mov(dst, Src::Reg(Reg::R0));
+    }
+}

@@ -1,6 +1,8 @@
 //! `kprobe:FUNC` (`k:`) and `kretprobe:FUNC` (`kr:`): a program on a kernel function, on its first
 //! instruction (or `FUNC+OFFSET` within it) or on its return. `kprobe:MODULE:FUNC` names a module's
-//! function (`vmlinux` the kernel's own); `*` and `?` in FUNC (or MODULE) match several, one program each. Refused: functions the
+//! function (`vmlinux` the kernel's own); `*` and `?` in FUNC (or MODULE) match several, one program each,
+//! or (where the kernel has kprobe_multi links and the block reads nothing particular to one function,
+//! see `Resolve::shared`) one program for all the kernel's own functions matched. Refused: functions the
 //! kernel lacks, names several functions share, offsets outside the function, the kernel's kprobes
 //! blacklist, and (kretprobe) the spin-lock functions bpftrace refuses because a return probe on them
 //! can lock the machine up.
@@ -42,7 +44,7 @@ impl Kprobe {
 
     fn attach(&self, func: &str, module: Option<&str>, offset: u64) -> Attach {
         let kind = self.kind();
-        let place = Place { func: func.into(), module: module.map(Into::into), offset, ret: self.ret };
+        let place = Place { func: func.into(), module: module.map(Into::into), offset, ret: self.ret, multi: Vec::new() };
         let off = if offset > 0 { format!("+{offset}") } else { String::new() };
         Attach {
             probe: format!("{kind}:{}{off}", place.symbol()),
@@ -197,6 +199,8 @@ impl Kprobe {
         }
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
+        // Whether each match is a module's function.
+        let mut in_module = Vec::new();
         for (f, m) in &funcs {
             let module_ok = match module {
                 None => true,
@@ -206,11 +210,40 @@ impl Kprobe {
                 continue;
             }
             out.push(self.attach(f, module.and(m.as_deref()), 0));
+            in_module.push(m.is_some());
+        }
+        if cx.shared {
+            out = self.share(spec, out, &in_module);
         }
         if out.is_empty() {
             return Err(Diagnostic::new(spec.span, format!("no kernel function matches `{}`", spec.text()), "no match")
                 .with_help(format!("`vt -l '{}:*'` lists the kernel's functions", self.kind())));
         }
         Ok(out)
+    }
+}
+
+impl Kprobe {
+    /// A wildcard's matches as one program on a kprobe_multi link, named after the wildcard
+    /// (`kprobe:vfs_*`), when all are the kernel's own functions: the kernel before 6.3 finds only
+    /// those by name for such a link, and a block's programs must agree on what `func` is (an
+    /// address in the shared one, a name in one function's). Fewer than two: nothing to share.
+    fn share(&self, spec: &ProbeSpec, own: Vec<Attach>, in_module: &[bool]) -> Vec<Attach> {
+        if own.len() < 2 || in_module.iter().any(|m| *m) {
+            return own;
+        }
+        let multi: Vec<String> = own.iter().filter_map(|a| match &a.target {
+            Target::Kprobe(k) => Some(k.func.clone()),
+            _ => None,
+        }).collect();
+        let pattern = spec.parts.last().map_or(String::new(), |p| p.name.clone());
+        let place = Place { func: pattern.clone(), module: None, offset: 0, ret: self.ret, multi };
+        let shared = Attach {
+            probe: format!("{}:{}", self.kind(), spec.parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(":")),
+            tag: pattern.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect(),
+            target: Target::Kprobe(place),
+            args: None,
+        };
+        vec![shared]
     }
 }

@@ -3,16 +3,16 @@
 //! loader reads none, see `session/load.rs`) and cannot name a module's BTF object. The function's BTF
 //! id comes from vt's lazy reader (`lang::btf`, `lang::btf_module`); a module's function also needs
 //! the kernel's BTF object of that module (`attach_btf_obj_fd`). The program's map references are
-//! resolved here against the maps aya created. Attaching is BPF_RAW_TRACEPOINT_OPEN without a name:
+//! resolved against the maps aya created (`raw`). Attaching is BPF_RAW_TRACEPOINT_OPEN without a name:
 //! the kernel links the program to its trampoline.
 
+use super::raw::{self, bpf, owned, ProgLoad, ENOTSUPP};
 use super::{Error, Link};
 use codegen::asm::Code;
 use lang::typed::Fentry as Target;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
-const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
 const BPF_RAW_TRACEPOINT_OPEN: libc::c_long = 17;
 const BPF_BTF_GET_FD_BY_ID: libc::c_long = 19;
@@ -20,48 +20,6 @@ const BPF_BTF_GET_NEXT_ID: libc::c_long = 23;
 const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_FENTRY: u32 = 24;
 const BPF_TRACE_FEXIT: u32 = 25;
-const BPF_PSEUDO_MAP_FD: u64 = 1;
-const BPF_PSEUDO_MAP_VALUE: u64 = 2;
-/// The kernel's ENOTSUPP (not in libc): what it says for a program type or attach it cannot do.
-const ENOTSUPP: i32 = 524;
-
-/// `union bpf_attr` for BPF_PROG_LOAD, up to `attach_btf_obj_fd`, zero-padded.
-#[repr(C)]
-#[derive(Default)]
-struct ProgLoad {
-    prog_type: u32,
-    insn_cnt: u32,
-    insns: u64,
-    license: u64,
-    log_level: u32,
-    log_size: u32,
-    log_buf: u64,
-    kern_version: u32,
-    prog_flags: u32,
-    prog_name: [u8; 16],
-    prog_ifindex: u32,
-    expected_attach_type: u32,
-    prog_btf_fd: u32,
-    func_info_rec_size: u32,
-    func_info: u64,
-    func_info_cnt: u32,
-    line_info_rec_size: u32,
-    line_info: u64,
-    line_info_cnt: u32,
-    attach_btf_id: u32,
-    attach_btf_obj_fd: u32,
-    _pad: [u32; 5],
-}
-
-fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> io::Result<i64> {
-    // SAFETY: attr is a bpf_attr variant for `cmd`, all its pointers valid for the call.
-    let rc = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr as *mut T, std::mem::size_of::<T>()) };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc)
-    }
-}
 
 /// The message for a kernel without the tracing program type (or its trampolines).
 pub const NO_FENTRY: &str = "fentry/fexit need the tracing program type (BPF trampolines), which this kernel lacks; kprobe:FUNC works where kprobes exist";
@@ -128,8 +86,7 @@ fn module_btf_fd(name: &str) -> Result<OwnedFd, Error> {
         id = next[1];
         let mut by_id = [id, 0u32, 0, 0];
         let Ok(fd) = bpf(BPF_BTF_GET_FD_BY_ID, &mut by_id) else { continue };
-        // SAFETY: the kernel just returned this descriptor to us.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+        let fd = owned(fd);
         let mut buf = [0u8; 64];
         let mut info = BtfInfo { name: buf.as_mut_ptr() as u64, name_len: buf.len() as u32, ..Default::default() };
         let mut attr = [fd.as_raw_fd() as u32, std::mem::size_of::<BtfInfo>() as u32, 0, 0];
@@ -143,66 +100,18 @@ fn module_btf_fd(name: &str) -> Result<OwnedFd, Error> {
     }
 }
 
-/// The program's instructions with each map reference made the kernel's: `map_fd(m)` is map m's
-/// descriptor and whether it is a global (a data section's map, addressed by value).
-fn relocate(code: &Code, map_fd: &dyn Fn(usize) -> Option<(i32, bool)>) -> Result<Vec<u64>, Error> {
-    let mut words = code.words.clone();
-    for r in &code.relocs {
-        let (fd, global) = map_fd(r.map).ok_or_else(|| Error::Unsupported(format!("map {} of the program is missing", r.map)))?;
-        if r.insn + 1 >= words.len() {
-            return Err(Error::Unsupported(format!("map reference outside the program at {}", r.insn)));
-        }
-        let src = if global { BPF_PSEUDO_MAP_VALUE } else { BPF_PSEUDO_MAP_FD };
-        let w = words[r.insn];
-        words[r.insn] = (w & 0xffff_ffff & !0xf000) | src << 12 | (fd as u32 as u64) << 32;
-        // The second half's immediate: the offset into a global's value (vt's globals are alone in
-        // their section, at 0).
-        words[r.insn + 1] &= 0xffff_ffff;
-    }
-    Ok(words)
-}
-
 /// Loads the program through the verifier as a tracing program on the target's function.
 pub fn load(code: &Code, name: &str, target: &Target, map_fd: &dyn Fn(usize) -> Option<(i32, bool)>) -> Result<OwnedFd, Error> {
     let (btf_id, obj) = btf_target(target)?;
-    if !code.callbacks.is_empty() {
-        // The callback needs BTF function info in the load, which this loader does not pass yet.
-        return Err(Error::Unsupported(format!("`for` over a map is not supported in {name} (fentry/fexit) yet")));
-    }
-    let words = relocate(code, map_fd)?;
-    let license = c"GPL";
-    let mut attr = ProgLoad {
+    let words = raw::relocate(code, map_fd)?;
+    let attr = ProgLoad {
         prog_type: BPF_PROG_TYPE_TRACING,
-        insn_cnt: words.len() as u32,
-        insns: words.as_ptr() as u64,
-        license: license.as_ptr() as u64,
         expected_attach_type: if target.ret { BPF_TRACE_FEXIT } else { BPF_TRACE_FENTRY },
         attach_btf_id: btf_id,
         attach_btf_obj_fd: obj.as_ref().map_or(0, |fd| fd.as_raw_fd() as u32),
         ..Default::default()
     };
-    for (d, s) in attr.prog_name.iter_mut().zip(name.bytes().take(15)) {
-        *d = s;
-    }
-    let first = match bpf(BPF_PROG_LOAD, &mut attr) {
-        // SAFETY: the kernel just returned this descriptor to us.
-        Ok(fd) => return Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
-        Err(e) => e,
-    };
-    // Again with the verifier's log, for its reason.
-    let mut log = vec![0u8; 1 << 20];
-    attr.log_level = 1;
-    attr.log_size = log.len() as u32;
-    attr.log_buf = log.as_mut_ptr() as u64;
-    let again = bpf(BPF_PROG_LOAD, &mut attr);
-    let len = log.iter().position(|b| *b == 0).unwrap_or(0);
-    let log = String::from_utf8_lossy(&log[..len]).into_owned();
-    match again {
-        // SAFETY: as above (a load that failed once for want of memory, say, may pass).
-        Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
-        Err(_) if lacks_tracing(&first, &log) => Err(not_supported(target)),
-        Err(e) => Err(Error::Verifier { reason: super::verifier_reason(&log).unwrap_or_else(|| e.to_string()), log }),
-    }
+    raw::load(&words, name, attr).map_err(|r| if lacks_tracing(&r.first, &r.log) { not_supported(target) } else { r.verifier() })
 }
 
 /// Whether a failed load says the kernel has no tracing programs or trampolines at all (rather than
@@ -231,8 +140,7 @@ pub fn available() -> bool {
 pub fn attach(prog: BorrowedFd<'_>, target: &Target) -> Result<Link, Error> {
     let mut attr = [0u64, prog.as_raw_fd() as u32 as u64];
     match bpf(BPF_RAW_TRACEPOINT_OPEN, &mut attr) {
-        // SAFETY: the kernel just returned this descriptor to us.
-        Ok(fd) => Ok(Link::new(unsafe { OwnedFd::from_raw_fd(fd as i32) })),
+        Ok(fd) => Ok(Link::new(owned(fd))),
         Err(e) if matches!(e.raw_os_error(), Some(ENOTSUPP) | Some(libc::EOPNOTSUPP)) => Err(not_supported(target)),
         Err(e) => Err(Error::Unsupported(format!("the kernel refuses a trampoline on `{}`: {e}", target.func))),
     }

@@ -6,7 +6,9 @@
 pub mod error_injection;
 pub mod fentry;
 pub mod kprobe;
+pub mod kprobe_multi;
 pub mod perf_event;
+pub mod raw;
 pub mod raw_tracepoint;
 pub mod test_run;
 pub mod tracepoint;
@@ -32,7 +34,7 @@ pub enum Error {
     /// The kernel has no such event here (a hardware counter on a machine without a PMU).
     #[error("{0}")]
     Unsupported(String),
-    /// The verifier refused a program vt loaded itself (fentry): its reason and whole log.
+    /// The verifier refused a program vt loaded itself (fentry, kprobe_multi): its reason and whole log.
     #[error("{reason}")]
     Verifier { reason: String, log: String },
 }
@@ -65,7 +67,8 @@ pub enum Target<'a> {
     PerfEvent(&'a lang::typed::PerfEvent),
     /// A uprobe or uretprobe program on an instruction of a file.
     Uprobe(&'a lang::typed::Uprobe),
-    /// A kprobe or kretprobe program on a kernel function.
+    /// A kprobe or kretprobe program on a kernel function, or on many through a kprobe_multi link
+    /// (loaded and attached by the session through `kprobe_multi`, as fentry's).
     Kprobe(&'a lang::typed::Kprobe),
     /// A tracing program on a kernel function's entry or exit (loaded and attached by the session
     /// through `fentry`, which needs the object's maps).
@@ -110,6 +113,7 @@ pub fn load(prog: &mut Program, target: &Target) -> Result<(), Error> {
         Target::Tracepoint { .. } => tracepoint::load(prog),
         Target::PerfEvent(_) => perf_event::load(prog),
         Target::Uprobe(_) => uprobe::load(prog),
+        Target::Kprobe(k) if !k.multi.is_empty() => Err(Error::Unsupported("a kprobe_multi program is loaded with its maps (attach::kprobe_multi::load)".into())),
         Target::Kprobe(_) => kprobe::load(prog),
         Target::Fentry(_) => Err(Error::Unsupported("an fentry program is loaded with its maps (attach::fentry::load)".into())),
         Target::Usdt(_) => usdt::load(prog),
@@ -124,6 +128,7 @@ pub fn attach(prog: &mut Program, target: &Target) -> Result<Option<Link>, Error
         Target::Tracepoint { category, name } => tracepoint::attach(prog, category, name).map(Some),
         Target::PerfEvent(event) => perf_event::attach(prog, event).map(Some),
         Target::Uprobe(u) => uprobe::attach(prog, u).map(Some),
+        Target::Kprobe(k) if !k.multi.is_empty() => Err(Error::Unsupported("a kprobe_multi program is attached by its descriptor (attach::kprobe_multi::attach)".into())),
         Target::Kprobe(k) => kprobe::attach(prog, k).map(Some),
         Target::Fentry(_) => Err(Error::Unsupported("an fentry program is attached by its descriptor (attach::fentry::attach)".into())),
         Target::Usdt(u) => usdt::attach(prog, u).map(Some),

@@ -226,6 +226,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             bucket_sums: cli.metrics.is_some(),
             unsafe_allowed: cli.unsafe_allowed,
             cmd: child.as_ref().map(|c| c.program().to_path_buf()),
+            // Probed only for a script whose wildcard kprobes could use it.
+            kprobe_multi: wildcard_kprobes(&text) && crate::attach::kprobe_multi::available(),
         };
         let object = compile(&name, &text, &mut tracefs, &opts)?;
         script = Some((name, text));
@@ -262,4 +264,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let result = trace::trace(object, &opts, metrics, &mut sink, child.as_mut(), watched.as_ref());
     sink.flush();
     result
+}
+
+/// Whether a script may have a kprobe or kretprobe wildcard (a cheap look at its text, so that
+/// other scripts do not pay for the kprobe_multi feature probe).
+fn wildcard_kprobes(text: &str) -> bool {
+    (text.contains("kprobe:") || text.contains("k:") || text.contains("kr:")) && (text.contains('*') || text.contains('?'))
 }

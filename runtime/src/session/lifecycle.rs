@@ -26,6 +26,14 @@ impl Session {
             self.links[index] = Some(attach::fentry::attach(fd.as_fd(), f).map_err(|e| fail(chain(&e)))?);
             return Ok(());
         }
+        if let lang::typed::Target::Kprobe(k) = &p.attach.target {
+            if !k.multi.is_empty() {
+                use std::os::fd::AsFd;
+                let fd = self.tracing.get(index).and_then(Option::as_ref).ok_or_else(|| fail("the program is not loaded".into()))?;
+                self.links[index] = Some(attach::kprobe_multi::attach(fd.as_fd(), k).map_err(|e| fail(chain(&e)))?);
+                return Ok(());
+            }
+        }
         let prog = self.ebpf.program_mut(&p.symbol).ok_or_else(|| fail(format!("program {} missing", p.symbol)))?;
         if let Some(link) = attach::attach(prog, &attach::target(&p.attach)).map_err(|e| fail(chain(&e)))? {
             self.links[index] = Some(link);

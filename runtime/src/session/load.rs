@@ -62,6 +62,16 @@ impl Session {
                 })?);
                 continue;
             }
+            if let lang::typed::Target::Kprobe(k) = &p.attach.target {
+                if !k.multi.is_empty() {
+                    let map_fd = |m: usize| map_fd(&ebpf, &object, m);
+                    tracing[i] = Some(attach::kprobe_multi::load(&p.code, &p.symbol, &map_fd).map_err(|e| match e {
+                        attach::Error::Verifier { reason, log } => Error::Verify { probe: p.attach.probe_name(), span: p.span, reason, log },
+                        other => Error::Load(chain(&other)),
+                    })?);
+                    continue;
+                }
+            }
             let prog = ebpf.program_mut(&p.symbol).ok_or_else(|| Error::Load(format!("program {} missing", p.symbol)))?;
             // override(): refused with the kernel's reason before the verifier or the attach says less.
             if let lang::typed::Target::Kprobe(k) = &p.attach.target {

@@ -98,7 +98,13 @@ impl Session {
     /// watchpoint's setup uprobe is part of its watchpoint).
     pub fn probe_count(&self) -> usize {
         let setup = |t: &lang::typed::Target| matches!(t, lang::typed::Target::Uprobe(u) if u.watch.is_some());
-        self.object.programs.iter().filter(|p| !setup(&p.attach.target)).count()
+        // A kprobe_multi program counts its functions, as their kprobes would count where the
+        // kernel has no such links.
+        let count = |t: &lang::typed::Target| match t {
+            lang::typed::Target::Kprobe(k) if !k.multi.is_empty() => k.multi.len(),
+            _ => 1,
+        };
+        self.object.programs.iter().filter(|p| !setup(&p.attach.target)).map(|p| count(&p.attach.target)).sum()
     }
 
     /// The ring buffer's fd, to poll on.
