@@ -276,7 +276,10 @@ fn run_once(entry: &Entry, tool: Tool, port: u16) -> Output {
     }
     let stop = entry.stop.unwrap_or(if script.contains("exit()") || command.is_some() { Stop::ByItself } else { Stop::Int });
     let mut tracer = Tracer::start_with_params(tool, &script, &flags, &params);
-    tracer.wait_attached(&attachments(&script));
+    // A tracer with `-c` starts its command only once attached, and may be done before we look.
+    if command.is_none() {
+        tracer.wait_attached(&attachments(&script));
+    }
     if let Some(w) = workload.as_mut() {
         w.release_and_wait();
         if tool == Tool::Bpftrace && stop != Stop::ByItself {
