@@ -22,6 +22,9 @@ pub use functions::FunctionEntry;
 pub use probes::fentry::LISTED as FENTRY_LISTED;
 /// The name of an x86-64 system call number (`syscall_name`'s table), for the runtime that shows it.
 pub use functions::syscall_name::name as syscall_name;
+/// A user function's symbol as bpftrace 0.17 prints it (`func`, `usym`, `ustack`): demangled, with a
+/// Rust name's hash.
+pub use probes::binary::printed as printed_symbol;
 
 /// Calls that are statements of their own, checked by the language core (they send events).
 static STATEMENTS: &[&str] = &["printf", "print", "clear", "zero", "delete", "exit", "time", "join", "cat", "system"];

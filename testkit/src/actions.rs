@@ -29,6 +29,9 @@
 //!                            vt:guarded(i as int64, -i as int32) only while its semaphore is raised
 //!                            (csrc/)
 //! watch N                    writes 1, 2, …, N to the global `shapes_watched` (csrc/)
+//! caught SIG N               a handler for signal SIG is installed before the release (wherever the
+//!                            action stands); here the process checks that it ran exactly N times
+//!                            (exit status 14 if not): for `signal()`, whose signal it then survives
 //! getppid 3 + open /etc/passwd 2
 //! ```
 //!
@@ -62,6 +65,7 @@ pub enum Action {
     Call(u64),
     Usdt(u64),
     Watch(u64),
+    Caught(usize, u64),
 }
 
 // The workload's C part (csrc/, built by build.rs).
@@ -82,6 +86,30 @@ pub extern "C" fn vt_shapes_add(a: u64, b: u64) -> u64 {
 }
 
 const PAGE: usize = 4096;
+
+/// How many times each signal's handler ran (`caught`).
+static CAUGHT: [std::sync::atomic::AtomicU64; 65] = [const { std::sync::atomic::AtomicU64::new(0) }; 65];
+
+/// The handler `caught` installs: it only counts (an atomic add is async-signal-safe).
+extern "C" fn count_signal(sig: libc::c_int) {
+    if let Some(c) = CAUGHT.get(sig as usize) {
+        c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Installs [`count_signal`] for `sig` (exit status 14 if the kernel refuses).
+fn catch(sig: usize) {
+    // SAFETY: a zeroed sigaction with a handler of the right type and an empty mask.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = count_signal as extern "C" fn(libc::c_int) as usize;
+        act.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut act.sa_mask);
+        if libc::sigaction(sig as libc::c_int, &act, std::ptr::null_mut()) != 0 {
+            std::process::exit(14);
+        }
+    }
+}
 
 /// `n` fresh pages of anonymous memory, not yet touched, without transparent huge pages.
 fn fresh_pages(n: u64) -> *mut u8 {
@@ -163,6 +191,15 @@ pub fn parse(words: &[String]) -> Action {
         Some("call") => (want(1), Action::Call(num(arg(1)))).1,
         Some("usdt") => (want(1), Action::Usdt(num(arg(1)))).1,
         Some("watch") => (want(1), Action::Watch(num(arg(1)))).1,
+        Some("caught") => {
+            want(2);
+            let sig: usize = num(arg(1));
+            if sig == 0 || sig >= CAUGHT.len() {
+                usage()
+            }
+            catch(sig);
+            Action::Caught(sig, num(arg(2)))
+        }
         Some("exec") if words.len() >= 2 => Action::Exec(words[1..].iter().map(|w| cstr(Some(w))).collect()),
         _ => usage(),
     }
@@ -208,6 +245,11 @@ pub fn run(action: Action) {
         }
         // SAFETY: as above.
         Action::Watch(n) => unsafe { shapes_watch(n) },
+        Action::Caught(sig, n) => {
+            if CAUGHT[sig].load(std::sync::atomic::Ordering::SeqCst) != n {
+                std::process::exit(14);
+            }
+        }
         Action::Call(n) => {
             for i in 1..=n {
                 std::hint::black_box(vt_shapes_add(std::hint::black_box(i), 100 + i % 3));

@@ -7,6 +7,9 @@
 //! PROG  tracepoint:... { ... }           the script, on one line; or PROG alone then `|` lines
 //! RUN   getppid 3 + open /etc/passwd 1   a workload (src/actions.rs), started paused and
 //!                                        released once the tracer is attached; none if absent
+//! CMD   getppid 3                        a workload the tracer runs itself (`-c '…/shapes --now
+//!                                        getppid 3'`: `cpid` is its pid); the run ends when it does
+//!                                        (no STOP, no RUN beside it)
 //! PARAMS 42 hello                        positional parameters, after the script
 //! FLAGS --unsafe                         options of the tracer (vt and bpftrace), before the script
 //! STOP  int | term | exit                how the run ends: SIGINT, SIGTERM, or by itself (the default is
@@ -38,6 +41,8 @@ pub struct Entry {
     pub at: String,
     pub prog: String,
     pub run: Option<String>,
+    /// The actions of a workload given to the tracer with `-c` (CMD).
+    pub cmd: Option<String>,
     pub params: Vec<String>,
     pub flags: Vec<String>,
     pub stop: Option<Stop>,
@@ -91,6 +96,7 @@ pub fn parse(file: &str, text: &str) -> Vec<Entry> {
             "PROG" if value.is_empty() => block = Block::Prog,
             "PROG" => e.prog = value.to_string(),
             "RUN" => e.run = Some(value.to_string()),
+            "CMD" => e.cmd = Some(value.to_string()),
             "PARAMS" => e.params = value.split_whitespace().map(String::from).collect(),
             "FLAGS" => e.flags = value.split_whitespace().map(String::from).collect(),
             "STOP" => {
@@ -116,6 +122,7 @@ pub fn parse(file: &str, text: &str) -> Vec<Entry> {
     }
     for e in &entries {
         assert!(!e.prog.trim().is_empty(), "{}: entry {} has no PROG", e.at, e.name);
+        assert!(e.cmd.is_none() || (e.run.is_none() && e.stop.is_none()), "{}: entry {} has CMD with RUN or STOP", e.at, e.name);
     }
     entries
 }
@@ -250,7 +257,11 @@ fn run_once(entry: &Entry, tool: Tool, port: u16) -> Output {
     let script = vars.apply(&entry.prog);
     let params: Vec<String> = entry.params.iter().map(|p| vars.apply(p)).collect();
     let params: Vec<&str> = params.iter().map(String::as_str).collect();
-    let flags: Vec<&str> = entry.flags.iter().map(String::as_str).collect();
+    let command = entry.cmd.as_ref().map(|c| crate::workload_line(&vars.apply(c)));
+    let mut flags: Vec<&str> = entry.flags.iter().map(String::as_str).collect();
+    if let Some(c) = &command {
+        flags.extend(["-c", c.as_str()]);
+    }
     if entry.status != 0 {
         // A refusal comes at once; a script that runs after all must not hang the suite.
         let mut cmd = vt_command(&flags);
@@ -263,9 +274,12 @@ fn run_once(entry: &Entry, tool: Tool, port: u16) -> Output {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
     }
-    let stop = entry.stop.unwrap_or(if script.contains("exit()") { Stop::ByItself } else { Stop::Int });
+    let stop = entry.stop.unwrap_or(if script.contains("exit()") || command.is_some() { Stop::ByItself } else { Stop::Int });
     let mut tracer = Tracer::start_with_params(tool, &script, &flags, &params);
-    tracer.wait_attached(&attachments(&script));
+    // A tracer with `-c` starts its command only once attached, and may be done before we look.
+    if command.is_none() {
+        tracer.wait_attached(&attachments(&script));
+    }
     if let Some(w) = workload.as_mut() {
         w.release_and_wait();
         if tool == Tool::Bpftrace && stop != Stop::ByItself {
@@ -418,9 +432,10 @@ mod tests {
 
     #[test]
     fn parses_entries() {
-        let text = "# c\nNAME a\nPROG BEGIN { exit(); }\nBPFTRACE\nEXPECT\n| x\n|\n|  y\n\nNAME b\nPROG\n| BEGIN {\n|   exit(); }\nRUN getppid 1\nPARAMS 1 two\nSTOP term\nSTATUS 1\nSTDERR\n| e\n";
+        let text = "# c\nNAME a\nPROG BEGIN { exit(); }\nBPFTRACE\nEXPECT\n| x\n|\n|  y\n\nNAME b\nPROG\n| BEGIN {\n|   exit(); }\nRUN getppid 1\nPARAMS 1 two\nSTOP term\nSTATUS 1\nSTDERR\n| e\nNAME c\nPROG BEGIN { }\nCMD getppid 2\n";
         let e = parse("t", text);
-        assert_eq!(e.len(), 2);
+        assert_eq!(e.len(), 3);
+        assert_eq!((e[2].cmd.as_deref(), e[1].cmd.as_deref()), (Some("getppid 2"), None));
         assert_eq!((e[0].name.as_str(), e[0].prog.as_str(), e[0].bpftrace), ("a", "BEGIN { exit(); }", true));
         assert_eq!(e[0].expect.as_deref(), Some("x\n\n y\n"));
         assert_eq!(e[1].prog, "BEGIN {\n  exit(); }\n");

@@ -19,8 +19,10 @@ impl Builtin for Func {
     fn check(&self, cx: &BuiltinCx) -> Result<TExpr, Diagnostic> {
         match &cx.attach.target {
             Target::Uprobe(u) => {
-                let n = u.func.len() as u32 + 1;
-                Ok(TExpr { kind: TExprKind::StrConst(u.func.clone()), ty: Ty::Str(n), span: cx.span })
+                // Named as bpftrace 0.17 prints it: a C++ or Rust symbol demangled (with its hash).
+                let name = crate::probes::binary::printed(&u.func);
+                let n = name.len() as u32 + 1;
+                Ok(TExpr { kind: TExprKind::StrConst(name), ty: Ty::Str(n), span: cx.span })
             }
             Target::Kprobe(k) if !k.multi.is_empty() => Ok(TExpr { kind: TExprKind::Builtin("func"), ty: Ty::Text(Render::KSym), span: cx.span }),
             Target::Kprobe(k) => {

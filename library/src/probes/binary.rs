@@ -80,6 +80,17 @@ pub fn demangled(name: &str) -> Option<String> {
     cpp_demangle::Symbol::new(name).ok()?.demangle().ok()
 }
 
+/// A function's symbol as bpftrace 0.17 prints it (`func`, `usym`, `ustack`): a `_Z` name demangled as
+/// the Itanium C++ ABI reads it, as its `__cxa_demangle` does (`ns::foo(int)`; a Rust legacy name keeps
+/// its hash and its `$u7b$` escapes: `std::rt::lang_start::h4eb51778909a5eb7`), any other name as it is
+/// (a Rust v0 `_R` name too: 0.17 leaves it mangled).
+pub fn printed(name: &str) -> String {
+    if !name.starts_with("_Z") {
+        return name.to_string();
+    }
+    cpp_demangle::Symbol::new(name).ok().and_then(|s| s.demangle().ok()).unwrap_or_else(|| name.to_string())
+}
+
 /// `ns::foo(int)` without its parameter list: `ns::foo`.
 fn without_params(d: &str) -> &str {
     d.split_once('(').map_or(d, |(head, _)| head)
@@ -213,6 +224,21 @@ mod tests {
         assert_eq!(demangled("_RNvCs1234_7mycrate3foo").as_deref(), Some("mycrate::foo"));
         assert_eq!(demangled("readline"), None);
         assert_eq!(demangled("_Zgarbage"), None);
+    }
+
+    #[test]
+    fn printed_names_as_bpftrace_017() {
+        // What __cxa_demangle gives for each (bpftrace 0.17 prints that).
+        assert_eq!(printed("_ZN2ns3fooEi"), "ns::foo(int)");
+        assert_eq!(printed("_ZN2ns7Counter4bumpEv"), "ns::Counter::bump()");
+        assert_eq!(printed("_ZN3std2rt10lang_start17h4eb51778909a5eb7E"), "std::rt::lang_start::h4eb51778909a5eb7");
+        assert_eq!(
+            printed("_ZN10vt_testkit7actions3num28_$u7b$$u7b$closure$u7d$$u7d$17h070518718693fe69E"),
+            "vt_testkit::actions::num::_$u7b$$u7b$closure$u7d$$u7d$::h070518718693fe69"
+        );
+        assert_eq!(printed("_RNvCs1234_7mycrate3foo"), "_RNvCs1234_7mycrate3foo");
+        assert_eq!(printed("_Zgarbage"), "_Zgarbage");
+        assert_eq!(printed("main"), "main");
     }
 
     #[test]

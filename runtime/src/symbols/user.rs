@@ -2,6 +2,7 @@
 //! they map (blazesym; a file without symbols is followed to its .gnu_debuglink file).
 
 use blazesym::symbolize::source::{Elf, Source};
+use library::printed_symbol as printed;
 use blazesym::symbolize::{Input, Reason, Symbolized, Symbolizer};
 use std::sync::Arc;
 
@@ -46,9 +47,11 @@ pub fn locate(maps: &[Mapping], addr: u64) -> Option<(&Mapping, u64)> {
     maps.iter().find(|m| m.start <= addr && addr < m.end).map(|m| (m, addr - m.start + m.offset))
 }
 
-/// A symbolizer that names functions only (no source lines, no inlined functions), demangled.
+/// A symbolizer that names functions only (no source lines, no inlined functions), by their symbols:
+/// [`symbols`] demangles them as bpftrace 0.17 prints them (blazesym's demangling leaves out a Rust
+/// name's hash, which 0.17 keeps).
 pub fn symbolizer() -> Symbolizer {
-    Symbolizer::builder().enable_code_info(false).enable_inlined_fns(false).enable_demangling(true).build()
+    Symbolizer::builder().enable_code_info(false).enable_inlined_fns(false).enable_demangling(false).build()
 }
 
 /// The symbols at `offsets` of the ELF file `path`, and the offsets into them: from the file's symbol
@@ -64,7 +67,7 @@ pub fn symbols(bz: &Symbolizer, path: &str, offsets: &[u64]) -> Vec<Option<(Stri
     let mut stripped = Vec::new();
     for (i, found) in run(false).into_iter().enumerate().take(offsets.len()) {
         match found {
-            Symbolized::Sym(s) => out[i] = Some((s.name.into_owned(), s.offset as u64)),
+            Symbolized::Sym(s) => out[i] = Some((printed(&s.name), s.offset as u64)),
             Symbolized::Unknown(Reason::MissingSyms) => stripped.push(i),
             Symbolized::Unknown(_) => {}
         }
@@ -72,7 +75,7 @@ pub fn symbols(bz: &Symbolizer, path: &str, offsets: &[u64]) -> Vec<Option<(Stri
     if !stripped.is_empty() {
         for (i, found) in run(true).into_iter().enumerate() {
             if let (true, Symbolized::Sym(s)) = (stripped.contains(&i), found) {
-                out[i] = Some((s.name.into_owned(), s.offset as u64));
+                out[i] = Some((printed(&s.name), s.offset as u64));
             }
         }
     }
