@@ -8,10 +8,13 @@ check() { # NAME GOT WANT
 links() { ls -l /proc/$1/fd 2>/dev/null | grep -c 'bpf_link\|perf_event'; }
 # start OUT N SCRIPT: vt running SCRIPT in the background until its N probes are attached.
 start() {
-    vt -e "$3" >/tmp/$1.out 2>/tmp/$1.err &
+    # A BEGIN printf shows once every probe is attached (vt runs BEGIN first and prints its output
+    # after attaching): counting link fds alone let a workload start before the last probe was on.
+    vt -e "$3
+BEGIN { printf(\"vt-ready\\n\"); }" >/tmp/$1.out 2>/tmp/$1.err &
     VT=$!
     n=0
-    until [ "$(links $VT)" -ge "$2" ]; do
+    until [ "$(links $VT)" -ge "$2" ] && grep -q "^vt-ready$" /tmp/$1.out; do
         n=$((n+1))
         if [ $n -gt 1200 ] || ! kill -0 $VT 2>/dev/null; then echo "vt did not attach:"; cat /tmp/$1.err; fails=$((fails+1)); return 1; fi
         sleep 0.05
