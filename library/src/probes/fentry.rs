@@ -107,14 +107,7 @@ impl ProbeKind for Fentry {
 
     fn resolve(&self, spec: &ProbeSpec, cx: &mut Resolve) -> Result<Vec<Attach>, Diagnostic> {
         let kind = self.kind();
-        let (module, func): (Option<&Ident>, &Ident) = match spec.parts.as_slice() {
-            [func] => (None, func),
-            [module, func] => (Some(module), func),
-            _ => {
-                return Err(Diagnostic::new(spec.span, format!("an {kind} probe is written `{kind}:FUNCTION` or `{kind}:MODULE:FUNCTION`"), "malformed probe")
-                    .with_help(format!("e.g. `{kind}:vfs_read` or `{kind}:vhost_net:handle_tx_kick`")))
-            }
-        };
+        let (module, func) = super::ksyms::module_and_function(spec, kind, &format!("an {kind} probe"), "vhost_net:handle_tx_kick")?;
         let base = kernel_btf(spec.span, kind)?;
         let name = func.name.as_str();
         let module_name = module.map(|m| m.name.as_str());

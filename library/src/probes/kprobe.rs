@@ -8,7 +8,7 @@
 //! can lock the machine up.
 
 use super::ksyms::{self, KernelFunction};
-use lang::ast::{Ident, ProbeSpec};
+use lang::ast::ProbeSpec;
 use lang::diag::Diagnostic;
 use lang::registry::{ProbeKind, Resolve};
 use lang::tracefs::{closest, did_you_mean, glob_match, has_wildcard, Tracefs};
@@ -74,14 +74,7 @@ impl ProbeKind for Kprobe {
 
     fn resolve(&self, spec: &ProbeSpec, cx: &mut Resolve) -> Result<Vec<Attach>, Diagnostic> {
         let kind = self.kind();
-        let (module, func): (Option<&Ident>, &Ident) = match spec.parts.as_slice() {
-            [func] => (None, func),
-            [module, func] => (Some(module), func),
-            _ => {
-                return Err(Diagnostic::new(spec.span, format!("a {kind} is written `{kind}:FUNCTION` or `{kind}:MODULE:FUNCTION`"), "malformed probe")
-                    .with_help(format!("e.g. `{kind}:vfs_read` or `{kind}:vhost_net:handle_rx`")))
-            }
-        };
+        let (module, func) = super::ksyms::module_and_function(spec, kind, &format!("a {kind}"), "vhost_net:handle_rx")?;
         let (name, offset) = match func.name.split_once('+') {
             None => (func.name.as_str(), None),
             Some((name, off)) => {

@@ -113,3 +113,20 @@ mod tests {
         assert_eq!(f.iter().find(|k| k.name == "a").unwrap().size, Some(0x20));
     }
 }
+
+/// A kernel-function probe's `FUNCTION` or `MODULE:FUNCTION` (kprobe, fentry and their return forms):
+/// the module, if named, and the function; otherwise the error saying how it is written, with `what`
+/// naming the probe (`a kprobe`) and `example` a module function (`vhost_net:handle_rx`).
+pub fn module_and_function<'a>(
+    spec: &'a lang::ast::ProbeSpec,
+    kind: &str,
+    what: &str,
+    example: &str,
+) -> Result<(Option<&'a lang::ast::Ident>, &'a lang::ast::Ident), lang::diag::Diagnostic> {
+    match spec.parts.as_slice() {
+        [func] => Ok((None, func)),
+        [module, func] => Ok((Some(module), func)),
+        _ => Err(lang::diag::Diagnostic::new(spec.span, format!("{what} is written `{kind}:FUNCTION` or `{kind}:MODULE:FUNCTION`"), "malformed probe")
+            .with_help(format!("e.g. `{kind}:vfs_read` or `{kind}:{example}`"))),
+    }
+}
