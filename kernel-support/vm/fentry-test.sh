@@ -1,27 +1,8 @@
 #!/bin/sh
-# Run in the guest (guest.sh --with this file; test.sh runs it after kprobe-test.sh in the same boot):
+# Run in the guest (guest.sh --with guest-lib.sh --with this file; test.sh runs it after kprobe-test.sh in the same boot):
 # fentry/fexit (and kfunc/kretfunc) on workloads of known shape, checked exactly; one `check:` line
 # each; exits with the number that failed.
-fails=0
-check() { # NAME GOT WANT
-    if [ "$2" = "$3" ]; then echo "check: $1: $2 ok"; else echo "check: $1: got '$2', want '$3' MISMATCH"; fails=$((fails+1)); fi
-}
-links() { ls -l /proc/$1/fd 2>/dev/null | grep -c 'bpf_link\|perf_event'; }
-start() { # OUT N SCRIPT: vt running SCRIPT in the background until its N probes are attached.
-    # A BEGIN printf shows once every probe is attached (vt runs BEGIN first and prints its output
-    # after attaching): counting link fds alone let a workload start before the last probe was on.
-    vt -e "$3
-BEGIN { printf(\"vt-ready\\n\"); }" >/tmp/$1.out 2>/tmp/$1.err &
-    VT=$!
-    n=0
-    until [ "$(links $VT)" -ge "$2" ] && grep -q "^vt-ready$" /tmp/$1.out; do
-        n=$((n+1))
-        if [ $n -gt 1200 ] || ! kill -0 $VT 2>/dev/null; then echo "vt did not attach:"; cat /tmp/$1.err; fails=$((fails+1)); return 1; fi
-        sleep 0.05
-    done
-}
-stop() { kill -INT $VT; wait $VT; echo "vt_rc=$?" >>/tmp/$1.err; }
-val() { sed -n "s|^$2: *||p" /tmp/$1.out | head -1; }
+. guest-lib.sh # check, links, start, stop, val
 ok_rc() { grep -q '^vt_rc=0$' /tmp/$1.err || { echo "vt failed:"; cat /tmp/$1.err; fails=$((fails+1)); }; }
 
 echo "kernel $(uname -r), module BTF: $(ls /sys/kernel/btf | tr '\n' ' ')"

@@ -58,7 +58,7 @@ if [[ " ${pass[*]} " != *" --no-vt "* ]]; then
     done
     log="$(mktemp)"
     # fentry-test.sh (fentry/fexit, kfunc/kretfunc, module BTF) runs in the same boot.
-    if "$here/guest.sh" "${vt_args[@]}" --timeout 600 --with "$here/kprobe-test.sh" --with "$here/fentry-test.sh" \
+    if "$here/guest.sh" "${vt_args[@]}" --timeout 600 --with "$here/guest-lib.sh" --with "$here/kprobe-test.sh" --with "$here/fentry-test.sh" \
         -- sh -c 'kprobe-test.sh; k=$?; fentry-test.sh; exit $((k + $?))' >"$log" 2>&1; then
         grep -E '^(check|kprobe tests|fentry tests):' "$log" | grep -v ' ok$' || true
         echo "kprobes: $(grep -c '^check:.* ok$' "$log") checks ok ($((SECONDS - t))s)"
