@@ -2,8 +2,7 @@
 # Run in the guest (guest.sh --with guest-lib.sh --with this file; test.sh runs it after kprobe-test.sh in the same boot):
 # fentry/fexit (and kfunc/kretfunc) on workloads of known shape, checked exactly; one `check:` line
 # each; exits with the number that failed.
-. guest-lib.sh # check, links, start, stop, val
-ok_rc() { grep -q '^vt_rc=0$' /tmp/$1.err || { echo "vt failed:"; cat /tmp/$1.err; fails=$((fails+1)); }; }
+. guest-lib.sh # check, links, start, stop, val, ok_rc, refused
 
 echo "kernel $(uname -r), module BTF: $(ls /sys/kernel/btf | tr '\n' ' ')"
 
@@ -108,17 +107,6 @@ else
 fi
 
 # 5. Refusals: one error line each, a failure status, no panic.
-refused() { # NAME PROGRAM WANTED-START-OF-THE-ERROR-LINE
-    vt -e "$2" >/tmp/r.out 2>/tmp/r.err
-    rc=$?
-    check "$1 (exit status)" "$([ $rc -ge 1 ] && [ $rc -lt 128 ] && echo failure || echo $rc)" failure
-    line="$(grep -v '^Attaching' /tmp/r.err | head -1)"
-    case "$line" in
-        "$3"*) echo "check: $1: $line ok" ;;
-        *) echo "check: $1: got '$line', want '$3...' MISMATCH"; cat /tmp/r.err; fails=$((fails+1)) ;;
-    esac
-    ! grep -q 'panick' /tmp/r.err || { echo "vt panicked"; fails=$((fails+1)); }
-}
 refused "missing function" 'fentry:vt_no_such_function { }' "-e:1:8: error: the kernel has no function \`vt_no_such_function\` in its BTF"
 refused "module function missing" 'fexit:vhost:vt_nothing { }' "-e:1:13: error: module vhost has no function \`vt_nothing\` in its BTF"
 refused "module not loaded" 'fentry:vt_nomodule:handle_tx_kick { }' "-e:1:8: error: no module \`vt_nomodule\` with BTF is loaded"

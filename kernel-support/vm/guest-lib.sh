@@ -21,3 +21,17 @@ BEGIN { printf(\"vt-ready\\n\"); }" >/tmp/$1.out 2>/tmp/$1.err &
 }
 stop() { kill -INT $VT; wait $VT; echo "vt_rc=$?" >>/tmp/$1.err; }
 val() { sed -n "s|^$2: *||p" /tmp/$1.out | head -1; }
+ok_rc() { grep -q '^vt_rc=0$' /tmp/$1.err || { echo "vt failed:"; cat /tmp/$1.err; fails=$((fails+1)); }; }
+# refused NAME PROGRAM WANTED-START-OF-THE-ERROR-LINE: vt refuses PROGRAM with one error whose first
+# line starts so, a failure status and no panic.
+refused() {
+    vt -e "$2" >/tmp/r.out 2>/tmp/r.err
+    rc=$?
+    check "$1 (exit status)" "$([ $rc -ge 1 ] && [ $rc -lt 128 ] && echo failure || echo $rc)" failure
+    line="$(grep -v '^Attaching' /tmp/r.err | head -1)"
+    case "$line" in
+        "$3"*) echo "check: $1: $line ok" ;;
+        *) echo "check: $1: got '$line', want '$3...' MISMATCH"; cat /tmp/r.err; fails=$((fails+1)) ;;
+    esac
+    ! grep -q 'panick' /tmp/r.err || { echo "vt panicked"; fails=$((fails+1)); }
+}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run in the guest by test.sh (guest.sh --with guest-lib.sh --with this file): kprobes and kretprobes on workloads of
 # known shape, checked exactly; prints one `check:` line each and exits with the number that failed.
-. guest-lib.sh # check, links, start, stop, val
+. guest-lib.sh # check, links, start, stop, val, ok_rc, refused
 
 echo "kernel $(uname -r)"
 
@@ -23,7 +23,7 @@ kprobe:vmlinux:vfs_write /comm == "shapes"/ { @wmod = count(); }' && {
     check "kprobe:vfs_write sum(arg2)" "$(val a @wlen)" 5050
     check "kretprobe:vfs_write sum(retval)" "$(val a @wret)" 5050
     check "kprobe:vmlinux:vfs_write count" "$(val a @wmod)" 100
-    grep -q '^vt_rc=0$' /tmp/a.err || { echo "vt failed:"; cat /tmp/a.err; fails=$((fails+1)); }
+    ok_rc a
 }
 
 # 2. A module's functions: vhost_net's workers, counted by kprobes and by the patched tracepoints
@@ -38,21 +38,10 @@ kprobe:vhost_net:handle_tx_kick { @kick = count(); }' && {
     check "kprobe:vhost_net:handle_tx == tracepoint tx runs" "$(val b @kp_tx)" "$(val b @tp_tx)"
     check "kprobe:vhost_net:handle_rx == tracepoint rx runs" "$(val b @kp_rx)" "$(val b @tp_rx)"
     check "kretprobe:vhost_net:handle_rx == tracepoint rx runs" "$(val b @kr_rx)" "$(val b @tp_rx)"
-    grep -q '^vt_rc=0$' /tmp/b.err || { echo "vt failed:"; cat /tmp/b.err; fails=$((fails+1)); }
+    ok_rc b
 }
 
 # 3. Refusals: one error each (its first line checked), a failure status, no panic.
-refused() { # NAME PROGRAM WANTED-START-OF-THE-ERROR-LINE
-    vt -e "$2" >/tmp/r.out 2>/tmp/r.err
-    rc=$?
-    check "$1 (exit status)" "$([ $rc -ge 1 ] && [ $rc -lt 128 ] && echo failure || echo $rc)" failure
-    line="$(grep -v '^Attaching' /tmp/r.err | head -1)"
-    case "$line" in
-        "$3"*) echo "check: $1: $line ok" ;;
-        *) echo "check: $1: got '$line', want '$3...' MISMATCH"; cat /tmp/r.err; fails=$((fails+1)) ;;
-    esac
-    ! grep -q 'panick' /tmp/r.err || { echo "vt panicked"; fails=$((fails+1)); }
-}
 refused "missing function" 'kprobe:vt_no_such_function { }' "-e:1:8: error: the kernel has no function \`vt_no_such_function\`"
 refused "banned kretprobe" 'kretprobe:queued_spin_lock_slowpath { }' "-e:1:11: error: kretprobe:queued_spin_lock_slowpath can't be used: it might lock up the system"
 refused "offset outside" 'kprobe:__x64_sys_getppid+100000 { }' "-e:1:8: error: offset 0x186a0 is outside \`__x64_sys_getppid\`, which is "
@@ -153,7 +142,7 @@ kretprobe:vfs_writ* /comm == "shapes"/ { @r[func] = count(); @ret = sum(retval);
         check "VT_KPROBE_MULTI=$mode: kprobe:vfs_write* sum(arg2)" "$(val m$mode '@len\[vfs_write\]')" 5050
         check "VT_KPROBE_MULTI=$mode: kretprobe:vfs_writ* @r[vfs_write]" "$(val m$mode '@r\[vfs_write\]')" 100
         check "VT_KPROBE_MULTI=$mode: kretprobe:vfs_writ* sum(retval)" "$(val m$mode @ret)" 5050
-        grep -q '^vt_rc=0$' /tmp/m$mode.err || { echo "vt failed:"; cat /tmp/m$mode.err; fails=$((fails+1)); }
+        ok_rc m$mode
         # Silently, either way: nothing on stderr but the attach line.
         check "VT_KPROBE_MULTI=$mode: stderr" "$(grep -v '^Attaching [0-9]* probes\.\.\.$\|^vt_rc=' /tmp/m$mode.err)" ""
     }

@@ -728,12 +728,7 @@ def main():
     notes.append(f"vt libraries: {', '.join(os.path.basename(l) for l in vlibs) or 'none'}")
     notes.append(f"bpftrace libraries ({len(blibs)}): {', '.join(os.path.basename(l) for l in blibs)}")
 
-    out = t.render() + "\n\n" + "\n".join(f"- {x}" for x in notes) + "\n"
-    print(out)
-    if a.markdown:
-        with open(a.markdown, "w") as f:
-            f.write(out)
-    shutil.rmtree(work, ignore_errors=True)
+    finish(t, notes, a, work)
 
 
 if __name__ == "__main__":
